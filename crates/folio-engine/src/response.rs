@@ -1,0 +1,84 @@
+//! The JSON answer that the HTTP service and the RunPod worker both return.
+
+use folio_doc::{Document, Format, PageProvenance, RenderOptions, Status, Warning};
+use serde::{Deserialize, Serialize};
+
+/// How long the stages took, in milliseconds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Timings {
+    /// Extraction (reading, OCR, layout).
+    pub extract_ms: u64,
+    /// Rendering the requested format.
+    pub render_ms: u64,
+    /// Both, plus everything around them.
+    pub total_ms: u64,
+}
+
+/// One extracted page, without its content.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PageSummary {
+    /// 1-based page number.
+    pub page: u32,
+    /// How its text was obtained, and why.
+    #[serde(flatten)]
+    pub provenance: PageProvenance,
+}
+
+/// The result of one extraction as the network front doors return it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExtractResponse {
+    /// The rendered document (for `json`, the document model itself).
+    pub content: serde_json::Value,
+    /// The format of `content`.
+    pub format: String,
+    /// Pages in the source document.
+    pub page_count: u32,
+    /// Pages extracted.
+    pub pages_extracted: u32,
+    /// Per-page provenance.
+    pub pages: Vec<PageSummary>,
+    /// `success` or `partial`.
+    pub status: Status,
+    /// Problems that did not stop the extraction.
+    pub warnings: Vec<Warning>,
+    /// Stage timings.
+    pub timings: Timings,
+}
+
+impl ExtractResponse {
+    /// Renders `doc` in `format` and wraps it with its metadata. `extract_ms` is the time the
+    /// extraction took; rendering is timed here.
+    pub fn new(doc: &Document, format: Format, extract_ms: u64) -> ExtractResponse {
+        let start = std::time::Instant::now();
+        let content = match format {
+            Format::Json => serde_json::to_value(doc).unwrap_or(serde_json::Value::Null),
+            other => serde_json::Value::String(folio_doc::render(
+                doc,
+                other,
+                RenderOptions::default(),
+            )),
+        };
+        let render_ms = start.elapsed().as_millis() as u64;
+        ExtractResponse {
+            content,
+            format: format.name().to_string(),
+            page_count: doc.metadata.page_count,
+            pages_extracted: doc.pages.len() as u32,
+            pages: doc
+                .pages
+                .iter()
+                .map(|p| PageSummary {
+                    page: p.number,
+                    provenance: p.provenance.clone(),
+                })
+                .collect(),
+            status: doc.status,
+            warnings: doc.warnings.clone(),
+            timings: Timings {
+                extract_ms,
+                render_ms,
+                total_ms: extract_ms + render_ms,
+            },
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Input type detection from the first bytes, with the file name as a tie-breaker.
+
+/// A kind of input Folio knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// PDF.
+    Pdf,
+    /// PNG image.
+    Png,
+    /// JPEG image.
+    Jpeg,
+    /// TIFF image (possibly several pages).
+    Tiff,
+    /// BMP image.
+    Bmp,
+    /// WebP image.
+    Webp,
+}
+
+impl InputKind {
+    /// Short lowercase name, as stored in document metadata.
+    pub fn name(self) -> &'static str {
+        match self {
+            InputKind::Pdf => "pdf",
+            InputKind::Png => "png",
+            InputKind::Jpeg => "jpeg",
+            InputKind::Tiff => "tiff",
+            InputKind::Bmp => "bmp",
+            InputKind::Webp => "webp",
+        }
+    }
+
+    /// Whether the input is a raster image.
+    pub fn is_image(self) -> bool {
+        !matches!(self, InputKind::Pdf)
+    }
+}
+
+/// Detects the input type from its content. PDF headers may sit after some junk (readers accept
+/// up to 1024 bytes of it), so the start of the file is searched rather than only its first bytes.
+pub fn sniff(bytes: &[u8]) -> Option<InputKind> {
+    let head = &bytes[..bytes.len().min(1024)];
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(InputKind::Png)
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(InputKind::Jpeg)
+    } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+        Some(InputKind::Tiff)
+    } else if bytes.starts_with(b"BM") && bytes.len() > 14 {
+        Some(InputKind::Bmp)
+    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some(InputKind::Webp)
+    } else if head.windows(5).any(|w| w == b"%PDF-") {
+        Some(InputKind::Pdf)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_magic_bytes() {
+        assert_eq!(sniff(b"%PDF-1.7\n"), Some(InputKind::Pdf));
+        assert_eq!(sniff(b"junk\n%PDF-1.4"), Some(InputKind::Pdf));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\nrest"), Some(InputKind::Png));
+        assert_eq!(sniff(b"hello world"), None);
+        assert_eq!(sniff(b""), None);
+    }
+}

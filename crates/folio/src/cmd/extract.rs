@@ -1,0 +1,169 @@
+//! `folio extract`: one document in, one rendering out.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use folio_doc::{Format, RenderOptions};
+use folio_engine::{Engine, ExtractOptions, Limits, OcrMode, PageSelection};
+
+/// Arguments of `folio extract`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The document to read, or `-` for standard input.
+    pub input: PathBuf,
+    /// Output format.
+    #[arg(short, long, default_value = "markdown", value_parser = parse_format)]
+    pub format: Format,
+    /// Write the output to this file instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Pages to extract, e.g. `1-3,7` or `10-` (1-based).
+    #[arg(long)]
+    pub pages: Option<PageSelection>,
+    /// Password of an encrypted PDF.
+    #[arg(long, env = "FOLIO_PDF_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// When to run OCR: auto (pages without a usable text layer), always or never.
+    #[arg(long, default_value = "auto")]
+    pub ocr: OcrMode,
+    /// Mark page boundaries in Markdown and text output.
+    #[arg(long)]
+    pub page_breaks: bool,
+    /// Largest input accepted, in MiB.
+    #[arg(long, default_value_t = 256, value_name = "MIB")]
+    pub max_size_mb: u64,
+    /// Most pages processed.
+    #[arg(long, default_value_t = 5000)]
+    pub max_pages: u32,
+    /// Seconds one page may take before it is skipped with a warning.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub page_timeout: u64,
+    /// Seconds the whole document may take.
+    #[arg(long, default_value_t = 900, value_name = "SECS")]
+    pub timeout: u64,
+    /// Never show a progress bar, even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse().map_err(|e: folio_doc::UnknownFormat| e.to_string())
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let limits = Limits {
+        max_input_bytes: args.max_size_mb.saturating_mul(1024 * 1024),
+        max_pages: args.max_pages,
+        page_timeout: Duration::from_secs(args.page_timeout.max(1)),
+        total_timeout: Duration::from_secs(args.timeout.max(1)),
+        ..Limits::default()
+    };
+    let (bytes, filename) = read_input(&args.input, limits.max_input_bytes)?;
+    let opts = ExtractOptions {
+        pages: args.pages,
+        password: args.password,
+        ocr: args.ocr,
+        limits,
+        filename,
+        cancel: None,
+    };
+    let bar = progress_bar(args.no_progress);
+    let engine = Engine::new();
+    let doc = engine
+        .extract_with_progress(&bytes, &opts, &|done, total| {
+            if let Some(bar) = &bar {
+                bar.set_length(u64::from(total));
+                bar.set_position(u64::from(done));
+            }
+        })
+        .with_context(|| format!("cannot extract {}", args.input.display()))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    for w in &doc.warnings {
+        tracing::warn!(page = w.page, "{}", w.message);
+    }
+    let rendered = folio_doc::render(
+        &doc,
+        args.format,
+        RenderOptions {
+            page_breaks: args.page_breaks,
+        },
+    );
+    match &args.output {
+        Some(path) => write_atomically(path, rendered.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(rendered.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads the input without ever holding more than the size limit plus one byte.
+fn read_input(path: &PathBuf, limit: u64) -> anyhow::Result<(Vec<u8>, Option<String>)> {
+    let too_large = |size: u64| {
+        anyhow::anyhow!("input is {size} bytes or more, over the limit of {limit} bytes (raise it with --max-size-mb)")
+    };
+    if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(limit + 1)
+            .read_to_end(&mut buf)
+            .context("cannot read standard input")?;
+        if buf.len() as u64 > limit {
+            return Err(too_large(buf.len() as u64));
+        }
+        return Ok((buf, None));
+    }
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.is_dir() {
+        bail!("cannot read {}: it is a directory", path.display());
+    }
+    if meta.len() > limit {
+        return Err(too_large(meta.len()));
+    }
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut buf = Vec::with_capacity(meta.len() as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut buf)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if buf.len() as u64 > limit {
+        return Err(too_large(buf.len() as u64));
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    Ok((buf, name))
+}
+
+/// Writes next to the target and renames, so a failed run never leaves half a file behind.
+fn write_atomically(path: &PathBuf, data: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
+    tmp.write_all(data)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+fn progress_bar(disabled: bool) -> Option<indicatif::ProgressBar> {
+    if disabled || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} pages {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    // Only long documents need a bar; short ones finish before it would draw.
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(4));
+    Some(bar)
+}
