@@ -75,7 +75,6 @@ impl Engine {
                     ExtractError::WrongPassword
                 }
                 PdfError::PasswordRequired => ExtractError::PasswordRequired,
-                PdfError::WrongPassword => ExtractError::WrongPassword,
                 other => ExtractError::Unreadable(other.to_string()),
             },
         )?;

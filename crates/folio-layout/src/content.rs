@@ -74,4 +74,6 @@ pub struct PageContent {
     pub segments: Vec<Segment>,
     /// Boxes of images drawn on the page.
     pub images: Vec<BBox>,
+    /// Problems the reader met on this page (content it had to drop).
+    pub warnings: Vec<String>,
 }

@@ -3,28 +3,42 @@
 use std::sync::Arc;
 
 use folio_layout::PageContent;
+use hayro::hayro_interpret::util::TransformExt;
+use hayro::hayro_interpret::{interpret_page, Context, InterpreterCache, InterpreterSettings};
+use hayro::hayro_syntax::page::Rotation;
+use hayro::hayro_syntax::{DecryptionError, LoadPdfError, Pdf};
+use hayro::kurbo::Rect;
+use hayro::vello_cpu::color::palette::css::WHITE;
+use hayro::{PixmapSettings, RenderCache, RenderSettings};
+
+use crate::collect::Collector;
 
 /// Why a PDF could not be opened or a page not read.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PdfError {
-    /// Encrypted, and the empty password does not open it.
+    /// Encrypted, and the password given (or the empty one) does not open it.
     #[error("the document is encrypted and needs a password")]
     PasswordRequired,
-    /// The given password does not open it.
-    #[error("the password does not open the document")]
-    WrongPassword,
     /// Encrypted with a scheme the reader does not support.
-    #[error("unsupported encryption: {0}")]
-    UnsupportedEncryption(String),
+    #[error("unsupported or invalid encryption: {0}")]
+    UnsupportedEncryption(&'static str),
     /// Not a PDF that can be parsed, even with recovery.
-    #[error("not a readable PDF")]
+    #[error("not a readable PDF (no usable cross-reference table or page tree)")]
     Invalid,
     /// A page index past the end.
     #[error("page {index} does not exist")]
     NoSuchPage {
         /// The 0-based index asked for.
         index: u32,
+    },
+    /// A raster that would exceed the pixel budget.
+    #[error("rendering at this scale needs {width}x{height} pixels, over the limit")]
+    RasterTooLarge {
+        /// Width that would be needed.
+        width: u32,
+        /// Height that would be needed.
+        height: u32,
     },
 }
 
@@ -39,37 +53,147 @@ pub struct Raster {
     pub rgb: Vec<u8>,
 }
 
-/// An open PDF. Cheap to clone and safe to share between threads.
+/// An open PDF. Cheap to clone and safe to share between threads; each page is interpreted
+/// with its own caches, so pages can be read in parallel.
 #[derive(Clone)]
 pub struct PdfDocument {
-    data: Arc<Vec<u8>>,
+    pdf: Arc<Pdf>,
 }
 
+/// Most glyphs kept from one page: a fuzzed content stream can draw millions, and no real page
+/// holds more than a few tens of thousands.
+pub const MAX_GLYPHS_PER_PAGE: usize = 400_000;
+
 impl PdfDocument {
-    /// Opens a PDF from its bytes.
-    pub fn open(data: Arc<Vec<u8>>, _password: Option<&str>) -> Result<PdfDocument, PdfError> {
-        let _ = &data;
-        Err(PdfError::Invalid)
+    /// Opens a PDF from its bytes; an encrypted file is opened with `password` or, when none is
+    /// given, with the empty user password.
+    pub fn open(data: Arc<Vec<u8>>, password: Option<&str>) -> Result<PdfDocument, PdfError> {
+        let pdf =
+            Pdf::new_with_password(data, password.unwrap_or("")).map_err(|e| match e {
+                LoadPdfError::Decryption(DecryptionError::PasswordProtected) => {
+                    PdfError::PasswordRequired
+                }
+                LoadPdfError::Decryption(DecryptionError::UnsupportedAlgorithm) => {
+                    PdfError::UnsupportedEncryption("unsupported algorithm")
+                }
+                LoadPdfError::Decryption(DecryptionError::MissingIDEntry) => {
+                    PdfError::UnsupportedEncryption("the file ID needed for decryption is missing")
+                }
+                LoadPdfError::Decryption(DecryptionError::InvalidEncryption) => {
+                    PdfError::UnsupportedEncryption("invalid encryption dictionary")
+                }
+                LoadPdfError::Invalid => PdfError::Invalid,
+            })?;
+        Ok(PdfDocument { pdf: Arc::new(pdf) })
     }
 
     /// Number of pages.
     pub fn page_count(&self) -> u32 {
-        let _ = &self.data;
-        0
+        self.pdf.pages().len() as u32
     }
 
-    /// The title from the document information dictionary, when present.
+    /// The title from the document information dictionary, when present and not blank.
     pub fn title(&self) -> Option<String> {
-        None
+        let raw = self.pdf.metadata().title.as_deref()?;
+        let title = decode_text_string(raw);
+        let title = title.trim();
+        (!title.is_empty()).then(|| title.to_string())
     }
 
-    /// The glyphs, segments and images of page `index` (0-based).
+    /// The glyphs, ruling segments and image boxes of page `index` (0-based), in page
+    /// coordinates: points, origin at the top-left of the page as displayed.
     pub fn page_content(&self, index: u32) -> Result<PageContent, PdfError> {
-        Err(PdfError::NoSuchPage { index })
+        let pages = self.pdf.pages();
+        let page = pages
+            .get(index as usize)
+            .ok_or(PdfError::NoSuchPage { index })?;
+        let (width, height) = page.render_dimensions();
+        let cache = InterpreterCache::new();
+        let viewport = Rect::new(0.0, 0.0, f64::from(width), f64::from(height));
+        let mut ctx = Context::new(
+            page.initial_transform(true).to_kurbo(),
+            viewport,
+            &cache,
+            page.xref(),
+            InterpreterSettings::default(),
+        );
+        let mut collector = Collector::new(width, height, MAX_GLYPHS_PER_PAGE);
+        interpret_page(page, &mut ctx, &mut collector);
+        let mut content = collector.finish();
+        content.rotation = match page.rotation() {
+            Rotation::None => 0,
+            Rotation::Horizontal => 90,
+            Rotation::Flipped => 180,
+            Rotation::FlippedHorizontal => 270,
+        };
+        Ok(content)
     }
 
-    /// Renders page `index` (0-based) at `scale` pixels per point.
-    pub fn render_page(&self, index: u32, _scale: f32) -> Result<Raster, PdfError> {
-        Err(PdfError::NoSuchPage { index })
+    /// Renders page `index` (0-based) at `scale` pixels per point (2.0 ≈ 144 dpi) on white.
+    /// Fails rather than allocate more than `max_pixels`.
+    pub fn render_page(&self, index: u32, scale: f32, max_pixels: u64) -> Result<Raster, PdfError> {
+        let pages = self.pdf.pages();
+        let page = pages
+            .get(index as usize)
+            .ok_or(PdfError::NoSuchPage { index })?;
+        let (w, h) = page.render_dimensions();
+        let (width, height) = ((w * scale).ceil() as u64, (h * scale).ceil() as u64);
+        // The rasterizer addresses pixels with u16.
+        if width * height > max_pixels || width > 65_535 || height > 65_535 || scale <= 0.0 {
+            return Err(PdfError::RasterTooLarge {
+                width: width.min(u64::from(u32::MAX)) as u32,
+                height: height.min(u64::from(u32::MAX)) as u32,
+            });
+        }
+        let pixmap = hayro::render(
+            page,
+            &RenderCache::new(),
+            &InterpreterSettings::default(),
+            &RenderSettings::default(),
+            &PixmapSettings {
+                x_scale: scale,
+                y_scale: scale,
+                bg_color: WHITE,
+            },
+        );
+        let (pw, ph) = (u32::from(pixmap.width()), u32::from(pixmap.height()));
+        // The background is opaque white, so premultiplied RGBA is plain RGBA with alpha 255.
+        let rgb = pixmap
+            .data_as_u8_slice()
+            .chunks_exact(4)
+            .flat_map(|px| [px[0], px[1], px[2]])
+            .collect();
+        Ok(Raster {
+            width: pw,
+            height: ph,
+            rgb,
+        })
+    }
+}
+
+/// Decodes a PDF text string: UTF-16BE with a byte-order mark, UTF-8 with one, else
+/// PDFDocEncoding (treated as Latin-1, which agrees on every printable ASCII and most accents).
+fn decode_text_string(raw: &[u8]) -> String {
+    if let Some(rest) = raw.strip_prefix(&[0xFE, 0xFF]) {
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    } else if let Some(rest) = raw.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        String::from_utf8_lossy(rest).into_owned()
+    } else {
+        raw.iter().map(|&b| char::from(b)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_strings_decode() {
+        assert_eq!(decode_text_string(b"\xFE\xFF\x00H\x00i"), "Hi");
+        assert_eq!(decode_text_string(b"caf\xE9"), "café");
     }
 }

@@ -6,6 +6,7 @@ boxes) or a raster for OCR. No hayro type leaves this crate.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod collect;
 mod document;
 
-pub use document::{PdfDocument, PdfError, Raster};
+pub use document::{PdfDocument, PdfError, Raster, MAX_GLYPHS_PER_PAGE};

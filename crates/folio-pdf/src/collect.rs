@@ -1,0 +1,319 @@
+//! A hayro `Device` that records glyphs, ruling segments and image boxes instead of painting.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use folio_doc::BBox;
+use folio_layout::{FontInfo, Glyph, PageContent, Segment};
+use hayro::hayro_interpret::font::{Glyph as HayroGlyph, GlyphRun};
+use hayro::hayro_interpret::{
+    BlendMode, ClipPath, Device, DrawMode, DrawProps, Image, ImageDrawProps, SoftMask,
+};
+use hayro::kurbo::{Affine, BezPath, PathEl, Point};
+
+/// Glyph space has 1000 units per em; these are the conventional ascent and descent used to give
+/// a glyph a box when the font's own metrics are not at hand.
+const ASCENT: f64 = 800.0;
+const DESCENT: f64 = -200.0;
+/// Most ruling segments kept from one page.
+const MAX_SEGMENTS: usize = 50_000;
+
+pub(crate) struct Collector {
+    width: f32,
+    height: f32,
+    max_glyphs: usize,
+    glyphs: Vec<Glyph>,
+    segments: Vec<Segment>,
+    images: Vec<BBox>,
+    fonts: HashMap<u128, Arc<FontInfo>>,
+    unknown_font: Arc<FontInfo>,
+    seq: u32,
+    dropped_glyphs: usize,
+}
+
+impl Collector {
+    pub(crate) fn new(width: f32, height: f32, max_glyphs: usize) -> Collector {
+        Collector {
+            width,
+            height,
+            max_glyphs,
+            glyphs: Vec::new(),
+            segments: Vec::new(),
+            images: Vec::new(),
+            fonts: HashMap::new(),
+            unknown_font: Arc::new(FontInfo {
+                name: String::new(),
+                bold: false,
+                italic: false,
+                monospace: false,
+            }),
+            seq: 0,
+            dropped_glyphs: 0,
+        }
+    }
+
+    pub(crate) fn finish(self) -> PageContent {
+        let mut warnings = Vec::new();
+        if self.dropped_glyphs > 0 {
+            warnings.push(format!(
+                "page draws over {} glyphs; {} were ignored",
+                self.max_glyphs, self.dropped_glyphs
+            ));
+        }
+        PageContent {
+            width: self.width,
+            height: self.height,
+            rotation: 0,
+            glyphs: self.glyphs,
+            segments: self.segments,
+            images: self.images,
+            warnings,
+        }
+    }
+
+    fn font_of(&mut self, glyph: &HayroGlyph<'_>) -> Arc<FontInfo> {
+        let HayroGlyph::Outline(outline) = glyph else {
+            return Arc::clone(&self.unknown_font);
+        };
+        let Some(data) = outline.font_data() else {
+            return Arc::clone(&self.unknown_font);
+        };
+        Arc::clone(self.fonts.entry(data.cache_key).or_insert_with(|| {
+            let name = data
+                .postscript_name
+                .as_deref()
+                .map(strip_subset_prefix)
+                .unwrap_or_default()
+                .to_string();
+            let lower = name.to_ascii_lowercase();
+            Arc::new(FontInfo {
+                bold: data.weight.is_some_and(|w| w >= 600) || name_says_bold(&lower),
+                italic: data.is_italic || lower.contains("italic") || lower.contains("oblique"),
+                monospace: data.is_monospace || name_says_mono(&lower),
+                name,
+            })
+        }))
+    }
+
+    fn in_page(&self, b: &BBox) -> bool {
+        let (cx, cy) = b.center();
+        let margin = 2.0;
+        cx >= -margin && cy >= -margin && cx <= self.width + margin && cy <= self.height + margin
+    }
+
+    fn push_segment(&mut self, a: Point, b: Point) {
+        if self.segments.len() >= MAX_SEGMENTS {
+            return;
+        }
+        let s = Segment {
+            x0: a.x as f32,
+            y0: a.y as f32,
+            x1: b.x as f32,
+            y1: b.y as f32,
+        };
+        if (s.is_horizontal() || s.is_vertical())
+            && [s.x0, s.y0, s.x1, s.y1].iter().all(|v| v.is_finite())
+        {
+            self.segments.push(s);
+        }
+    }
+}
+
+fn strip_subset_prefix(name: &str) -> &str {
+    match name.split_once('+') {
+        Some((tag, rest)) if tag.len() == 6 && tag.chars().all(|c| c.is_ascii_uppercase()) => rest,
+        _ => name,
+    }
+}
+
+fn name_says_bold(lower: &str) -> bool {
+    // "Medi" is how URW's Nimbus fonts (the TeX Times) name their bold face.
+    ["bold", "black", "heavy", "semibold", "demi", "-medi", ",bold"]
+        .iter()
+        .any(|k| lower.contains(k))
+}
+
+fn name_says_mono(lower: &str) -> bool {
+    ["mono", "courier", "consol", "cmtt", "typewriter", "code"]
+        .iter()
+        .any(|k| lower.contains(k))
+}
+
+/// The text of a glyph: its Unicode mapping, or, for a simple font without one, its code when
+/// that is printable ASCII (standard encodings agree there).
+fn glyph_text(glyph: &HayroGlyph<'_>) -> String {
+    use hayro::hayro_interpret::hayro_cmap::BfString;
+    match glyph.as_unicode() {
+        Some(BfString::Char(c)) => c.to_string(),
+        Some(BfString::String(s)) => s,
+        None => match glyph.char_code() {
+            c @ 0x21..=0x7E => char::from(c as u8).to_string(),
+            _ => String::new(),
+        },
+    }
+}
+
+fn glyph_advance(glyph: &HayroGlyph<'_>) -> f64 {
+    let adv = match glyph {
+        HayroGlyph::Outline(o) => o.advance_width(),
+        HayroGlyph::Type3(t) => t.advance_width(),
+    };
+    match adv {
+        Some(a) if a.is_finite() && a > 0.0 => f64::from(a),
+        _ => 500.0,
+    }
+}
+
+impl<'a> Device<'a> for Collector {
+    fn draw_path(&mut self, path: &BezPath, props: DrawProps<'a>, draw_mode: &DrawMode) {
+        if matches!(draw_mode, DrawMode::Invisible) {
+            return;
+        }
+        let t = props.transform;
+        let stroke = matches!(draw_mode, DrawMode::Stroke(_) | DrawMode::FillAndStroke(..));
+        let mut points: Vec<Point> = Vec::new();
+        let mut start = Point::ZERO;
+        let mut last = Point::ZERO;
+        let mut straight = true;
+        for el in path.elements() {
+            match *el {
+                PathEl::MoveTo(p) => {
+                    start = t * p;
+                    last = start;
+                    points.push(start);
+                }
+                PathEl::LineTo(p) => {
+                    let p = t * p;
+                    if stroke {
+                        self.push_segment(last, p);
+                    }
+                    last = p;
+                    points.push(p);
+                }
+                PathEl::ClosePath => {
+                    if stroke {
+                        self.push_segment(last, start);
+                    }
+                    last = start;
+                }
+                PathEl::QuadTo(_, p) | PathEl::CurveTo(_, _, p) => {
+                    straight = false;
+                    last = t * p;
+                }
+            }
+        }
+        // A filled thin rectangle is how many generators draw a rule; a filled cell background's
+        // edges delimit cells just as well.
+        if !stroke && straight && (4..=5).contains(&points.len()) {
+            let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+            for p in &points {
+                x0 = x0.min(p.x);
+                y0 = y0.min(p.y);
+                x1 = x1.max(p.x);
+                y1 = y1.max(p.y);
+            }
+            let (w, h) = (x1 - x0, y1 - y0);
+            if h < 2.5 && w >= 2.0 {
+                let y = (y0 + y1) / 2.0;
+                self.push_segment(Point::new(x0, y), Point::new(x1, y));
+            } else if w < 2.5 && h >= 2.0 {
+                let x = (x0 + x1) / 2.0;
+                self.push_segment(Point::new(x, y0), Point::new(x, y1));
+            } else if w < f64::from(self.width) * 0.95 || h < f64::from(self.height) * 0.95 {
+                for (a, b) in [
+                    ((x0, y0), (x1, y0)),
+                    ((x0, y1), (x1, y1)),
+                    ((x0, y0), (x0, y1)),
+                    ((x1, y0), (x1, y1)),
+                ] {
+                    self.push_segment(Point::new(a.0, a.1), Point::new(b.0, b.1));
+                }
+            }
+        }
+    }
+
+    fn push_clip_path(&mut self, _clip_path: &ClipPath) {}
+
+    fn push_transparency_group(
+        &mut self,
+        _opacity: f32,
+        _mask: Option<SoftMask<'a>>,
+        _blend_mode: BlendMode,
+    ) {
+    }
+
+    fn draw_glyph_run(&mut self, run: &GlyphRun<'_, 'a>, props: DrawProps<'a>, _mode: &DrawMode) {
+        // Invisible text (render mode 3) is kept on purpose: it is the text layer of scanned PDFs.
+        let glyphs = run.glyphs();
+        let Some(first) = glyphs.first() else {
+            return;
+        };
+        let font = self.font_of(first);
+        for pg in glyphs {
+            if self.glyphs.len() >= self.max_glyphs {
+                self.dropped_glyphs += 1;
+                continue;
+            }
+            let text = glyph_text(pg);
+            let t: Affine = props.transform * pg.transform();
+            let adv = glyph_advance(pg);
+            let corners = [
+                t * Point::new(0.0, DESCENT),
+                t * Point::new(adv, DESCENT),
+                t * Point::new(adv, ASCENT),
+                t * Point::new(0.0, ASCENT),
+            ];
+            let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+            for p in corners {
+                x0 = x0.min(p.x);
+                y0 = y0.min(p.y);
+                x1 = x1.max(p.x);
+                y1 = y1.max(p.y);
+            }
+            let bbox = BBox::new(x0 as f32, y0 as f32, x1 as f32, y1 as f32);
+            let [a, b, c, d, _, _] = t.as_coeffs();
+            // The em square's vertical extent is the rendered font size.
+            let size = ((c * c + d * d).sqrt() * 1000.0) as f32;
+            // Baseline direction; device y grows downwards, so negate it for a CCW angle.
+            let angle = (-b).atan2(a).to_degrees() as f32;
+            if !bbox.is_finite() || !size.is_finite() || size <= 0.0 || !self.in_page(&bbox) {
+                continue;
+            }
+            self.seq += 1;
+            self.glyphs.push(Glyph {
+                text,
+                bbox,
+                size,
+                angle,
+                font: Arc::clone(&font),
+                seq: self.seq,
+            });
+        }
+    }
+
+    fn draw_image(&mut self, _image: Image<'a, '_>, props: ImageDrawProps<'a>) {
+        // Images are drawn into the unit square of their transform.
+        let t = props.transform;
+        let pts = [
+            t * Point::new(0.0, 0.0),
+            t * Point::new(1.0, 0.0),
+            t * Point::new(0.0, 1.0),
+            t * Point::new(1.0, 1.0),
+        ];
+        let xs = pts.iter().map(|p| p.x as f32);
+        let ys = pts.iter().map(|p| p.y as f32);
+        let bbox = BBox::new(
+            xs.clone().fold(f32::MAX, f32::min),
+            ys.clone().fold(f32::MAX, f32::min),
+            xs.fold(f32::MIN, f32::max),
+            ys.fold(f32::MIN, f32::max),
+        );
+        if bbox.is_finite() && bbox.width() > 1.0 && bbox.height() > 1.0 && self.images.len() < 10_000 {
+            self.images.push(bbox);
+        }
+    }
+
+    fn pop_clip(&mut self) {}
+
+    fn pop_transparency_group(&mut self) {}
+}
