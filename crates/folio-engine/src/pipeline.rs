@@ -140,7 +140,7 @@ fn pdf_page(pdf: &PdfDocument, number: u32, ocr: OcrMode) -> PageOutcome {
         }
         OcrMode::Auto => format!("text layer ({chars} characters)"),
     };
-    let blocks: Vec<Block> = folio_layout::analyze_page(&content, number);
+    let blocks: Vec<Block> = folio_layout::analyze_page(&content, number, Source::TextLayer);
     Ok(Page {
         number,
         width: content.width,

@@ -10,7 +10,12 @@ Input is [`PageContent`]; output is [`folio_doc::Block`]s. No reader types cross
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod blocks;
 mod content;
+mod document;
+mod order;
+mod tables;
+mod words;
 
 pub use content::{FontInfo, Glyph, PageContent, Segment};
 

@@ -1,0 +1,303 @@
+//! Fragments in reading order → lines → blocks, with the roles a page alone can tell:
+//! list items, captions, code. Headings and furniture need the whole document (see `document`).
+
+use folio_doc::{BBox, Block, BlockKind, Line, Provenance, Span};
+
+use crate::words::Fragment;
+
+/// Fragments on one baseline closer than this many font sizes form one line.
+const LINE_JOIN_GAP_EM: f32 = 4.0;
+
+/// A line assembled from fragments, with the facts block grouping looks at.
+#[derive(Debug, Clone)]
+pub(crate) struct TextLine {
+    pub line: Line,
+    pub frame: BBox,
+    pub orientation: u8,
+    pub size: f32,
+    pub bold: bool,
+    pub monospace: bool,
+}
+
+impl TextLine {
+    fn text(&self) -> String {
+        self.line.text()
+    }
+}
+
+/// Joins consecutive fragments that continue the same baseline into lines.
+pub(crate) fn lines(fragments: Vec<Fragment>) -> Vec<TextLine> {
+    let mut out: Vec<TextLine> = Vec::new();
+    for f in fragments {
+        if let Some(last) = out.last_mut() {
+            let same_orientation = last.orientation == f.orientation;
+            let overlap = last.frame.overlap_y(&f.frame);
+            let on_baseline = overlap >= 0.5 * last.frame.height().min(f.frame.height()).max(0.1);
+            let gap = if f.rtl { last.frame.x0 - f.frame.x1 } else { f.frame.x0 - last.frame.x1 };
+            let em = last.size.max(f.size).max(1.0);
+            if same_orientation && on_baseline && gap > -0.5 * em && gap < LINE_JOIN_GAP_EM * em {
+                let mut spans = f.spans;
+                if let Some(first) = spans.first_mut() {
+                    if !first.text.starts_with(' ') {
+                        first.text.insert(0, ' ');
+                    }
+                }
+                if f.rtl {
+                    // Logical order of a right-to-left line runs from the right.
+                    spans.append(&mut last.line.spans);
+                    last.line.spans = spans;
+                } else {
+                    last.line.spans.append(&mut spans);
+                }
+                last.line.bbox = last.line.bbox.union(&f.bbox);
+                last.frame = last.frame.union(&f.frame);
+                last.bold &= f.bold;
+                last.monospace &= f.monospace;
+                last.size = last.size.max(f.size);
+                continue;
+            }
+        }
+        out.push(TextLine {
+            line: Line {
+                bbox: f.bbox,
+                spans: f.spans,
+            },
+            frame: f.frame,
+            orientation: f.orientation,
+            size: f.size,
+            bold: f.bold,
+            monospace: f.monospace,
+        });
+    }
+    for l in &mut out {
+        if let Some(first) = l.line.spans.first_mut() {
+            let trimmed = first.text.trim_start().to_string();
+            first.text = trimmed;
+        }
+    }
+    out
+}
+
+/// What kind of list marker a line starts with, and how many bytes it takes.
+pub(crate) fn list_marker(text: &str) -> Option<(bool, usize)> {
+    const BULLETS: &[char] = &[
+        '•', '◦', '▪', '▫', '●', '○', '■', '□', '➢', '►', '▶', '✓', '✔', '-', '–', '—', '*', '·', '‣', '⁃',
+    ];
+    let mut chars = text.char_indices();
+    let (_, first) = chars.next()?;
+    if BULLETS.contains(&first) {
+        let rest = &text[first.len_utf8()..];
+        // A bullet needs a space after it ("-5" and "—and" are not list items).
+        if rest.starts_with(' ') && rest.trim_start().chars().next().is_some() {
+            return Some((false, first.len_utf8()));
+        }
+        return None;
+    }
+    // Ordered: "1." "12)" "a)" "iv." "(3)" followed by a space.
+    let bytes = text.as_bytes();
+    let mut end = 0;
+    let paren = bytes.first() == Some(&b'(');
+    if paren {
+        end = 1;
+    }
+    let start = end;
+    while end < bytes.len() && end - start < 4 && bytes[end].is_ascii_alphanumeric() {
+        end += 1;
+    }
+    if end == start || end >= bytes.len() {
+        return None;
+    }
+    let token = &text[start..end];
+    let numeric = token.len() <= 3 && token.chars().all(|c| c.is_ascii_digit());
+    let letter = token.len() == 1 && token.chars().all(|c| c.is_ascii_lowercase());
+    let roman = token.chars().all(|c| matches!(c, 'i' | 'v' | 'x')) && token.len() <= 4;
+    if !(numeric || letter || roman) {
+        return None;
+    }
+    let close = bytes[end];
+    let ok_close = if paren { close == b')' } else { close == b'.' || close == b')' };
+    if !ok_close || bytes.get(end + 1) != Some(&b' ') {
+        return None;
+    }
+    // "3. 5" is a number, not a list item.
+    let next = text[end + 2..].chars().next()?;
+    if numeric && next.is_ascii_digit() {
+        return None;
+    }
+    Some((true, 0))
+}
+
+fn is_caption_start(text: &str) -> bool {
+    let t = text.trim_start();
+    for prefix in ["Figure ", "Fig. ", "Table ", "Tab. ", "Chart ", "Listing "] {
+        if let Some(rest) = t.strip_prefix(prefix) {
+            let label: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+            let after = rest[label.len()..].chars().next();
+            return label.chars().next().is_some_and(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+                && matches!(after, Some(':' | '.' | ' ' | '-' | '—' | '–') | None);
+        }
+    }
+    false
+}
+
+fn kind_of_first_line(l: &TextLine) -> BlockKind {
+    let text = l.text();
+    if let Some((ordered, _)) = list_marker(&text) {
+        return BlockKind::ListItem { ordered };
+    }
+    if is_caption_start(&text) {
+        return BlockKind::Caption;
+    }
+    if l.monospace {
+        return BlockKind::Code;
+    }
+    BlockKind::Paragraph
+}
+
+/// Groups lines (in reading order) into blocks.
+pub(crate) fn blocks(lines: Vec<TextLine>, page: u32, source: folio_doc::Source) -> Vec<Block> {
+    let provenance = Provenance { page, source };
+    let mut out: Vec<Block> = Vec::new();
+    let mut current: Vec<TextLine> = Vec::new();
+    let mut kind = BlockKind::Paragraph;
+    let mut gaps: Vec<f32> = Vec::new();
+    let flush = |current: &mut Vec<TextLine>, kind: BlockKind, out: &mut Vec<Block>| {
+        if current.is_empty() {
+            return;
+        }
+        let mut lines: Vec<Line> = current.drain(..).map(|l| l.line).collect();
+        if let BlockKind::ListItem { ordered: false } = kind {
+            strip_bullet(&mut lines);
+        }
+        out.push(Block::from_lines(kind, lines, provenance));
+    };
+    for l in lines {
+        let starts_new = match current.last() {
+            None => true,
+            Some(prev) => {
+                let block_box = BBox::union_all(current.iter().map(|c| &c.frame)).unwrap_or(prev.frame);
+                breaks_block(prev, &l, &block_box, &gaps, kind, current.len())
+            }
+        };
+        if starts_new {
+            flush(&mut current, kind, &mut out);
+            kind = kind_of_first_line(&l);
+            gaps.clear();
+        } else if let Some(prev) = current.last() {
+            gaps.push(l.frame.y0 - prev.frame.y1);
+        }
+        current.push(l);
+    }
+    flush(&mut current, kind, &mut out);
+    out
+}
+
+fn breaks_block(prev: &TextLine, l: &TextLine, block: &BBox, gaps: &[f32], kind: BlockKind, n: usize) -> bool {
+    if prev.orientation != l.orientation {
+        return true;
+    }
+    let em = prev.size.max(l.size).max(1.0);
+    let gap = l.frame.y0 - prev.frame.y1;
+    if gap < -0.5 * em {
+        return true; // went back up: another column or region
+    }
+    let typical = median(gaps);
+    let paragraph_gap = match typical {
+        Some(t) => gap > (t * 1.6).max(t + 0.35 * em),
+        None => gap > 0.6 * em,
+    };
+    if paragraph_gap {
+        return true;
+    }
+    let overlap = block.overlap_x(&l.frame);
+    if overlap < 0.3 * l.frame.width().min(block.width()).max(0.1) {
+        return true;
+    }
+    if (prev.size - l.size).abs() > 0.12 * em {
+        return true;
+    }
+    if prev.bold != l.bold || prev.monospace != l.monospace {
+        return true;
+    }
+    let text = l.text();
+    if list_marker(&text).is_some() || is_caption_start(&text) {
+        return true;
+    }
+    // A first-line indent after a line that ended short starts a paragraph; a list item's
+    // continuation lines are indented by design.
+    let indent = l.frame.x0 - prev.frame.x0;
+    let prev_short = prev.frame.x1 < block.x1 - 2.0 * em;
+    let is_list = matches!(kind, BlockKind::ListItem { .. });
+    if !is_list && indent > 0.8 * em && indent < 6.0 * em && (n > 1 || prev_short) {
+        return true;
+    }
+    // After a list item's text, a line back at the bullet's position is not its continuation.
+    if is_list && n >= 1 && l.frame.x0 < block.x0 + 0.3 * em && !prev_short && n > 1 {
+        return false;
+    }
+    false
+}
+
+fn median(v: &[f32]) -> Option<f32> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(f32::total_cmp);
+    Some(s[s.len() / 2])
+}
+
+/// Removes the bullet glyph (and the space after it) from the first span of a list item.
+fn strip_bullet(lines: &mut [Line]) {
+    let Some(first_line) = lines.first_mut() else {
+        return;
+    };
+    let text = first_line.text();
+    let Some((false, len)) = list_marker(&text) else {
+        return;
+    };
+    let mut remaining = len;
+    for span in &mut first_line.spans {
+        if remaining == 0 {
+            break;
+        }
+        let take = remaining.min(span.text.len());
+        if span.text.is_char_boundary(take) {
+            span.text.drain(..take);
+            remaining -= take;
+        } else {
+            break;
+        }
+    }
+    if let Some(s) = first_line.spans.first_mut() {
+        let t = s.text.trim_start().to_string();
+        s.text = t;
+    }
+    first_line.spans.retain(|s: &Span| !s.text.is_empty());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_markers() {
+        assert_eq!(list_marker("• item"), Some((false, 3)));
+        assert_eq!(list_marker("- item"), Some((false, 1)));
+        assert_eq!(list_marker("1. First"), Some((true, 0)));
+        assert_eq!(list_marker("(a) thing"), Some((true, 0)));
+        assert_eq!(list_marker("iv) thing"), Some((true, 0)));
+        assert_eq!(list_marker("-5 degrees"), None);
+        assert_eq!(list_marker("3. 5 is a number"), None);
+        assert_eq!(list_marker("2023. The year"), None);
+        assert_eq!(list_marker("Hello"), None);
+    }
+
+    #[test]
+    fn captions() {
+        assert!(is_caption_start("Figure 3: A plot"));
+        assert!(is_caption_start("Table 1. HPO performed"));
+        assert!(!is_caption_start("Tables are useful"));
+        assert!(!is_caption_start("Figure out what"));
+    }
+}

@@ -1,0 +1,193 @@
+//! Reading order by recursive XY-cut over item boxes.
+//!
+//! A region is split at a vertical whitespace band (a column gutter) when one runs through all
+//! of it and both sides are wide enough to be columns, else at its widest horizontal bands
+//! (between paragraphs, or between a title and the columns under it). Regions that cannot be
+//! split are read top to bottom, left to right. Right-to-left pages read columns right to left.
+//!
+//! Short labels laid out beside their values (forms, key/value lists) keep row order: a vertical
+//! cut is refused when its sides are narrow and their items line up row by row.
+
+use folio_doc::BBox;
+
+/// Deeper than this, a region is read in plain row order (bounds the work on pathological pages).
+const MAX_DEPTH: usize = 48;
+
+/// Returns the indices of `boxes` in reading order. `em` is the typical font size on the page.
+pub(crate) fn reading_order(boxes: &[BBox], em: f32, rtl: bool) -> Vec<usize> {
+    let mut out = Vec::with_capacity(boxes.len());
+    let items: Vec<usize> = (0..boxes.len()).collect();
+    cut(boxes, items, em.max(1.0), rtl, 0, &mut out);
+    out
+}
+
+fn cut(boxes: &[BBox], mut items: Vec<usize>, em: f32, rtl: bool, depth: usize, out: &mut Vec<usize>) {
+    if items.len() <= 1 || depth >= MAX_DEPTH {
+        row_order(boxes, &mut items);
+        out.extend(items);
+        return;
+    }
+    if let Some(mut parts) = vertical_cut(boxes, &items, em) {
+        if rtl {
+            parts.reverse();
+        }
+        for p in parts {
+            cut(boxes, p, em, rtl, depth + 1, out);
+        }
+        return;
+    }
+    if let Some(parts) = horizontal_cut(boxes, &items, em) {
+        for p in parts {
+            cut(boxes, p, em, rtl, depth + 1, out);
+        }
+        return;
+    }
+    row_order(boxes, &mut items);
+    out.extend(items);
+}
+
+/// Top to bottom by line, then left to right within a line (items whose vertical extents
+/// overlap by half their height share a line).
+fn row_order(boxes: &[BBox], items: &mut [usize]) {
+    items.sort_by(|&a, &b| boxes[a].y0.total_cmp(&boxes[b].y0));
+    let mut start = 0;
+    while start < items.len() {
+        let first = boxes[items[start]];
+        let mut end = start + 1;
+        while end < items.len() {
+            let b = boxes[items[end]];
+            let overlap = first.overlap_y(&b);
+            if overlap < 0.5 * first.height().min(b.height()).max(0.1) {
+                break;
+            }
+            end += 1;
+        }
+        items[start..end].sort_by(|&a, &b| boxes[a].x0.total_cmp(&boxes[b].x0));
+        start = end;
+    }
+}
+
+/// Whitespace bands along one axis: (start, end) of gaps between the merged extents.
+fn gaps(mut spans: Vec<(f32, f32)>) -> Vec<(f32, f32)> {
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out = Vec::new();
+    let mut reach = f32::MIN;
+    for (s, e) in spans {
+        if reach != f32::MIN && s > reach {
+            out.push((reach, s));
+        }
+        reach = reach.max(e);
+    }
+    out
+}
+
+fn vertical_cut(boxes: &[BBox], items: &[usize], em: f32) -> Option<Vec<Vec<usize>>> {
+    let region = BBox::union_all(items.iter().map(|&i| &boxes[i]))?;
+    let bands = gaps(items.iter().map(|&i| (boxes[i].x0, boxes[i].x1)).collect());
+    // The widest gutter first; accept the first that separates two column-like sides.
+    let mut candidates: Vec<(f32, f32)> = bands.into_iter().filter(|(s, e)| e - s >= 1.2 * em).collect();
+    candidates.sort_by(|a, b| (b.1 - b.0).total_cmp(&(a.1 - a.0)));
+    for (s, e) in candidates {
+        let mid = (s + e) / 2.0;
+        let (left, right): (Vec<usize>, Vec<usize>) = items.iter().partition(|&&i| boxes[i].x1 <= mid);
+        if left.is_empty() || right.is_empty() {
+            continue;
+        }
+        if is_column_split(boxes, &left, &right, region.width()) {
+            return Some(vec![left, right]);
+        }
+    }
+    None
+}
+
+/// Columns are wide, or, when narrow, do not line up row by row (that would be a form or a
+/// table read across).
+fn is_column_split(boxes: &[BBox], left: &[usize], right: &[usize], region_width: f32) -> bool {
+    let width = |side: &[usize]| {
+        BBox::union_all(side.iter().map(|&i| &boxes[i])).map_or(0.0, |b| b.width())
+    };
+    if width(left) >= 0.25 * region_width && width(right) >= 0.25 * region_width {
+        return true;
+    }
+    // Narrow sides: a column of labels or bullets beside their text reads across.
+    let aligned = left
+        .iter()
+        .filter(|&&l| {
+            right.iter().any(|&r| {
+                boxes[l].overlap_y(&boxes[r]) >= 0.5 * boxes[l].height().min(boxes[r].height())
+            })
+        })
+        .count();
+    let tall_enough = left.len() >= 3 && right.len() >= 3;
+    tall_enough && (aligned as f32) < 0.3 * left.len() as f32
+}
+
+fn horizontal_cut(boxes: &[BBox], items: &[usize], em: f32) -> Option<Vec<Vec<usize>>> {
+    let bands = gaps(items.iter().map(|&i| (boxes[i].y0, boxes[i].y1)).collect());
+    let widest = bands.iter().map(|(s, e)| e - s).fold(0.0f32, f32::max);
+    if widest <= 0.0 {
+        return None;
+    }
+    // Cut at every band nearly as wide as the widest: uniform line spacing splits into lines at
+    // once, while a title's larger gap is cut alone (keeping aligned columns beneath together).
+    let threshold = (widest * 0.8).min(widest - 0.05 * em).max(0.0);
+    let cuts: Vec<f32> = bands
+        .iter()
+        .filter(|(s, e)| e - s >= threshold)
+        .map(|(s, e)| (s + e) / 2.0)
+        .collect();
+    let mut parts: Vec<Vec<usize>> = vec![Vec::new(); cuts.len() + 1];
+    for &i in items {
+        let (_, cy) = boxes[i].center();
+        let slot = cuts.iter().take_while(|&&c| cy > c).count();
+        parts[slot].push(i);
+    }
+    parts.retain(|p| !p.is_empty());
+    (parts.len() > 1).then_some(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(x0: f32, y0: f32, x1: f32, y1: f32) -> BBox {
+        BBox::new(x0, y0, x1, y1)
+    }
+
+    #[test]
+    fn two_columns_under_a_title_read_column_by_column() {
+        // Title, then two columns with aligned baselines.
+        let boxes = vec![
+            b(50.0, 10.0, 550.0, 30.0),   // 0 title
+            b(50.0, 60.0, 280.0, 70.0),   // 1 left line 1
+            b(320.0, 60.0, 550.0, 70.0),  // 2 right line 1
+            b(50.0, 72.0, 280.0, 82.0),   // 3 left line 2
+            b(320.0, 72.0, 550.0, 82.0),  // 4 right line 2
+            b(50.0, 84.0, 280.0, 94.0),   // 5 left line 3
+            b(320.0, 84.0, 550.0, 94.0),  // 6 right line 3
+        ];
+        assert_eq!(reading_order(&boxes, 10.0, false), vec![0, 1, 3, 5, 2, 4, 6]);
+        assert_eq!(reading_order(&boxes, 10.0, true), vec![0, 2, 4, 6, 1, 3, 5]);
+    }
+
+    #[test]
+    fn labels_beside_values_read_row_by_row() {
+        let boxes = vec![
+            b(50.0, 10.0, 100.0, 20.0),  // 0 "Name:"
+            b(200.0, 10.0, 300.0, 20.0), // 1 value
+            b(50.0, 30.0, 100.0, 40.0),  // 2 "Date:"
+            b(200.0, 30.0, 300.0, 40.0), // 3 value
+            b(50.0, 50.0, 100.0, 60.0),  // 4 "Total:"
+            b(200.0, 50.0, 300.0, 60.0), // 5 value
+        ];
+        assert_eq!(reading_order(&boxes, 10.0, false), vec![0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn many_items_do_not_overflow() {
+        let boxes: Vec<BBox> = (0..20_000)
+            .map(|i| b((i % 7) as f32 * 30.0, i as f32 * 0.5, (i % 7) as f32 * 30.0 + 5.0, i as f32 * 0.5 + 0.4))
+            .collect();
+        assert_eq!(reading_order(&boxes, 10.0, false).len(), boxes.len());
+    }
+}

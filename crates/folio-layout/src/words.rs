@@ -1,0 +1,397 @@
+//! Glyphs → fragments: runs of words on one baseline with no wide gap inside.
+//!
+//! A fragment never crosses a column gutter or a table rule gap, so it is the atom that reading
+//! order and table detection move around. Text is assembled here: spaces from geometry (gaps
+//! wider than a fraction of the font size, or explicit space glyphs), NFKC for ligatures and
+//! compatibility forms, logical order for right-to-left scripts.
+
+use std::sync::Arc;
+
+use folio_doc::{BBox, Span};
+use unicode_bidi::{BidiInfo, Level};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::{FontInfo, Glyph, Segment};
+
+/// A gap wider than this many font sizes starts a new fragment.
+const FRAGMENT_GAP_EM: f32 = 1.0;
+/// A gap wider than this many font sizes between two glyphs is a word space.
+const WORD_GAP_EM: f32 = 0.17;
+
+/// A run of glyphs on one baseline.
+#[derive(Debug, Clone)]
+pub(crate) struct Fragment {
+    /// Box in page coordinates.
+    pub bbox: BBox,
+    /// Box in the text's own frame (baseline horizontal), for geometry along and across lines.
+    pub frame: BBox,
+    /// Baseline direction in quarter turns (0 = upright, 1 = 90° CCW, …), or 4 for other angles.
+    pub orientation: u8,
+    /// Dominant font size.
+    pub size: f32,
+    /// Spans in logical order, each with its own text (words separated by spaces).
+    pub spans: Vec<Span>,
+    /// Every span bold.
+    pub bold: bool,
+    /// Every span monospaced.
+    pub monospace: bool,
+    /// Mostly right-to-left script.
+    pub rtl: bool,
+    /// Smallest drawing sequence number, for stable tie-breaking.
+    pub seq: u32,
+}
+
+impl Fragment {
+    pub fn text(&self) -> String {
+        self.spans.iter().map(|s| s.text.as_str()).collect()
+    }
+}
+
+/// A glyph seen in the frame of its own baseline.
+struct FramedGlyph<'g> {
+    glyph: &'g Glyph,
+    frame: BBox,
+}
+
+fn orientation_of(angle: f32) -> u8 {
+    let a = angle.rem_euclid(360.0);
+    for (q, target) in [(0u8, 0.0f32), (1, 90.0), (2, 180.0), (3, 270.0), (0, 360.0)] {
+        if (a - target).abs() < 3.0 {
+            return q;
+        }
+    }
+    4
+}
+
+/// Maps a page-coordinate box into the frame where text of `angle` degrees runs left to right.
+fn to_frame(b: &BBox, angle: f32) -> BBox {
+    let t = angle.to_radians();
+    let (ux, uy) = (t.cos(), -t.sin());
+    let (vx, vy) = (-uy, ux);
+    let corners = [(b.x0, b.y0), (b.x1, b.y0), (b.x0, b.y1), (b.x1, b.y1)];
+    let mut out: Option<BBox> = None;
+    for (x, y) in corners {
+        let (fx, fy) = (x * ux + y * uy, x * vx + y * vy);
+        let p = BBox::new(fx, fy, fx, fy);
+        out = Some(out.map_or(p, |o| o.union(&p)));
+    }
+    out.unwrap_or_default()
+}
+
+/// Groups glyphs into fragments. Glyphs with no text are dropped; exact duplicates (a face made
+/// bold by drawing it twice) are kept once.
+pub(crate) fn fragments(glyphs: &[Glyph], segments: &[Segment]) -> Vec<Fragment> {
+    // Vertical rules separate table cells even when the text inside them nearly touches.
+    let mut rules: Vec<Segment> = segments.iter().filter(|s| s.is_vertical()).copied().collect();
+    rules.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+    let mut by_orientation: [Vec<FramedGlyph<'_>>; 5] = Default::default();
+    for g in glyphs {
+        if g.text.is_empty() {
+            continue;
+        }
+        let o = orientation_of(g.angle);
+        let angle = if o == 4 { g.angle } else { f32::from(o) * 90.0 };
+        by_orientation[o as usize].push(FramedGlyph {
+            glyph: g,
+            frame: to_frame(&g.bbox, angle),
+        });
+    }
+    let mut out = Vec::new();
+    for (o, mut group) in by_orientation.into_iter().enumerate() {
+        if group.is_empty() {
+            continue;
+        }
+        group.sort_by(|a, b| a.frame.x0.total_cmp(&b.frame.x0).then(a.glyph.seq.cmp(&b.glyph.seq)));
+        let rules: &[Segment] = if o == 0 { &rules } else { &[] };
+        for run in group_into_runs(&group, rules) {
+            if let Some(f) = build_fragment(&run, o as u8) {
+                out.push(f);
+            }
+        }
+    }
+    out
+}
+
+/// Sweeps glyphs left to right (in frame coordinates), appending each to the open run it lines
+/// up with best, or opening a new run.
+fn group_into_runs<'a, 'g>(
+    sorted: &'a [FramedGlyph<'g>],
+    rules: &[Segment],
+) -> Vec<Vec<&'a FramedGlyph<'g>>> {
+    // Whether a vertical rule stands between x0 and x1 at height y.
+    let ruled = |x0: f32, x1: f32, y: f32| {
+        let start = rules.partition_point(|r| r.x0 < x0);
+        rules[start..]
+            .iter()
+            .take_while(|r| r.x0 <= x1)
+            .any(|r| y >= r.y0.min(r.y1) && y <= r.y0.max(r.y1))
+    };
+    struct Run<'a, 'g> {
+        glyphs: Vec<&'a FramedGlyph<'g>>,
+        y0: f32,
+        y1: f32,
+        x1: f32,
+        size: f32,
+    }
+    let mut open: Vec<Run<'a, 'g>> = Vec::new();
+    let mut closed: Vec<Vec<&'a FramedGlyph<'g>>> = Vec::new();
+    for g in sorted {
+        let (gy0, gy1) = (g.frame.y0, g.frame.y1);
+        let gh = (gy1 - gy0).max(0.01);
+        // Runs that end too far left can never take another glyph: close them.
+        let mut i = 0;
+        while i < open.len() {
+            if g.frame.x0 - open[i].x1 > FRAGMENT_GAP_EM * open[i].size.max(g.glyph.size) {
+                closed.push(std::mem::take(&mut open[i].glyphs));
+                open.swap_remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        let mut best: Option<(usize, f32)> = None;
+        for (i, run) in open.iter().enumerate() {
+            let overlap = (run.y1.min(gy1) - run.y0.max(gy0)).max(0.0);
+            let ratio = overlap / gh.min((run.y1 - run.y0).max(0.01));
+            // Overlapping glyphs far behind the run's end belong to another line drawn on top.
+            let behind = run.x1 - g.frame.x0 > 0.6 * run.size.max(g.glyph.size) + (g.frame.x1 - g.frame.x0);
+            let cy = (gy0 + gy1) / 2.0;
+            let across_rule = !rules.is_empty() && ruled(run.x1 - 0.5, g.frame.x0 + 0.5, cy);
+            if ratio >= 0.5 && !behind && !across_rule && best.is_none_or(|(_, r)| ratio > r) {
+                best = Some((i, ratio));
+            }
+        }
+        match best {
+            Some((i, _)) => {
+                let run = &mut open[i];
+                run.glyphs.push(g);
+                run.x1 = run.x1.max(g.frame.x1);
+                // Keep the band of the run's main text: superscripts must not widen it.
+                if g.glyph.size >= run.size * 0.9 {
+                    run.y0 = run.y0.min(gy0);
+                    run.y1 = run.y1.max(gy1);
+                    run.size = run.size.max(g.glyph.size);
+                }
+            }
+            None => open.push(Run {
+                glyphs: vec![g],
+                y0: gy0,
+                y1: gy1,
+                x1: g.frame.x1,
+                size: g.glyph.size,
+            }),
+        }
+    }
+    closed.extend(open.into_iter().map(|r| r.glyphs));
+    closed
+}
+
+fn is_rtl_char(c: char) -> bool {
+    matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF)
+}
+
+fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment> {
+    let mut spans: Vec<Span> = Vec::new();
+    let mut cur: Option<(Arc<FontInfo>, String, BBox, f32)> = None;
+    let mut prev: Option<&FramedGlyph<'_>> = None;
+    let mut pending_space = false;
+    let (mut rtl_chars, mut ltr_chars) = (0usize, 0usize);
+    for g in run {
+        let text = g.glyph.text.as_str();
+        if text.chars().all(char::is_whitespace) {
+            pending_space = true;
+            continue;
+        }
+        if let Some(p) = prev {
+            // Skip a glyph drawn twice at (almost) the same place: fake bold or shadow.
+            let same_place = (g.frame.x0 - p.frame.x0).abs() < 0.3 * (p.frame.x1 - p.frame.x0).max(0.5)
+                && (g.frame.y0 - p.frame.y0).abs() < 0.3 * (p.frame.y1 - p.frame.y0).max(0.5);
+            if same_place && g.glyph.text == p.glyph.text {
+                continue;
+            }
+            let gap = g.frame.x0 - p.frame.x1;
+            let size = g.glyph.size.min(p.glyph.size).max(0.1);
+            if gap > WORD_GAP_EM * size {
+                pending_space = true;
+            }
+        }
+        for c in text.chars() {
+            if is_rtl_char(c) {
+                rtl_chars += 1;
+            } else if c.is_alphabetic() {
+                ltr_chars += 1;
+            }
+        }
+        let font = &g.glyph.font;
+        let same_style = cur.as_ref().is_some_and(|(f, _, _, s)| {
+            Arc::ptr_eq(f, font) && (s - g.glyph.size).abs() < 0.5
+        });
+        if !same_style {
+            if let Some((f, t, b, s)) = cur.take() {
+                spans.push(make_span(&f, t, b, s));
+            }
+            let lead = if pending_space && (prev.is_some()) { " " } else { "" };
+            cur = Some((Arc::clone(font), lead.to_string(), g.glyph.bbox, g.glyph.size));
+        } else if let Some((_, t, b, _)) = cur.as_mut() {
+            if pending_space {
+                t.push(' ');
+            }
+            *b = b.union(&g.glyph.bbox);
+        }
+        if let Some((_, t, _, _)) = cur.as_mut() {
+            t.extend(text.nfkc().filter(|c| *c != '\u{00AD}' && !c.is_control()));
+        }
+        pending_space = false;
+        prev = Some(g);
+    }
+    if let Some((f, t, b, s)) = cur.take() {
+        spans.push(make_span(&f, t, b, s));
+    }
+    spans.retain(|s| !s.text.trim().is_empty());
+    if spans.is_empty() {
+        return None;
+    }
+    let rtl = rtl_chars > ltr_chars;
+    if rtl {
+        spans = to_logical_order(spans);
+    }
+    let bbox = BBox::union_all(spans.iter().map(|s| &s.bbox))?;
+    let frame = BBox::union_all(run.iter().map(|g| &g.frame))?;
+    let total_chars: usize = spans.iter().map(|s| s.text.len()).sum();
+    let size = spans
+        .iter()
+        .max_by_key(|s| s.text.len())
+        .map(|s| s.size)
+        .unwrap_or(0.0);
+    let bold = spans.iter().all(|s| s.bold);
+    let monospace = run.iter().all(|g| g.glyph.font.monospace);
+    let seq = run.iter().map(|g| g.glyph.seq).min().unwrap_or(0);
+    let _ = total_chars;
+    Some(Fragment {
+        bbox,
+        frame,
+        orientation,
+        size,
+        spans,
+        bold,
+        monospace,
+        rtl,
+        seq,
+    })
+}
+
+fn make_span(font: &FontInfo, text: String, bbox: BBox, size: f32) -> Span {
+    Span {
+        text,
+        bbox,
+        font: font.name.clone(),
+        size,
+        bold: font.bold,
+        italic: font.italic,
+    }
+}
+
+/// Right-to-left glyphs arrive in visual (left-to-right) order; reordering the visual string as
+/// if it were logical text with a right-to-left base direction restores the logical order
+/// (RTL runs reversed, embedded numbers and Latin words kept).
+fn to_logical_order(spans: Vec<Span>) -> Vec<Span> {
+    let visual: String = spans.iter().map(|s| s.text.as_str()).collect();
+    let info = BidiInfo::new(&visual, Some(Level::rtl()));
+    let Some(para) = info.paragraphs.first() else {
+        return spans;
+    };
+    let logical = info.reorder_line(para, para.range.clone()).into_owned();
+    let bbox = BBox::union_all(spans.iter().map(|s| &s.bbox)).unwrap_or_default();
+    let first = &spans[0];
+    vec![Span {
+        text: logical.trim().to_string(),
+        bbox,
+        font: first.font.clone(),
+        size: first.size,
+        bold: spans.iter().all(|s| s.bold),
+        italic: spans.iter().all(|s| s.italic),
+    }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn font() -> Arc<FontInfo> {
+        Arc::new(FontInfo {
+            name: "Test".into(),
+            bold: false,
+            italic: false,
+            monospace: false,
+        })
+    }
+
+    /// Lays out `text` as glyphs of width 6 on a baseline at `y`, starting at `x`.
+    pub(crate) fn line(text: &str, x: f32, y: f32, size: f32, f: &Arc<FontInfo>) -> Vec<Glyph> {
+        let w = size * 0.5;
+        text.chars()
+            .enumerate()
+            .filter(|(_, c)| *c != ' ')
+            .map(|(i, c)| Glyph {
+                text: c.to_string(),
+                bbox: BBox::new(x + i as f32 * w, y - size * 0.8, x + (i as f32 + 1.0) * w, y + size * 0.2),
+                size,
+                angle: 0.0,
+                font: Arc::clone(f),
+                seq: i as u32,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn spaces_come_from_gaps_and_wide_gaps_split_fragments() {
+        let f = font();
+        let mut glyphs = line("hello world", 10.0, 100.0, 10.0, &f);
+        glyphs.extend(line("column", 200.0, 100.0, 10.0, &f));
+        let frags = fragments(&glyphs, &[]);
+        let mut texts: Vec<String> = frags.iter().map(Fragment::text).collect();
+        texts.sort();
+        assert_eq!(texts, vec!["column", "hello world"]);
+    }
+
+    #[test]
+    fn ligatures_are_decomposed_and_duplicates_dropped() {
+        let f = font();
+        let mut glyphs = line("xy", 10.0, 50.0, 10.0, &f);
+        glyphs[0].text = "\u{FB01}".into(); // ﬁ
+        let mut dup = glyphs[1].clone();
+        dup.bbox.x0 += 0.2;
+        dup.bbox.x1 += 0.2;
+        glyphs.push(dup);
+        let frags = fragments(&glyphs, &[]);
+        assert_eq!(frags.len(), 1);
+        assert_eq!(frags[0].text(), "fiy");
+    }
+
+    #[test]
+    fn rtl_visual_order_becomes_logical() {
+        let f = font();
+        // Hebrew "שלום" drawn left to right in visual order: ם ו ל ש
+        let glyphs = line("םולש", 10.0, 50.0, 10.0, &f);
+        let frags = fragments(&glyphs, &[]);
+        assert_eq!(frags[0].text(), "שלום");
+        assert!(frags[0].rtl);
+    }
+
+    #[test]
+    fn rotated_text_forms_its_own_fragment() {
+        let f = font();
+        // Text running upwards (90°): each glyph above the previous one.
+        let glyphs: Vec<Glyph> = "up".chars().enumerate().map(|(i, c)| Glyph {
+            text: c.to_string(),
+            bbox: BBox::new(100.0, 200.0 - (i as f32 + 1.0) * 5.0, 110.0, 200.0 - i as f32 * 5.0),
+            size: 10.0,
+            angle: 90.0,
+            font: Arc::clone(&f),
+            seq: i as u32,
+        }).collect();
+        let frags = fragments(&glyphs, &[]);
+        assert_eq!(frags.len(), 1);
+        assert_eq!(frags[0].text(), "up");
+        assert_eq!(frags[0].orientation, 1);
+    }
+}
