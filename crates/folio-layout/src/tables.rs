@@ -60,11 +60,20 @@ pub(crate) fn extract_tables(
     let mut blocks = Vec::new();
     let mut slots: Vec<Option<Fragment>> = frags.into_iter().map(Some).collect();
     for (bbox, xs, ys, hl, vl) in regions {
-        let inside: Vec<Fragment> = take_inside(&mut slots, &bbox);
+        let inside: Vec<Fragment> = slots
+            .iter()
+            .flatten()
+            .filter(|f| center_in(&f.bbox, &bbox))
+            .cloned()
+            .collect();
         if inside.is_empty() {
             continue;
         }
         let table = lattice_table(&xs, &ys, &hl, &vl, inside);
+        if !looks_tabular(&table) {
+            continue;
+        }
+        take_inside(&mut slots, &bbox);
         blocks.push(Block::from_table(table, bbox, provenance));
     }
     for (bbox, ys) in rule_delimited_regions(&hs, &blocks) {
@@ -85,21 +94,26 @@ pub(crate) fn extract_tables(
     (blocks, slots.into_iter().flatten().collect())
 }
 
+/// Boxes drawn around text (a framed page, a sidebar, a form) form grids too; a real table holds
+/// short texts in several cells.
+fn looks_tabular(table: &Table) -> bool {
+    let filled: Vec<&Cell> = table.cells.iter().filter(|c| !c.text.trim().is_empty()).collect();
+    let longest = filled.iter().map(|c| c.text.split_whitespace().count()).max().unwrap_or(0);
+    let words: usize = filled.iter().map(|c| c.text.split_whitespace().count()).sum();
+    filled.len() >= 3 && longest <= 60 && words <= filled.len() * 15
+}
+
 fn center_in(b: &BBox, region: &BBox) -> bool {
     let (cx, cy) = b.center();
     region.contains_point(cx, cy)
 }
 
-fn take_inside(slots: &mut [Option<Fragment>], region: &BBox) -> Vec<Fragment> {
-    let mut out = Vec::new();
+fn take_inside(slots: &mut [Option<Fragment>], region: &BBox) {
     for s in slots.iter_mut() {
         if s.as_ref().is_some_and(|f| center_in(&f.bbox, region)) {
-            if let Some(f) = s.take() {
-                out.push(f);
-            }
+            *s = None;
         }
     }
-    out
 }
 
 /// Splits segments into horizontal and vertical rules and joins collinear pieces.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use folio_doc::{BBox, Span};
 use unicode_bidi::{BidiInfo, Level};
+use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::{FontInfo, Glyph, Segment};
@@ -210,8 +211,19 @@ fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment>
             }
             let gap = g.frame.x0 - p.frame.x1;
             let size = g.glyph.size.min(p.glyph.size).max(0.1);
-            if gap > WORD_GAP_EM * size {
+            // Diacritics are drawn as their own glyphs, often offset: they never start a word.
+            let combining = text.chars().next().is_some_and(is_combining_mark);
+            if gap > WORD_GAP_EM * size && !combining {
                 pending_space = true;
+            }
+            // Words do not mix Latin and right-to-left scripts: a change of script is a word
+            // boundary even where the PDF draws no space.
+            let last = p.glyph.text.chars().last();
+            let first = text.chars().next();
+            if let (Some(a), Some(b)) = (last, first) {
+                if a.is_alphabetic() && b.is_alphabetic() && is_rtl_char(a) != is_rtl_char(b) {
+                    pending_space = true;
+                }
             }
         }
         for c in text.chars() {
@@ -238,7 +250,9 @@ fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment>
             *b = b.union(&g.glyph.bbox);
         }
         if let Some((_, t, _, _)) = cur.as_mut() {
-            t.extend(text.nfkc().filter(|c| *c != '\u{00AD}' && !c.is_control()));
+            // NFKC waits until the text is in logical order: a right-to-left ligature (lam-alef)
+            // decomposes into letters in logical order, which reordering would then reverse.
+            t.extend(text.chars().filter(|c| *c != '\u{00AD}' && !c.is_control()));
         }
         pending_space = false;
         prev = Some(g);
@@ -253,6 +267,11 @@ fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment>
     let rtl = rtl_chars > ltr_chars;
     if rtl {
         spans = to_logical_order(spans);
+    }
+    for span in &mut spans {
+        if !span.text.is_ascii() {
+            span.text = span.text.nfkc().collect();
+        }
     }
     let bbox = BBox::union_all(spans.iter().map(|s| &s.bbox))?;
     let frame = BBox::union_all(run.iter().map(|g| &g.frame))?;
