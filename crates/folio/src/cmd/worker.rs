@@ -1,11 +1,161 @@
-//! `folio worker`: not built yet (see the open issues).
+//! `folio worker`: a RunPod serverless worker. Flags only; the protocol is in `folio-worker`.
 
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use folio_engine::{Engine, Limits};
+use folio_worker::fitness::{self, Required};
+use folio_worker::{Worker, WorkerConfig, WorkerError};
 
 /// Arguments of `folio worker`.
+///
+/// On RunPod the queue comes from the environment (`RUNPOD_WEBHOOK_GET_JOB` and friends). Without
+/// it the worker runs one local test job, like the Python SDK: `--test-input`, else
+/// `./test_input.json`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Local test job: a JSON file, or the JSON itself (as the SDK's `--test_input`). Runs it
+    /// once, prints the result and exits 0 or 1, even when RunPod's variables are set.
+    #[arg(long, value_name = "FILE|JSON", alias = "test_input")]
+    pub test_input: Option<String>,
+    /// Models that must be loadable before any job is taken: ocr, all, or none (born-digital
+    /// documents only). A worker that fails this check reports itself unhealthy and exits.
+    #[arg(long, default_value = "ocr", env = "FOLIO_WORKER_REQUIRE_MODELS")]
+    pub require_models: Required,
+    /// Jobs run at the same time.
+    #[arg(long, default_value_t = 1, env = "FOLIO_WORKER_CONCURRENCY")]
+    pub concurrency: usize,
+    /// Ask RunPod for a fresh worker after each job (the SDK's `refresh_worker`).
+    #[arg(long, env = "FOLIO_WORKER_REFRESH")]
+    pub refresh_worker: bool,
+    /// Largest document accepted, in MiB (base64 or downloaded).
+    #[arg(
+        long,
+        default_value_t = 256,
+        value_name = "MIB",
+        env = "FOLIO_MAX_SIZE_MB"
+    )]
+    pub max_size_mb: u64,
+    /// Most pages processed per job.
+    #[arg(long, default_value_t = 5000, env = "FOLIO_MAX_PAGES")]
+    pub max_pages: u32,
+    /// Seconds one page may take before it is skipped with a warning.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub page_timeout: u64,
+    /// Seconds one document may take.
+    #[arg(
+        long,
+        default_value_t = 900,
+        value_name = "SECS",
+        env = "FOLIO_JOB_TIMEOUT"
+    )]
+    pub timeout: u64,
+    /// Seconds a `file_url` download may take.
+    #[arg(long, default_value_t = 120, value_name = "SECS")]
+    pub download_timeout: u64,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`folio worker` is not available in this build yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut cfg = WorkerConfig::from_env();
+    cfg.concurrency = args.concurrency.clamp(1, 64);
+    cfg.refresh_worker = args.refresh_worker;
+    cfg.download_timeout = Duration::from_secs(args.download_timeout.max(1));
+    cfg.limits = Limits {
+        max_input_bytes: args.max_size_mb.saturating_mul(1024 * 1024),
+        max_pages: args.max_pages,
+        page_timeout: Duration::from_secs(args.page_timeout.max(1)),
+        total_timeout: Duration::from_secs(args.timeout.max(1)),
+        ..Limits::default()
+    };
+    let engine = Arc::new(Engine::new());
+
+    // As the SDK: an explicit test input, or no queue, means one local job.
+    if args.test_input.is_some() || cfg.is_local() {
+        return run_local(&engine, &cfg, args.test_input.as_deref());
+    }
+
+    let worker = Worker::new(cfg, engine);
+    folio_worker::handle_signals(worker.shutdown_handle()).context("cannot listen for SIGTERM")?;
+    let required = args.require_models;
+    match worker.run(|| fitness::check_models(required)) {
+        Ok(summary) => {
+            tracing::info!(?summary, "worker exiting");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err @ WorkerError::Unfit { .. }) => {
+            one_line(&err.to_string());
+            Ok(ExitCode::from(1))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Runs one test job and prints its result body (`{"output": ...}` or `{"error": ...}`).
+fn run_local(
+    engine: &Engine,
+    cfg: &WorkerConfig,
+    test_input: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let text = match test_input {
+        Some(s) if s.trim_start().starts_with('{') => s.to_string(),
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                one_line(&format!("cannot read the test input {path}: {e}"));
+                return Ok(ExitCode::from(1));
+            }
+        },
+        None => {
+            let path = PathBuf::from("test_input.json");
+            match std::fs::read_to_string(&path) {
+                Ok(t) => t,
+                Err(e) => {
+                    one_line(&format!(
+                        "no job queue (RUNPOD_WEBHOOK_GET_JOB is unset) and no test input: \
+                         cannot read ./test_input.json ({e}); pass --test-input FILE"
+                    ));
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+    };
+    let outcome = match folio_worker::run_local(engine, cfg, &text) {
+        Ok(o) => o,
+        Err(reason) => {
+            one_line(&reason);
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, &outcome.result)?;
+    writeln!(out)?;
+    out.flush()?;
+    if outcome.ok {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        let message = outcome
+            .result
+            .get("error")
+            .and_then(|e| e.as_str())
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+            .and_then(|info| {
+                info.get("error_message")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "the job failed".to_string());
+        one_line(&format!("test job failed: {message}"));
+        Ok(ExitCode::from(1))
+    }
+}
+
+/// The worker's exits print one line, as `main` does for other errors, but keep exit code 1
+/// (the SDK's) rather than `main`'s 2.
+#[allow(clippy::print_stderr)]
+fn one_line(message: &str) {
+    eprintln!("error: {}", message.replace('\n', " "));
 }
