@@ -227,7 +227,8 @@ impl Worker {
         for (check, run) in checks {
             let started = Instant::now();
             if let Err(reason) = run() {
-                tracing::error!(check, %reason, "fitness check failed; taking no jobs");
+                // The caller reports the returned error; logging it here too would say it twice.
+                tracing::debug!(check, %reason, "fitness check failed; taking no jobs");
                 self.report_unhealthy(check, &reason);
                 return Err(WorkerError::Unfit {
                     check: check.to_string(),

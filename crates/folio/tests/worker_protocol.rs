@@ -1,0 +1,562 @@
+//! `folio worker` against a fake RunPod queue on 127.0.0.1 that speaks the SDK's protocol:
+//! job take, result post (and its retry), heartbeats during a long job, stop, SIGTERM, the
+//! error shape.
+
+mod worker_common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use folio_worker::fake::{FakeRunPod, Recorded};
+use serde_json::{json, Value};
+use worker_common::{base64, text_pdf, worker_command, Running};
+
+const KEY: &str = "rpa_TESTKEY123";
+const POD: &str = "pod-abc123";
+
+/// A worker on `fake`, needing no models (born-digital PDFs), with its own cache and logs.
+fn start_worker(fake: &FakeRunPod, dir: &Path, ping_ms: u64, args: &[&str]) -> Running {
+    let mut all = vec!["--require-models", "none"];
+    all.extend_from_slice(args);
+    let mut cmd = worker_command(&fake.env(POD, ping_ms), &dir.join("cache"), &all);
+    cmd.env("RUST_LOG", "folio_worker=debug,warn");
+    Running::spawn(cmd, dir)
+}
+
+/// A job long enough to watch: many pages of dense text.
+fn long_pdf() -> Vec<u8> {
+    text_pdf(600, 45)
+}
+
+fn error_info(result: &Value) -> Value {
+    let text = result["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("error must be a JSON string, as the SDK sends it: {result}"));
+    serde_json::from_str(text).expect("error string holds JSON")
+}
+
+fn wait(what: &str, fake: &FakeRunPod, timeout: Duration, done: impl Fn(&[Recorded]) -> bool) {
+    assert!(fake.wait_for(timeout, done), "timed out waiting for {what}");
+}
+
+#[test]
+fn takes_jobs_posts_results_and_pings_as_the_sdk_does() {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fake.serve_file("report.pdf", text_pdf(3, 4), None);
+    fake.push_job(
+        "job-b64",
+        json!({"file_base64": base64(&text_pdf(2, 5)), "filename": "two.pdf", "format": "markdown"}),
+    );
+    fake.push_job(
+        "job-url",
+        json!({"file_url": fake.file_url("report.pdf"), "format": "json", "pages": "2-3"}),
+    );
+    let worker = start_worker(&fake, dir.path(), 300, &[]);
+    assert!(
+        fake.wait_for_results(2, Duration::from_secs(60)),
+        "stderr: {}",
+        worker.stderr_now()
+    );
+    wait("a ping", &fake, Duration::from_secs(5), |r| {
+        r.iter().any(|r| r.endpoint() == "ping")
+    });
+    worker.sigterm();
+    let exited = worker.wait(Duration::from_secs(30));
+    assert!(exited.status.success(), "stderr: {}", exited.stderr);
+
+    let results = fake.results();
+    let b64 = &results.iter().find(|r| r.job_id == "job-b64").unwrap().body;
+    let out = &b64["output"];
+    assert_eq!(out["format"], "markdown");
+    assert_eq!(out["page_count"], 2);
+    assert_eq!(out["status"], "success");
+    let md = out["content"].as_str().unwrap();
+    assert!(md.contains("Folio worker test page 2"), "{md}");
+    assert!(out["timings"]["extract_ms"].is_u64());
+    assert!(b64.get("error").is_none() && b64.get("stopPod").is_none());
+
+    let url = &results.iter().find(|r| r.job_id == "job-url").unwrap().body["output"];
+    assert_eq!(url["format"], "json");
+    assert_eq!(url["page_count"], 3);
+    assert_eq!(url["pages_extracted"], 2);
+    // The document model itself, with the file name taken from the URL.
+    assert_eq!(url["content"]["metadata"]["filename"], "report.pdf");
+    assert_eq!(url["content"]["pages"][0]["number"], 2);
+
+    // Job take: worker id in the path, the endpoint's query kept, job_in_progress added.
+    let takes = fake.requests_to("job-take");
+    assert!(takes.len() >= 3);
+    for t in &takes {
+        assert_eq!(t.method, "GET");
+        assert_eq!(t.path, "/v2/fake-endpoint/job-take/pod-abc123");
+        assert_eq!(t.param("gpu"), Some("cpu"));
+        assert_eq!(t.param("job_in_progress"), Some("0"), "one job at a time");
+        assert_eq!(
+            t.header("authorization"),
+            Some(KEY),
+            "the raw key, no Bearer"
+        );
+    }
+    // Result posts: the SDK's URL, headers and body.
+    let posts = fake.requests_to("job-done");
+    assert_eq!(posts.len(), 2);
+    for p in &posts {
+        assert_eq!(p.method, "POST");
+        let job = p.path.rsplit('/').next().unwrap();
+        assert_eq!(
+            p.path,
+            format!("/v2/fake-endpoint/job-done/pod-abc123/{job}")
+        );
+        assert_eq!(p.param("isStream"), Some("false"));
+        assert_eq!(p.param("gpu"), Some("cpu"));
+        assert_eq!(p.header("x-request-id"), Some(job));
+        assert_eq!(p.header("authorization"), Some(KEY));
+        assert_eq!(
+            p.header("content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
+        assert_eq!(p.header("charset"), Some("utf-8"));
+        let body: Value = serde_json::from_slice(&p.body).unwrap();
+        assert!(body.get("output").is_some());
+    }
+    // Pings: to the worker's URL, with the SDK's version parameter.
+    let pings = fake.requests_to("ping");
+    assert!(!pings.is_empty());
+    for p in &pings {
+        assert_eq!(p.path, "/v2/fake-endpoint/ping/pod-abc123");
+        assert_eq!(
+            p.param("runpod_version"),
+            Some(folio_worker::RUNPOD_PROTOCOL_VERSION)
+        );
+        assert_eq!(p.header("authorization"), Some(KEY));
+    }
+    // The stop channel is polled, derived from the take URL.
+    let stops = fake.requests_to("job-stop");
+    assert!(stops
+        .iter()
+        .all(|s| s.path == "/v2/fake-endpoint/job-stop/pod-abc123"));
+}
+
+#[test]
+fn a_result_post_that_gets_a_5xx_is_retried() {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fake.fail_posts(&[503]);
+    fake.push_job("job-retry", json!({"file_base64": base64(&text_pdf(1, 2))}));
+    let worker = start_worker(&fake, dir.path(), 1000, &[]);
+    assert!(
+        fake.wait_for_results(1, Duration::from_secs(60)),
+        "stderr: {}",
+        worker.stderr_now()
+    );
+    worker.sigterm();
+    let exited = worker.wait(Duration::from_secs(30));
+    assert!(exited.status.success());
+    let posts = fake.requests_to("job-done");
+    assert_eq!(posts.len(), 2, "one failed attempt, one retry");
+    assert_eq!(
+        posts[0].body, posts[1].body,
+        "the same result is sent again"
+    );
+    // FibonacciRetry's first wait is 2 s.
+    let gap = posts[1].at - posts[0].at;
+    assert!(gap >= Duration::from_millis(1900), "retried after {gap:?}");
+    assert_eq!(fake.results().len(), 1);
+    assert!(fake.results()[0].body["output"]["content"].is_string());
+}
+
+#[test]
+fn a_result_post_is_not_retried_after_a_4xx_and_the_worker_goes_on() {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fake.fail_posts(&[404]);
+    fake.push_job("gone", json!({"file_base64": base64(&text_pdf(1, 1))}));
+    fake.push_job("next", json!({"file_base64": base64(&text_pdf(1, 1))}));
+    let worker = start_worker(&fake, dir.path(), 1000, &[]);
+    assert!(
+        fake.wait_for_results(1, Duration::from_secs(60)),
+        "stderr: {}",
+        worker.stderr_now()
+    );
+    worker.sigterm();
+    assert!(worker.wait(Duration::from_secs(30)).status.success());
+    let posts = fake.requests_to("job-done");
+    assert_eq!(posts.len(), 2, "no retry after 404");
+    assert_eq!(fake.results()[0].job_id, "next");
+}
+
+#[test]
+fn heartbeats_list_the_job_while_a_long_extraction_runs() {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fake.push_job(
+        "long-job",
+        json!({"file_base64": base64(&long_pdf()), "format": "text"}),
+    );
+    let worker = start_worker(&fake, dir.path(), 200, &[]);
+    assert!(
+        fake.wait_for_results(1, Duration::from_secs(240)),
+        "stderr: {}",
+        worker.stderr_now()
+    );
+    worker.sigterm();
+    assert!(worker.wait(Duration::from_secs(30)).status.success());
+
+    let result = &fake.results()[0];
+    assert_eq!(result.body["output"]["pages_extracted"], 600);
+    let requests = fake.requests();
+    let taken_at = requests
+        .iter()
+        .filter(|r| r.endpoint() == "job-take")
+        .map(|r| r.at)
+        .find(|_| true)
+        .expect("a take");
+    let posted_at = requests
+        .iter()
+        .find(|r| r.endpoint() == "job-done")
+        .map(|r| r.at)
+        .expect("a post");
+    let busy = posted_at - taken_at;
+    assert!(
+        busy >= Duration::from_secs(1),
+        "the job took only {busy:?}: not long enough to test"
+    );
+    let pings: Vec<&Recorded> = requests
+        .iter()
+        .filter(|r| r.endpoint() == "ping" && r.at > taken_at && r.at < posted_at)
+        .collect();
+    let with_job = pings
+        .iter()
+        .filter(|p| p.param("job_id") == Some("long-job"))
+        .count();
+    // Every 200 ms; allow for scheduling on a loaded machine, but not for starvation.
+    let expected = (busy.as_millis() / 200) as usize;
+    assert!(
+        with_job * 2 >= expected && with_job >= 3,
+        "{with_job} pings listed the job in {busy:?} (expected about {expected})"
+    );
+    let mut last = taken_at;
+    for p in &pings {
+        assert!(
+            p.at - last < Duration::from_millis(1500),
+            "a gap of {:?} between pings",
+            p.at - last
+        );
+        last = p.at;
+    }
+    // Before and after the job, pings carry no job id.
+    let idle = requests
+        .iter()
+        .filter(|r| r.endpoint() == "ping" && r.at > posted_at + Duration::from_millis(100))
+        .all(|p| p.param("job_id").is_none());
+    assert!(idle);
+}
+
+#[test]
+fn a_stop_request_cancels_the_job_without_a_result_and_the_worker_goes_on() {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fake.push_job("to-stop", json!({"file_base64": base64(&long_pdf())}));
+    fake.push_job("after", json!({"file_base64": base64(&text_pdf(1, 2))}));
+    let worker = start_worker(&fake, dir.path(), 200, &[]);
+    // Once a ping shows the job running, ask for the stop.
+    wait("the job to run", &fake, Duration::from_secs(60), |r| {
+        r.iter()
+            .any(|r| r.endpoint() == "ping" && r.param("job_id") == Some("to-stop"))
+    });
+    let stop_sent = Instant::now();
+    fake.stop("to-stop");
+    assert!(
+        fake.wait_for_results(1, Duration::from_secs(60)),
+        "stderr: {}",
+        worker.stderr_now()
+    );
+    let answered = stop_sent.elapsed();
+    worker.sigterm();
+    let exited = worker.wait(Duration::from_secs(30));
+    assert!(exited.status.success());
+    let results = fake.results();
+    assert_eq!(
+        results.len(),
+        1,
+        "no result for the stopped job: {results:?}"
+    );
+    assert_eq!(results[0].job_id, "after");
+    assert!(
+        answered < Duration::from_secs(10),
+        "the next job came {answered:?} after the stop"
+    );
+    assert!(
+        exited.stderr.contains("stopping job on RunPod's request"),
+        "{}",
+        exited.stderr
+    );
+}
+
+#[test]
+fn bad_jobs_are_answered_in_the_sdk_error_shape_and_the_worker_survives() {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let robust = worker_common::corpus().join("robust/docs");
+    let mut expected = vec![
+        (
+            "not-a-doc",
+            json!({"file_base64": base64(b"hello, this is not a document")}),
+            "unsupported_type",
+        ),
+        (
+            "bad-b64",
+            json!({"file_base64": "%%% not base64 %%%"}),
+            "bad_input",
+        ),
+        ("no-file", json!({"format": "markdown"}), "bad_input"),
+        (
+            "typo",
+            json!({"file_base64": "QUJD", "fromat": "json"}),
+            "bad_input",
+        ),
+        (
+            "bad-pages",
+            json!({"file_base64": base64(&text_pdf(2, 1)), "pages": "5"}),
+            "no_such_page",
+        ),
+        (
+            "bad-format",
+            json!({"file_base64": "QUJD", "format": "docx"}),
+            "bad_input",
+        ),
+        (
+            "bad-url",
+            json!({"file_url": "file:///etc/passwd"}),
+            "bad_input",
+        ),
+        (
+            "missing-url",
+            json!({"file_url": fake.file_url("nothing-here.pdf")}),
+            "download_failed",
+        ),
+        ("empty", json!({"file_base64": ""}), "empty_input"),
+    ];
+    // Real malformed PDFs from the corpus: each must get an answer, whatever it is.
+    let mut robust_ids = vec!["truncated".to_string()];
+    fake.push_job(
+        "truncated",
+        json!({"file_base64": base64(&text_pdf(3, 3)[..300])}),
+    );
+    if let Ok(entries) = std::fs::read_dir(&robust) {
+        let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for (i, p) in paths.iter().take(6).enumerate() {
+            let id = format!("robust-{i}");
+            fake.push_job(
+                &id,
+                json!({"file_base64": base64(&std::fs::read(p).unwrap())}),
+            );
+            robust_ids.push(id);
+        }
+    }
+    for (id, input, _) in &expected {
+        fake.push_job(id, input.clone());
+    }
+    fake.push_raw(json!({"id": "no-input"}));
+    expected.push(("no-input", Value::Null, "bad_input"));
+    fake.push_job("good", json!({"file_base64": base64(&text_pdf(1, 1))}));
+    let worker = start_worker(&fake, dir.path(), 1000, &[]);
+    let total = expected.len() + robust_ids.len() + 1;
+    assert!(
+        fake.wait_for_results(total, Duration::from_secs(120)),
+        "stderr: {}",
+        worker.stderr_now()
+    );
+    worker.sigterm();
+    assert!(worker.wait(Duration::from_secs(30)).status.success());
+    let results = fake.results();
+    for (id, _, code) in &expected {
+        let r = &results.iter().find(|r| r.job_id == *id).unwrap().body;
+        assert!(r.get("output").is_none(), "{id}: {r}");
+        let info = error_info(r);
+        assert_eq!(info["error_type"], *code, "{id}: {info}");
+        assert!(!info["error_message"].as_str().unwrap().is_empty());
+        assert!(info["error_traceback"].is_string());
+        assert_eq!(info["hostname"], "pod-abc123-host");
+        assert_eq!(info["worker_id"], POD);
+        assert_eq!(
+            info["runpod_version"],
+            folio_worker::RUNPOD_PROTOCOL_VERSION
+        );
+    }
+    for id in &robust_ids {
+        let r = &results.iter().find(|r| &r.job_id == id).unwrap().body;
+        assert!(
+            r.get("output").is_some() || r.get("error").is_some(),
+            "{id}: {r}"
+        );
+    }
+    let good = &results.iter().find(|r| r.job_id == "good").unwrap().body;
+    assert!(good["output"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("Folio worker test page 1"));
+}
+
+#[test]
+fn sigterm_lets_the_running_job_finish_and_takes_no_more() {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fake.push_job("in-flight", json!({"file_base64": base64(&long_pdf())}));
+    let worker = start_worker(&fake, dir.path(), 200, &[]);
+    wait("the job to run", &fake, Duration::from_secs(60), |r| {
+        r.iter()
+            .any(|r| r.endpoint() == "ping" && r.param("job_id") == Some("in-flight"))
+    });
+    let signalled = Instant::now();
+    worker.sigterm();
+    fake.push_job("not-taken", json!({"file_base64": base64(&text_pdf(1, 1))}));
+    let exited = worker.wait(Duration::from_secs(240));
+    assert!(exited.status.success(), "stderr: {}", exited.stderr);
+    let results = fake.results();
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert_eq!(results[0].job_id, "in-flight");
+    assert_eq!(results[0].body["output"]["pages_extracted"], 600);
+    assert_eq!(fake.taken(), vec!["in-flight"]);
+    let late_takes = fake
+        .requests_to("job-take")
+        .iter()
+        .filter(|r| r.at > signalled)
+        .count();
+    assert_eq!(late_takes, 0, "no job take after SIGTERM");
+}
+
+#[test]
+fn refresh_worker_marks_stop_pod_and_ends_after_one_job() {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fake.push_job("only", json!({"file_base64": base64(&text_pdf(1, 1))}));
+    fake.push_job("left", json!({"file_base64": base64(&text_pdf(1, 1))}));
+    let worker = start_worker(&fake, dir.path(), 1000, &["--refresh-worker"]);
+    let exited = worker.wait(Duration::from_secs(60));
+    assert!(exited.status.success(), "stderr: {}", exited.stderr);
+    let results = fake.results();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0].body["stopPod"], true);
+    assert!(results[0].body["output"].is_object());
+    assert_eq!(fake.taken(), vec!["only"]);
+}
+
+#[test]
+fn takes_wait_after_429_and_shrug_off_400_and_5xx() {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fake.script_takes(&[400, 500, 429]);
+    fake.push_job(
+        "eventually",
+        json!({"file_base64": base64(&text_pdf(1, 1))}),
+    );
+    let worker = start_worker(&fake, dir.path(), 1000, &[]);
+    assert!(
+        fake.wait_for_results(1, Duration::from_secs(60)),
+        "stderr: {}",
+        worker.stderr_now()
+    );
+    worker.sigterm();
+    assert!(worker.wait(Duration::from_secs(30)).status.success());
+    let takes = fake.requests_to("job-take");
+    assert!(takes.len() >= 4);
+    // The SDK debounces 5 s after a 429.
+    let after_429 = takes[3].at - takes[2].at;
+    assert!(
+        after_429 >= Duration::from_millis(4900),
+        "asked again {after_429:?} after a 429"
+    );
+    assert!(after_429 < Duration::from_secs(8));
+}
+
+#[test]
+fn an_oversized_job_is_answered_too_large_by_id() {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Over 1 MiB of document with a 1 MiB limit: the body is over the take limit too.
+    let big = vec![b'x'; 3 * 1024 * 1024];
+    fake.push_raw(json!({"id": "huge", "input": {"file_base64": base64(&big)}}));
+    fake.push_job("small", json!({"file_base64": base64(&text_pdf(1, 1))}));
+    let worker = start_worker(&fake, dir.path(), 1000, &["--max-size-mb", "1"]);
+    assert!(
+        fake.wait_for_results(2, Duration::from_secs(60)),
+        "stderr: {}",
+        worker.stderr_now()
+    );
+    worker.sigterm();
+    assert!(worker.wait(Duration::from_secs(30)).status.success());
+    let results = fake.results();
+    let huge = &results.iter().find(|r| r.job_id == "huge").unwrap().body;
+    assert_eq!(error_info(huge)["error_type"], "too_large");
+    assert!(results
+        .iter()
+        .any(|r| r.job_id == "small" && r.body["output"].is_object()));
+}
+
+#[test]
+fn file_url_downloads_are_bounded_in_size_and_time() {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fake.serve_file("big.pdf", vec![b'%'; 2 * 1024 * 1024], None);
+    // 64 bytes every 100 ms: far slower than the 2 s download limit allows.
+    fake.serve_file(
+        "slow.pdf",
+        text_pdf(20, 20),
+        Some((64, Duration::from_millis(100))),
+    );
+    fake.push_job("big", json!({"file_url": fake.file_url("big.pdf")}));
+    fake.push_job("slow", json!({"file_url": fake.file_url("slow.pdf")}));
+    let worker = start_worker(
+        &fake,
+        dir.path(),
+        1000,
+        &["--max-size-mb", "1", "--download-timeout", "2"],
+    );
+    assert!(
+        fake.wait_for_results(2, Duration::from_secs(60)),
+        "stderr: {}",
+        worker.stderr_now()
+    );
+    worker.sigterm();
+    assert!(worker.wait(Duration::from_secs(30)).status.success());
+    let results = fake.results();
+    let big = error_info(&results.iter().find(|r| r.job_id == "big").unwrap().body);
+    assert_eq!(big["error_type"], "too_large", "{big}");
+    let slow = error_info(&results.iter().find(|r| r.job_id == "slow").unwrap().body);
+    assert_eq!(slow["error_type"], "download_failed", "{slow}");
+}
+
+#[test]
+fn with_concurrency_takes_say_a_job_is_in_progress() {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fake.push_job("first", json!({"file_base64": base64(&long_pdf())}));
+    let worker = start_worker(&fake, dir.path(), 200, &["--concurrency", "2"]);
+    wait("the job to run", &fake, Duration::from_secs(60), |r| {
+        r.iter()
+            .any(|r| r.endpoint() == "ping" && r.param("job_id") == Some("first"))
+    });
+    fake.push_job("second", json!({"file_base64": base64(&text_pdf(120, 45))}));
+    assert!(
+        fake.wait_for_results(2, Duration::from_secs(240)),
+        "stderr: {}",
+        worker.stderr_now()
+    );
+    worker.sigterm();
+    assert!(worker.wait(Duration::from_secs(60)).status.success());
+    let results = fake.results();
+    // The short job overtook the long one: they ran side by side.
+    assert_eq!(results[0].job_id, "second");
+    assert!(fake
+        .requests_to("job-take")
+        .iter()
+        .any(|t| t.param("job_in_progress") == Some("1")));
+    // While both ran, a ping listed both.
+    assert!(fake.requests_to("ping").iter().any(|p| {
+        let ids = p.param("job_id").unwrap_or_default();
+        ids.split(',').count() == 2 && ids.contains("first") && ids.contains("second")
+    }));
+}
