@@ -50,11 +50,20 @@ pub fn sniff(bytes: &[u8]) -> Option<InputKind> {
         Some(InputKind::Bmp)
     } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
         Some(InputKind::Webp)
-    } else if head.windows(5).any(|w| w == b"%PDF-") {
+    } else if head.windows(5).any(|w| w == b"%PDF-") || looks_like_headerless_pdf(bytes) {
         Some(InputKind::Pdf)
     } else {
         None
     }
+}
+
+/// A damaged PDF may have lost its header yet keep its objects; the reader can rebuild the
+/// cross-reference table from them, so such a file is worth opening.
+fn looks_like_headerless_pdf(bytes: &[u8]) -> bool {
+    let window = &bytes[..bytes.len().min(64 * 1024)];
+    let has = |needle: &[u8]| window.windows(needle.len()).any(|w| w == needle);
+    (has(b" obj") || has(b"xref") || has(b"trailer"))
+        && (has(b"endobj") || has(b"/Type") || has(b"startxref") || has(b"/Root"))
 }
 
 #[cfg(test)]
@@ -67,6 +76,7 @@ mod tests {
         assert_eq!(sniff(b"junk\n%PDF-1.4"), Some(InputKind::Pdf));
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\nrest"), Some(InputKind::Png));
         assert_eq!(sniff(b"hello world"), None);
+        assert_eq!(sniff(b"1 0 obj << /Type /Catalog >> endobj"), Some(InputKind::Pdf));
         assert_eq!(sniff(b""), None);
     }
 }
