@@ -161,6 +161,7 @@ impl Client {
         template: &str,
         job_id: &str,
         result: &Value,
+        timeout: Duration,
         retry_delays: &[Duration],
         should_stop: &dyn Fn() -> bool,
     ) -> Result<(), ClientError> {
@@ -172,7 +173,7 @@ impl Client {
                 .agent
                 .post(&url)
                 .config()
-                .timeout_global(Some(Duration::from_secs(120)))
+                .timeout_global(Some(timeout))
                 .build()
                 .header("Authorization", &self.api_key)
                 .header("User-Agent", &self.user_agent)

@@ -48,6 +48,9 @@ pub struct WorkerConfig {
     pub too_many_requests_wait: Duration,
     /// Pause after a failed job take (network error, 5xx) before trying again.
     pub error_wait: Duration,
+    /// How often the pages done of a running job are posted as a progress update
+    /// (`{"status": "IN_PROGRESS"}`); `None` sends none.
+    pub progress_interval: Option<Duration>,
     /// Delays between the attempts of a result post: the SDK retries with aiohttp_retry's
     /// `FibonacciRetry(attempts=3)`, which waits 2 s then 3 s.
     pub post_retry_delays: Vec<Duration>,
@@ -91,6 +94,7 @@ impl WorkerConfig {
             take_timeout: Duration::from_secs(90),
             too_many_requests_wait: Duration::from_secs(5),
             error_wait: Duration::from_secs(1),
+            progress_interval: Some(Duration::from_secs(5)),
             post_retry_delays: vec![Duration::from_secs(2), Duration::from_secs(3)],
         }
     }

@@ -90,6 +90,7 @@ struct State {
     files: HashMap<String, Arc<File>>,
     requests: Vec<Recorded>,
     results: Vec<Posted>,
+    progress: Vec<Posted>,
 }
 
 #[derive(Debug)]
@@ -234,6 +235,11 @@ impl FakeRunPod {
     /// Results accepted so far.
     pub fn results(&self) -> Vec<Posted> {
         self.inner.state().results.clone()
+    }
+
+    /// Progress updates (`"status": "IN_PROGRESS"`) received so far.
+    pub fn progress(&self) -> Vec<Posted> {
+        self.inner.state().progress.clone()
     }
 
     /// Ids of the jobs handed out so far.
@@ -390,6 +396,11 @@ fn route(inner: &Inner, req: &Recorded) -> Reply {
             }
             let job_id = req.path.rsplit('/').next().unwrap_or_default().to_string();
             match serde_json::from_slice::<Value>(&req.body) {
+                // The SDK's progress updates go to the same URL, marked IN_PROGRESS.
+                Ok(body) if body.get("status").and_then(Value::as_str) == Some("IN_PROGRESS") => {
+                    state.progress.push(Posted { job_id, body });
+                    Reply::status(200)
+                }
                 Ok(body) => {
                     state.results.push(Posted { job_id, body });
                     Reply::status(200)

@@ -46,6 +46,7 @@ pub(crate) fn run_job(
     cfg: &WorkerConfig,
     input: &Value,
     cancel: &Arc<AtomicBool>,
+    progress: &PageProgress,
 ) -> Outcome {
     let started = Instant::now();
     let result = parse_input(input).and_then(|req| {
@@ -71,7 +72,9 @@ pub(crate) fn run_job(
             cancel: Some(Arc::clone(cancel)),
         };
         let extract_start = Instant::now();
-        let doc = engine.extract(&bytes, &opts).map_err(extract_failure)?;
+        let doc = engine
+            .extract_with_progress(&bytes, &opts, &|done, total| progress.set(done, total))
+            .map_err(extract_failure)?;
         let extract_ms = extract_start.elapsed().as_millis() as u64;
         let mut response = ExtractResponse::new(&doc, req.format, extract_ms);
         // The caller waited for the download too: count it in the total.
@@ -83,6 +86,29 @@ pub(crate) fn run_job(
         Ok(v) => Outcome::Done(v),
         Err(_) if cancel.load(Ordering::Relaxed) => Outcome::Cancelled,
         Err(f) => Outcome::Failed(f),
+    }
+}
+
+/// Pages done out of pages selected, written by the engine's progress callback and read by the
+/// progress reporter.
+#[derive(Debug, Default)]
+pub(crate) struct PageProgress {
+    /// `done << 32 | total`, so a reader never sees one without the other.
+    packed: std::sync::atomic::AtomicU64,
+}
+
+impl PageProgress {
+    fn set(&self, done: u32, total: u32) {
+        self.packed.store(
+            (u64::from(done) << 32) | u64::from(total),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// `(done, total)`; `(0, 0)` before the first page finished.
+    pub(crate) fn get(&self) -> (u32, u32) {
+        let v = self.packed.load(Ordering::Relaxed);
+        ((v >> 32) as u32, v as u32)
     }
 }
 

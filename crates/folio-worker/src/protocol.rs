@@ -190,6 +190,15 @@ pub(crate) fn error_result(failure: &JobFailure, cfg: &WorkerConfig) -> Value {
     json!({ "error": info.to_string() })
 }
 
+/// A progress update (`rp_progress.progress_update`): posted to the result URL while the job
+/// runs.
+pub(crate) fn progress_result(pages_done: u32, pages_total: u32) -> Value {
+    json!({
+        "status": "IN_PROGRESS",
+        "output": { "pages_done": pages_done, "pages_total": pages_total },
+    })
+}
+
 /// Marks a result so RunPod replaces this worker after the job (the SDK's `refresh_worker`).
 pub(crate) fn add_stop_pod(result: &mut Value) {
     if let Value::Object(map) = result {

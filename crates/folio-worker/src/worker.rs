@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::client::{Client, StopPoll, TakeError};
 use crate::config::WorkerConfig;
-use crate::handler::{self, Outcome};
+use crate::handler::{self, Outcome, PageProgress};
 use crate::protocol::{self, Job, JobFailure, Take};
 
 /// Why the worker could not run.
@@ -108,6 +108,18 @@ struct Running {
     cancel: Arc<AtomicBool>,
     /// RunPod asked to stop it (then nothing is posted).
     stopped_by_server: AtomicBool,
+    /// Pages done, for progress updates.
+    progress: PageProgress,
+    /// Held while a progress update is posted, so none can land after the final result.
+    posting: Mutex<PostState>,
+}
+
+#[derive(Debug, Default)]
+struct PostState {
+    /// The final result is being posted: no more progress updates.
+    finished: bool,
+    /// The progress last posted.
+    sent: (u32, u32),
 }
 
 #[derive(Debug)]
@@ -250,6 +262,9 @@ impl Worker {
                 "not pinging: RUNPOD_AI_API_KEY, RUNPOD_POD_ID or RUNPOD_WEBHOOK_PING is unset"
             );
         }
+        if let Some(every) = cfg.progress_interval {
+            background.push(self.spawn("folio-progress", move |s| progress_reporter(s, every))?);
+        }
         match protocol::stop_url(&take_base) {
             // Never joined: it may sit in a long poll when the worker ends.
             Some(url) => {
@@ -325,6 +340,41 @@ fn heartbeat(shared: &Shared) {
             Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
         }
         shared.nap(cfg.ping_interval, &shared.finished);
+    }
+}
+
+/// Posts each running job's page progress when it changed, as the SDK's `progress_update` does
+/// (`{"status": "IN_PROGRESS", "output": ...}` to the result URL), so `/status` shows it.
+fn progress_reporter(shared: &Shared, every: Duration) {
+    let Some(template) = shared.cfg.job_done_url.as_deref() else {
+        return;
+    };
+    loop {
+        shared.nap(every, &shared.finished);
+        if shared.finished.load(Ordering::SeqCst) {
+            return;
+        }
+        let jobs: Vec<Arc<Running>> = shared.running().iter().cloned().collect();
+        for job in jobs {
+            let (done, total) = job.progress.get();
+            let mut state = job.posting.lock().unwrap_or_else(|p| p.into_inner());
+            if total == 0 || state.finished || state.sent == (done, total) {
+                continue;
+            }
+            let body = protocol::progress_result(done, total);
+            // One attempt: a lost update is superseded by the next one or by the result.
+            match shared.client.post_result(
+                template,
+                &job.id,
+                &body,
+                Duration::from_secs(10),
+                &[],
+                &|| true,
+            ) {
+                Ok(()) => state.sent = (done, total),
+                Err(e) => tracing::debug!(job = %job.id, error = %e, "progress update failed"),
+            }
+        }
     }
 }
 
@@ -414,6 +464,8 @@ fn run_one(shared: &Shared, job: Job) {
         id: job.id.clone(),
         cancel: Arc::new(AtomicBool::new(shared.force.load(Ordering::SeqCst))),
         stopped_by_server: AtomicBool::new(false),
+        progress: PageProgress::default(),
+        posting: Mutex::new(PostState::default()),
     });
     shared.running().push(Arc::clone(&running));
     tracing::info!(job = %job.id, "started");
@@ -428,7 +480,13 @@ fn run_one(shared: &Shared, job: Job) {
         // The engine isolates pages; this catches anything outside them, so a bad document
         // can never take the worker down.
         std::panic::catch_unwind(AssertUnwindSafe(|| {
-            handler::run_job(&shared.engine, cfg, &job.input, &running.cancel)
+            handler::run_job(
+                &shared.engine,
+                cfg,
+                &job.input,
+                &running.cancel,
+                &running.progress,
+            )
         }))
         .unwrap_or_else(|_| {
             Outcome::Failed(JobFailure::new(
@@ -438,6 +496,11 @@ fn run_one(shared: &Shared, job: Job) {
         })
     };
     let elapsed_ms = started.elapsed().as_millis() as u64;
+    running
+        .posting
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .finished = true;
     let result: Option<Value> = match outcome {
         Outcome::Done(output) => {
             shared.succeeded.fetch_add(1, Ordering::SeqCst);
@@ -483,11 +546,14 @@ fn answer(shared: &Shared, job_id: &str, mut result: Value, stop_pod: bool) {
         return;
     };
     let force = || shared.force.load(Ordering::SeqCst);
-    if let Err(e) =
-        shared
-            .client
-            .post_result(template, job_id, &result, &cfg.post_retry_delays, &force)
-    {
+    if let Err(e) = shared.client.post_result(
+        template,
+        job_id,
+        &result,
+        Duration::from_secs(120),
+        &cfg.post_retry_delays,
+        &force,
+    ) {
         shared.undelivered.fetch_add(1, Ordering::SeqCst);
         tracing::error!(job = job_id, error = %e, "failed to return the job's result");
     } else {
@@ -512,7 +578,7 @@ pub fn run_local(engine: &Engine, cfg: &WorkerConfig, job_text: &str) -> Result<
     tracing::info!(job = %job.id, "running the local test job");
     let cancel = Arc::new(AtomicBool::new(false));
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        handler::run_job(engine, cfg, &job.input, &cancel)
+        handler::run_job(engine, cfg, &job.input, &cancel, &PageProgress::default())
     }))
     .unwrap_or_else(|_| Outcome::Failed(JobFailure::new("internal", "internal error")));
     Ok(match outcome {

@@ -214,7 +214,10 @@ fn heartbeats_list_the_job_while_a_long_extraction_runs() {
         .expect("a take");
     let posted_at = requests
         .iter()
-        .find(|r| r.endpoint() == "job-done")
+        // The result, not a progress update.
+        .find(|r| {
+            r.endpoint() == "job-done" && !String::from_utf8_lossy(&r.body).contains("IN_PROGRESS")
+        })
         .map(|r| r.at)
         .expect("a post");
     let busy = posted_at - taken_at;
@@ -559,4 +562,44 @@ fn with_concurrency_takes_say_a_job_is_in_progress() {
         let ids = p.param("job_id").unwrap_or_default();
         ids.split(',').count() == 2 && ids.contains("first") && ids.contains("second")
     }));
+}
+
+#[test]
+fn a_long_job_posts_progress_updates_before_its_result() {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Twice the usual long job, so that several one-second updates fit in it.
+    fake.push_job(
+        "progressing",
+        json!({"file_base64": base64(&text_pdf(1200, 45)), "format": "text"}),
+    );
+    let worker = start_worker(&fake, dir.path(), 1000, &["--progress-interval", "1"]);
+    assert!(
+        fake.wait_for_results(1, Duration::from_secs(240)),
+        "stderr: {}",
+        worker.stderr_now()
+    );
+    worker.sigterm();
+    assert!(worker.wait(Duration::from_secs(30)).status.success());
+    let updates = fake.progress();
+    assert!(!updates.is_empty(), "no progress update during the job");
+    let mut last = 0;
+    for u in &updates {
+        assert_eq!(u.job_id, "progressing");
+        assert_eq!(u.body["status"], "IN_PROGRESS");
+        let done = u.body["output"]["pages_done"].as_u64().unwrap();
+        assert_eq!(u.body["output"]["pages_total"], 1200);
+        assert!(done > last && done <= 1200, "{done} after {last}");
+        last = done;
+    }
+    // Every update went out before the result, on the result URL.
+    let posts = fake.requests_to("job-done");
+    let final_at = posts
+        .iter()
+        .find(|p| !String::from_utf8_lossy(&p.body).contains("IN_PROGRESS"))
+        .map(|p| p.at)
+        .unwrap();
+    assert!(posts.iter().all(|p| p.at <= final_at));
+    assert!(posts.iter().all(|p| p.param("isStream") == Some("false")));
+    assert_eq!(fake.results()[0].body["output"]["pages_extracted"], 1200);
 }

@@ -32,6 +32,14 @@ pub struct Args {
     /// Ask RunPod for a fresh worker after each job (the SDK's `refresh_worker`).
     #[arg(long, env = "FOLIO_WORKER_REFRESH")]
     pub refresh_worker: bool,
+    /// Seconds between progress updates (pages done) of a running job; 0 sends none.
+    #[arg(
+        long,
+        default_value_t = 5,
+        value_name = "SECS",
+        env = "FOLIO_WORKER_PROGRESS_SECS"
+    )]
+    pub progress_interval: u64,
     /// Largest document accepted, in MiB (base64 or downloaded).
     #[arg(
         long,
@@ -63,6 +71,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut cfg = WorkerConfig::from_env();
     cfg.concurrency = args.concurrency.clamp(1, 64);
     cfg.refresh_worker = args.refresh_worker;
+    cfg.progress_interval =
+        (args.progress_interval > 0).then(|| Duration::from_secs(args.progress_interval));
     cfg.download_timeout = Duration::from_secs(args.download_timeout.max(1));
     cfg.limits = Limits {
         max_input_bytes: args.max_size_mb.saturating_mul(1024 * 1024),
