@@ -603,3 +603,32 @@ fn a_long_job_posts_progress_updates_before_its_result() {
     assert!(posts.iter().all(|p| p.param("isStream") == Some("false")));
     assert_eq!(fake.results()[0].body["output"]["pages_extracted"], 1200);
 }
+
+#[test]
+fn a_second_sigterm_cancels_the_running_job_and_answers_it() {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fake.push_job(
+        "cut-short",
+        json!({"file_base64": base64(&text_pdf(3000, 45))}),
+    );
+    let worker = start_worker(&fake, dir.path(), 200, &[]);
+    wait("the job to run", &fake, Duration::from_secs(60), |r| {
+        r.iter()
+            .any(|r| r.endpoint() == "ping" && r.param("job_id") == Some("cut-short"))
+    });
+    worker.sigterm();
+    std::thread::sleep(Duration::from_millis(300));
+    let second = Instant::now();
+    worker.sigterm();
+    let exited = worker.wait(Duration::from_secs(60));
+    assert!(exited.status.success(), "stderr: {}", exited.stderr);
+    assert!(
+        second.elapsed() < Duration::from_secs(5),
+        "took {:?} to stop",
+        second.elapsed()
+    );
+    let results = fake.results();
+    assert_eq!(results.len(), 1);
+    assert_eq!(error_info(&results[0].body)["error_type"], "cancelled");
+}
