@@ -172,6 +172,12 @@ impl Shared {
     }
 }
 
+/// The threads a running worker joins: the job loops first, then the rest.
+struct Threads {
+    loops: Vec<JoinHandle<()>>,
+    background: Vec<JoinHandle<()>>,
+}
+
 /// One start-up check: `Err` carries the reason.
 type Check<'a> = dyn FnOnce() -> Result<(), String> + 'a;
 
@@ -254,41 +260,24 @@ impl Worker {
             );
         }
 
-        let mut background = Vec::new();
-        if cfg.pings_enabled() {
-            background.push(self.spawn("folio-heartbeat", heartbeat)?);
-        } else {
-            tracing::info!(
-                "not pinging: RUNPOD_AI_API_KEY, RUNPOD_POD_ID or RUNPOD_WEBHOOK_PING is unset"
-            );
-        }
-        if let Some(every) = cfg.progress_interval {
-            background.push(self.spawn("folio-progress", move |s| progress_reporter(s, every))?);
-        }
-        match protocol::stop_url(&take_base) {
-            // Never joined: it may sit in a long poll when the worker ends.
-            Some(url) => {
-                let shared = Arc::clone(shared);
-                std::thread::Builder::new()
-                    .name("folio-stop-poll".to_string())
-                    .spawn(move || stop_poller(&shared, &url))
-                    .map_err(WorkerError::Thread)?;
+        let started = self.start_threads(&take_base);
+        // Whatever happened, the background threads end once the job loops have.
+        let stop_background = || {
+            shared.shutdown.store(true, Ordering::SeqCst);
+            shared.finished.store(true, Ordering::SeqCst);
+            shared.wake_all();
+        };
+        let Threads { loops, background } = match started {
+            Ok(threads) => threads,
+            Err(e) => {
+                stop_background();
+                return Err(e);
             }
-            None => tracing::warn!(
-                "the job-take URL has no /job-take/ segment: per-job stop is disabled"
-            ),
-        }
-        let mut loops = Vec::new();
-        for n in 0..cfg.concurrency.max(1) {
-            let base = take_base.clone();
-            loops.push(self.spawn(&format!("folio-job-{n}"), move |s| job_loop(s, &base))?);
-        }
-        tracing::info!(worker_id = %cfg.worker_id, concurrency = cfg.concurrency.max(1), "worker ready");
+        };
         for handle in loops {
             let _ = handle.join();
         }
-        shared.finished.store(true, Ordering::SeqCst);
-        shared.wake_all();
+        stop_background();
         for handle in background {
             let _ = handle.join();
         }
@@ -300,6 +289,39 @@ impl Worker {
         };
         tracing::info!(?summary, "worker stopped");
         Ok(summary)
+    }
+
+    /// Starts the heartbeat, progress, stop-poll and job threads.
+    fn start_threads(&self, take_base: &str) -> Result<Threads, WorkerError> {
+        let shared = &self.shared;
+        let cfg = &shared.cfg;
+        let mut background = Vec::new();
+        if cfg.pings_enabled() {
+            background.push(self.spawn("folio-heartbeat", heartbeat)?);
+        } else {
+            tracing::info!(
+                "not pinging: RUNPOD_AI_API_KEY, RUNPOD_POD_ID or RUNPOD_WEBHOOK_PING is unset"
+            );
+        }
+        if let Some(every) = cfg.progress_interval {
+            background.push(self.spawn("folio-progress", move |s| progress_reporter(s, every))?);
+        }
+        match protocol::stop_url(take_base) {
+            // Not joined: it may sit in a long poll when the worker ends.
+            Some(url) => {
+                self.spawn("folio-stop-poll", move |s| stop_poller(s, &url))?;
+            }
+            None => tracing::warn!(
+                "the job-take URL has no /job-take/ segment: per-job stop is disabled"
+            ),
+        }
+        let mut loops = Vec::new();
+        for n in 0..cfg.concurrency.max(1) {
+            let base = take_base.to_string();
+            loops.push(self.spawn(&format!("folio-job-{n}"), move |s| job_loop(s, &base))?);
+        }
+        tracing::info!(worker_id = %cfg.worker_id, concurrency = cfg.concurrency.max(1), "worker ready");
+        Ok(Threads { loops, background })
     }
 
     fn spawn(
