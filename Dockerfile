@@ -10,7 +10,7 @@
 # --build-arg BAKE_MODELS=0 and set FOLIO_VOLUME=/runpod-volume on the endpoint.
 # docs/runpod.md has the endpoint settings and how this file was checked.
 
-ARG RUST_VERSION=1.92
+ARG RUST_VERSION=1.95
 ARG DEBIAN_RELEASE=bookworm
 
 FROM rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE} AS build
