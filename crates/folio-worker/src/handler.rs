@@ -63,6 +63,8 @@ pub(crate) fn run_job(
             ),
         };
         let filename = req.filename.clone().or(url_name);
+        // Options the engine grows later keep their defaults here.
+        #[allow(clippy::needless_update)]
         let opts = ExtractOptions {
             pages: req.pages.clone(),
             password: req.password.clone(),
@@ -70,6 +72,7 @@ pub(crate) fn run_job(
             limits: cfg.limits.clone(),
             filename,
             cancel: Some(Arc::clone(cancel)),
+            ..ExtractOptions::default()
         };
         let extract_start = Instant::now();
         let doc = engine
