@@ -171,12 +171,13 @@ pub(crate) fn blocks(lines: Vec<TextLine>, page: u32, source: folio_doc::Source)
         }
         out.push(Block::from_lines(kind, lines, provenance));
     };
+    let leading = typical_leading(&lines);
     for l in lines {
         let starts_new = match current.last() {
             None => true,
             Some(prev) => {
                 let block_box = BBox::union_all(current.iter().map(|c| &c.frame)).unwrap_or(prev.frame);
-                breaks_block(prev, &l, &block_box, &gaps, kind, current.len())
+                breaks_block(prev, &l, &block_box, &gaps, leading, kind, current.len())
             }
         };
         if starts_new {
@@ -192,7 +193,33 @@ pub(crate) fn blocks(lines: Vec<TextLine>, page: u32, source: folio_doc::Source)
     out
 }
 
-fn breaks_block(prev: &TextLine, l: &TextLine, block: &BBox, gaps: &[f32], kind: BlockKind, n: usize) -> bool {
+/// The page's usual gap between consecutive lines of one column, in font sizes: some documents
+/// set lines far apart, and a gap is a paragraph break only when it is wider than usual.
+fn typical_leading(lines: &[TextLine]) -> f32 {
+    let ratios: Vec<f32> = lines
+        .windows(2)
+        .filter_map(|w| {
+            let (a, b) = (&w[0], &w[1]);
+            let em = a.size.max(b.size).max(1.0);
+            let gap = b.frame.y0 - a.frame.y1;
+            let same_column = a.frame.overlap_x(&b.frame) > 0.5 * a.frame.width().min(b.frame.width());
+            let same_size = (a.size - b.size).abs() < 0.12 * em;
+            (a.orientation == b.orientation && same_column && same_size && gap >= 0.0 && gap <= 2.0 * em)
+                .then_some(gap / em)
+        })
+        .collect();
+    median(&ratios).unwrap_or(0.2)
+}
+
+fn breaks_block(
+    prev: &TextLine,
+    l: &TextLine,
+    block: &BBox,
+    gaps: &[f32],
+    leading: f32,
+    kind: BlockKind,
+    n: usize,
+) -> bool {
     if prev.orientation != l.orientation {
         return true;
     }
@@ -204,7 +231,7 @@ fn breaks_block(prev: &TextLine, l: &TextLine, block: &BBox, gaps: &[f32], kind:
     let typical = median(gaps);
     let paragraph_gap = match typical {
         Some(t) => gap > (t * 1.6).max(t + 0.35 * em),
-        None => gap > 0.6 * em,
+        None => gap > em * (leading * 1.5 + 0.1).max(0.6),
     };
     if paragraph_gap {
         return true;

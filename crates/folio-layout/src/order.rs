@@ -85,7 +85,7 @@ fn vertical_cut(boxes: &[BBox], items: &[usize], em: f32) -> Option<Vec<Vec<usiz
     let region = BBox::union_all(items.iter().map(|&i| &boxes[i]))?;
     let bands = gaps(items.iter().map(|&i| (boxes[i].x0, boxes[i].x1)).collect());
     // The widest gutter first; accept the first that separates two column-like sides.
-    let mut candidates: Vec<(f32, f32)> = bands.into_iter().filter(|(s, e)| e - s >= 1.2 * em).collect();
+    let mut candidates: Vec<(f32, f32)> = bands.into_iter().filter(|(s, e)| e - s >= 0.75 * em).collect();
     candidates.sort_by(|a, b| (b.1 - b.0).total_cmp(&(a.1 - a.0)));
     for (s, e) in candidates {
         let mid = (s + e) / 2.0;

@@ -84,7 +84,13 @@ pub(crate) fn extract_tables(
             .map(|(i, _)| i)
             .collect();
         let inside: Vec<&Fragment> = candidates.iter().filter_map(|&i| slots[i].as_ref()).collect();
-        if let Some(table) = aligned_table(&inside, &ys) {
+        // Text alignment alone is weaker evidence than rules: ask for short cells.
+        let table = aligned_table(&inside, &ys).filter(|t| {
+            let filled: Vec<&Cell> = t.cells.iter().filter(|c| !c.text.trim().is_empty()).collect();
+            let words: usize = filled.iter().map(|c| c.text.split_whitespace().count()).sum();
+            looks_tabular(t) && words <= filled.len() * 6
+        });
+        if let Some(table) = table {
             for i in candidates {
                 slots[i] = None;
             }
@@ -100,7 +106,17 @@ fn looks_tabular(table: &Table) -> bool {
     let filled: Vec<&Cell> = table.cells.iter().filter(|c| !c.text.trim().is_empty()).collect();
     let longest = filled.iter().map(|c| c.text.split_whitespace().count()).max().unwrap_or(0);
     let words: usize = filled.iter().map(|c| c.text.split_whitespace().count()).sum();
-    filled.len() >= 3 && longest <= 60 && words <= filled.len() * 15
+    let mut columns: Vec<u32> = filled.iter().map(|c| c.col).collect();
+    columns.sort_unstable();
+    columns.dedup();
+    let mut rows: Vec<u32> = filled.iter().map(|c| c.row).collect();
+    rows.sort_unstable();
+    rows.dedup();
+    filled.len() >= 3
+        && columns.len() >= 2
+        && rows.len() >= 2
+        && longest <= 60
+        && words <= filled.len() * 15
 }
 
 fn center_in(b: &BBox, region: &BBox) -> bool {

@@ -15,7 +15,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::{FontInfo, Glyph, Segment};
 
 /// A gap wider than this many font sizes starts a new fragment.
-const FRAGMENT_GAP_EM: f32 = 1.0;
+const FRAGMENT_GAP_EM: f32 = 0.8;
 /// A gap wider than this many font sizes between two glyphs is a word space.
 const WORD_GAP_EM: f32 = 0.17;
 
@@ -38,8 +38,6 @@ pub(crate) struct Fragment {
     pub monospace: bool,
     /// Mostly right-to-left script.
     pub rtl: bool,
-    /// Smallest drawing sequence number, for stable tie-breaking.
-    pub seq: u32,
 }
 
 impl Fragment {
@@ -64,19 +62,25 @@ fn orientation_of(angle: f32) -> u8 {
     4
 }
 
-/// Maps a page-coordinate box into the frame where text of `angle` degrees runs left to right.
-fn to_frame(b: &BBox, angle: f32) -> BBox {
+/// Maps a glyph's page-coordinate box into the frame where text of `angle` degrees runs left to
+/// right. The box is the axis-aligned hull of the glyph's rotated em box, so the advance along
+/// the baseline is recovered from the hull's size (exact at right angles, and without the
+/// hull's inflation at other angles).
+fn to_frame(b: &BBox, angle: f32, size: f32) -> BBox {
     let t = angle.to_radians();
     let (ux, uy) = (t.cos(), -t.sin());
     let (vx, vy) = (-uy, ux);
-    let corners = [(b.x0, b.y0), (b.x1, b.y0), (b.x0, b.y1), (b.x1, b.y1)];
-    let mut out: Option<BBox> = None;
-    for (x, y) in corners {
-        let (fx, fy) = (x * ux + y * uy, x * vx + y * vy);
-        let p = BBox::new(fx, fy, fx, fy);
-        out = Some(out.map_or(p, |o| o.union(&p)));
-    }
-    out.unwrap_or_default()
+    let (cx, cy) = b.center();
+    let (cu, cv) = (cx * ux + cy * uy, cx * vx + cy * vy);
+    let (c, s) = (ux.abs(), uy.abs());
+    let h = size.max(0.01);
+    let advance = if c >= s {
+        (b.width() - h * s) / c
+    } else {
+        (b.height() - h * c) / s
+    };
+    let w = advance.max(0.0);
+    BBox::new(cu - w / 2.0, cv - h / 2.0, cu + w / 2.0, cv + h / 2.0)
 }
 
 /// Groups glyphs into fragments. Glyphs with no text are dropped; exact duplicates (a face made
@@ -94,7 +98,7 @@ pub(crate) fn fragments(glyphs: &[Glyph], segments: &[Segment]) -> Vec<Fragment>
         let angle = if o == 4 { g.angle } else { f32::from(o) * 90.0 };
         by_orientation[o as usize].push(FramedGlyph {
             glyph: g,
-            frame: to_frame(&g.bbox, angle),
+            frame: to_frame(&g.bbox, angle, g.size),
         });
     }
     let mut out = Vec::new();
@@ -186,6 +190,11 @@ fn group_into_runs<'a, 'g>(
     closed
 }
 
+fn is_cjk(c: char) -> bool {
+    // Kana and Han only: Korean separates words with spaces, as Latin does.
+    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xFF66..=0xFF9F)
+}
+
 fn is_rtl_char(c: char) -> bool {
     matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF)
 }
@@ -210,7 +219,13 @@ fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment>
                 continue;
             }
             let gap = g.frame.x0 - p.frame.x1;
-            let size = g.glyph.size.min(p.glyph.size).max(0.1);
+            let mut size = g.glyph.size.min(p.glyph.size).max(0.1);
+            let last = p.glyph.text.chars().last();
+            let first = text.chars().next();
+            // Ideographic text has no spaces: only a wide gap separates words there.
+            if last.is_some_and(is_cjk) && first.is_some_and(is_cjk) {
+                size *= 3.5;
+            }
             // Diacritics are drawn as their own glyphs, often offset: they never start a word.
             let combining = text.chars().next().is_some_and(is_combining_mark);
             if gap > WORD_GAP_EM * size && !combining {
@@ -218,10 +233,9 @@ fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment>
             }
             // Words do not mix Latin and right-to-left scripts: a change of script is a word
             // boundary even where the PDF draws no space.
-            let last = p.glyph.text.chars().last();
-            let first = text.chars().next();
             if let (Some(a), Some(b)) = (last, first) {
-                if a.is_alphabetic() && b.is_alphabetic() && is_rtl_char(a) != is_rtl_char(b) {
+                let script_change = is_rtl_char(a) != is_rtl_char(b) || is_cjk(a) != is_cjk(b);
+                if a.is_alphabetic() && b.is_alphabetic() && script_change {
                     pending_space = true;
                 }
             }
@@ -252,7 +266,17 @@ fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment>
         if let Some((_, t, _, _)) = cur.as_mut() {
             // NFKC waits until the text is in logical order: a right-to-left ligature (lam-alef)
             // decomposes into letters in logical order, which reordering would then reverse.
-            t.extend(text.chars().filter(|c| *c != '\u{00AD}' && !c.is_control()));
+            let kept = text.chars().filter(|c| *c != '\u{00AD}' && !c.is_control());
+            // A glyph that stands for several right-to-left letters (a lam-alef drawn as one
+            // shape) lists them in logical order; the visual-to-logical reordering below would
+            // reverse them, so they go in reversed here.
+            if text.chars().count() > 1 && text.chars().all(is_rtl_char) {
+                let mut chars: Vec<char> = kept.collect();
+                chars.reverse();
+                t.extend(chars);
+            } else {
+                t.extend(kept);
+            }
         }
         pending_space = false;
         prev = Some(g);
@@ -283,7 +307,6 @@ fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment>
         .unwrap_or(0.0);
     let bold = spans.iter().all(|s| s.bold);
     let monospace = run.iter().all(|g| g.glyph.font.monospace);
-    let seq = run.iter().map(|g| g.glyph.seq).min().unwrap_or(0);
     let _ = total_chars;
     Some(Fragment {
         bbox,
@@ -294,7 +317,6 @@ fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment>
         bold,
         monospace,
         rtl,
-        seq,
     })
 }
 

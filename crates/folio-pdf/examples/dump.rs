@@ -8,7 +8,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args.next().ok_or("usage: dump FILE [PAGE]")?;
     let page: u32 = args.next().map(|p| p.parse()).transpose()?.unwrap_or(1);
-    let doc = folio_pdf::PdfDocument::open(Arc::new(std::fs::read(path)?), None)?;
+    let password = std::env::var("FOLIO_PDF_PASSWORD").ok();
+    let doc = folio_pdf::PdfDocument::open(Arc::new(std::fs::read(path)?), password.as_deref())?;
     let content = doc.page_content(page - 1)?;
     println!("page {}x{} rot {}", content.width, content.height, content.rotation);
     for s in &content.segments {
