@@ -273,3 +273,83 @@ fn describe_unknown(input: &[u8]) -> String {
         "not a PDF or image (unrecognised binary data)".to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Limits;
+
+    fn page(number: u32) -> Page {
+        Page {
+            number,
+            width: 100.0,
+            height: 100.0,
+            rotation: 0,
+            blocks: Vec::new(),
+            provenance: PageProvenance {
+                source: Source::TextLayer,
+                decision: String::new(),
+            },
+        }
+    }
+
+    fn opts(page_timeout_ms: u64) -> ExtractOptions {
+        ExtractOptions {
+            limits: Limits {
+                page_timeout: Duration::from_millis(page_timeout_ms),
+                ..Limits::default()
+            },
+            ..ExtractOptions::default()
+        }
+    }
+
+    #[test]
+    fn a_panicking_page_fails_alone() {
+        let out = run_isolated(&[1, 2, 3], &opts(10_000), Instant::now(), &|_, _| {}, |n| {
+            if n == 2 {
+                panic!("bad page");
+            }
+            Ok(page(n))
+        })
+        .unwrap();
+        assert!(out[0].is_ok() && out[2].is_ok());
+        let err = out[1].as_ref().unwrap_err();
+        assert!(err.contains("page 2") && err.contains("bad page"), "{err}");
+    }
+
+    #[test]
+    fn a_page_past_its_time_limit_is_abandoned() {
+        let started = Instant::now();
+        let out = run_isolated(&[1, 2], &opts(200), started, &|_, _| {}, |n| {
+            if n == 1 {
+                std::thread::sleep(Duration::from_secs(5));
+            }
+            Ok(page(n))
+        })
+        .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(3));
+        assert!(out[0].as_ref().unwrap_err().contains("time limit"));
+        assert!(out[1].is_ok());
+    }
+
+    #[test]
+    fn cancellation_stops_between_pages() {
+        let cancel = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let o = ExtractOptions {
+            cancel: Some(cancel),
+            ..opts(10_000)
+        };
+        let r = run_isolated(&[1], &o, Instant::now(), &|_, _| {}, |n| Ok(page(n)));
+        assert!(matches!(r, Err(ExtractError::Cancelled)));
+    }
+
+    #[test]
+    fn progress_reports_every_page() {
+        let seen = std::sync::Mutex::new(Vec::new());
+        let record = |done: u32, total: u32| seen.lock().unwrap().push((done, total));
+        run_isolated(&[1, 2, 3], &opts(10_000), Instant::now(), &record, |n| Ok(page(n))).unwrap();
+        let seen = seen.into_inner().unwrap();
+        assert_eq!(seen.last(), Some(&(3, 3)));
+        assert_eq!(seen.len(), 3);
+    }
+}

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use folio_doc::{Block, BlockKind, Page};
 
 /// Share of the page height at the top and bottom where running headers and footers live.
-const MARGIN_ZONE: f32 = 0.09;
+const MARGIN_ZONE: f32 = 0.13;
 
 /// Text with digits folded, so "Page 3 of 9" on every page compares equal.
 fn furniture_key(text: &str) -> String {
@@ -24,6 +24,15 @@ fn looks_like_page_number(text: &str) -> bool {
         && core.split(|c: char| c == '/' || c.is_whitespace()).all(|w| {
             w.is_empty() || w == "of" || w.chars().all(|c| c.is_ascii_digit()) || is_roman(w)
         })
+}
+
+/// A running header or footer line: a short title with the page number at one end
+/// ("Optimized Table Tokenization 9", "12 Journal of Things").
+fn numbered_running_line(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let is_page_no = |w: &&str| w.len() <= 4 && w.chars().all(|c| c.is_ascii_digit());
+    let numbered_end = words.first().is_some_and(is_page_no) || words.last().is_some_and(is_page_no);
+    numbered_end && (4..=16).contains(&words.len())
 }
 
 fn is_roman(w: &str) -> bool {
@@ -73,7 +82,8 @@ pub(crate) fn mark_furniture(pages: &mut [Page]) {
                 continue;
             };
             let repeats = seen.get(&(top, furniture_key(&b.text))).copied().unwrap_or(0) >= 2;
-            if repeats || looks_like_page_number(&b.text) {
+            let single_line = b.lines.len() <= 1;
+            if repeats || looks_like_page_number(&b.text) || (single_line && numbered_running_line(&b.text)) {
                 b.kind = if top { BlockKind::PageHeader } else { BlockKind::PageFooter };
             }
         }
@@ -182,12 +192,21 @@ pub(crate) fn mark_headings(pages: &mut [Page]) {
     let mut sizes: Vec<i32> = candidates.iter().map(|c| (c.2 * 2.0).round() as i32).collect();
     sizes.sort_unstable_by(|a, b| b.cmp(a));
     sizes.dedup();
+    // Level 1 is the document's title: the one heading of the largest size, on the first page.
+    // Section headings start at level 2, as most documents have one title and many sections.
+    let largest = sizes.first().copied();
+    let at_largest: Vec<&(usize, usize, f32)> = candidates
+        .iter()
+        .filter(|c| Some((c.2 * 2.0).round() as i32) == largest)
+        .collect();
+    let has_title = at_largest.len() == 1 && at_largest[0].0 == 0 && sizes.len() > 1;
     for (pi, bi, size) in candidates {
         let key = (size * 2.0).round() as i32;
         let rank = sizes.iter().position(|&s| s == key).unwrap_or(0);
-        // Level 1 is kept for the largest size; everything else nests under it.
-        let level = (rank + 1).min(4) as u8;
-        pages[pi].blocks[bi].kind = BlockKind::Heading { level };
+        let level = if has_title { rank + 1 } else { rank + 2 };
+        pages[pi].blocks[bi].kind = BlockKind::Heading {
+            level: level.min(6) as u8,
+        };
     }
 }
 
@@ -202,6 +221,8 @@ mod tests {
         assert!(looks_like_page_number("- 4 -"));
         assert!(looks_like_page_number("xii"));
         assert!(!looks_like_page_number("Introduction"));
+        assert!(numbered_running_line("Optimized Table Tokenization for Table Structure Recognition 9"));
+        assert!(!numbered_running_line("Chapter 3"));
         assert!(numbered_title("5.1 Hyper Parameter Optimization"));
         assert!(numbered_title("3 Method"));
         assert!(!numbered_title("2023 was a year"));

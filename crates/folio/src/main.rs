@@ -41,7 +41,17 @@ fn main() -> ExitCode {
     // Panics are caught per page and reported as warnings; keep the default hook's backtrace
     // text off stderr, where it would read as a crash, and log it instead.
     std::panic::set_hook(Box::new(|info| {
-        tracing::error!("internal error: {info}");
+        let payload = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" ({}:{})", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!("internal error: {payload}{at}");
     }));
     let result = match cli.command {
         Command::Extract(args) => cmd::extract::run(args),
