@@ -104,7 +104,10 @@ pub fn render(doc: &Document, format: Format, options: RenderOptions) -> String 
 pub fn json(doc: &Document) -> String {
     // The model holds only strings, numbers, bools and enums: serialization cannot fail.
     let mut s = serde_json::to_string_pretty(doc).unwrap_or_else(|e| {
-        format!("{{\"error\":{{\"code\":\"internal\",\"message\":{:?}}}}}", e.to_string())
+        format!(
+            "{{\"error\":{{\"code\":\"internal\",\"message\":{:?}}}}}",
+            e.to_string()
+        )
     });
     s.push('\n');
     s
@@ -146,7 +149,11 @@ fn markdown_block(block: &Block) -> String {
     let text = block.text.trim();
     match block.kind {
         BlockKind::Heading { level } => {
-            format!("{} {}", "#".repeat(level.clamp(1, 6) as usize), escape_md_line(text))
+            format!(
+                "{} {}",
+                "#".repeat(level.clamp(1, 6) as usize),
+                escape_md_line(text)
+            )
         }
         BlockKind::Paragraph | BlockKind::Caption => escape_md_line(text),
         BlockKind::ListItem { ordered: false } => format!("- {}", escape_md_line(text)),
@@ -275,9 +282,17 @@ pub fn html(doc: &Document) -> String {
         .as_deref()
         .or(doc.metadata.filename.as_deref())
         .unwrap_or("Document");
-    let _ = writeln!(out, "<title>{}</title>\n</head>\n<body>", escape_html(title));
+    let _ = writeln!(
+        out,
+        "<title>{}</title>\n</head>\n<body>",
+        escape_html(title)
+    );
     for page in &doc.pages {
-        let _ = writeln!(out, "<section class=\"page\" data-page=\"{}\">", page.number);
+        let _ = writeln!(
+            out,
+            "<section class=\"page\" data-page=\"{}\">",
+            page.number
+        );
         let mut open_list: Option<bool> = None;
         for block in page.blocks.iter().filter(|b| !b.kind.is_furniture()) {
             let this_list = match block.kind {

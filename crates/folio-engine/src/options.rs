@@ -52,7 +52,9 @@ impl FromStr for OcrMode {
             "auto" => Ok(OcrMode::Auto),
             "always" => Ok(OcrMode::Always),
             "never" => Ok(OcrMode::Never),
-            _ => Err(format!("unknown OCR mode {s:?} (expected auto, always or never)")),
+            _ => Err(format!(
+                "unknown OCR mode {s:?} (expected auto, always or never)"
+            )),
         }
     }
 }

@@ -69,21 +69,21 @@ impl Engine {
         progress: Progress<'_>,
     ) -> Result<Document, ExtractError> {
         let started = Instant::now();
-        let pdf = PdfDocument::open(Arc::new(input.to_vec()), opts.password.as_deref()).map_err(
-            |e| match e {
-                PdfError::PasswordRequired if opts.password.is_some() => {
-                    ExtractError::WrongPassword
+        let pdf =
+            PdfDocument::open(Arc::new(input.to_vec()), opts.password.as_deref()).map_err(|e| {
+                match e {
+                    PdfError::PasswordRequired if opts.password.is_some() => {
+                        ExtractError::WrongPassword
+                    }
+                    PdfError::PasswordRequired => ExtractError::PasswordRequired,
+                    other => ExtractError::Unreadable(other.to_string()),
                 }
-                PdfError::PasswordRequired => ExtractError::PasswordRequired,
-                other => ExtractError::Unreadable(other.to_string()),
-            },
-        )?;
+            })?;
         let count = pdf.page_count();
         let pages = match &opts.pages {
-            Some(sel) => sel.resolve(count).map_err(|requested| ExtractError::NoSuchPage {
-                requested,
-                count,
-            })?,
+            Some(sel) => sel
+                .resolve(count)
+                .map_err(|requested| ExtractError::NoSuchPage { requested, count })?,
             None => (1..=count).collect(),
         };
         if pages.len() as u64 > u64::from(opts.limits.max_pages) {
@@ -193,7 +193,10 @@ where
                 .spawn(move || {
                     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| work(number)))
                         .unwrap_or_else(|panic| {
-                            Err(format!("page {number}: internal error: {}", panic_text(&panic)))
+                            Err(format!(
+                                "page {number}: internal error: {}",
+                                panic_text(&panic)
+                            ))
                         });
                     // The receiver is gone when the page was abandoned: nothing to report to.
                     let _ = tx.send((idx, outcome));
@@ -209,7 +212,11 @@ where
             }
             next += 1;
         }
-        let oldest = in_flight.values().min().copied().unwrap_or_else(Instant::now);
+        let oldest = in_flight
+            .values()
+            .min()
+            .copied()
+            .unwrap_or_else(Instant::now);
         let page_deadline = oldest + opts.limits.page_timeout;
         let total_deadline = started + opts.limits.total_timeout;
         // Wake at least every 100 ms to notice cancellation.
@@ -264,7 +271,10 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
 /// Names what an unrecognised input looks like, for the error message.
 fn describe_unknown(input: &[u8]) -> String {
     let head = &input[..input.len().min(8)];
-    if head.iter().all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()) {
+    if head
+        .iter()
+        .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+    {
         format!(
             "not a PDF or image (starts with {:?})",
             String::from_utf8_lossy(head)
@@ -347,7 +357,10 @@ mod tests {
     fn progress_reports_every_page() {
         let seen = std::sync::Mutex::new(Vec::new());
         let record = |done: u32, total: u32| seen.lock().unwrap().push((done, total));
-        run_isolated(&[1, 2, 3], &opts(10_000), Instant::now(), &record, |n| Ok(page(n))).unwrap();
+        run_isolated(&[1, 2, 3], &opts(10_000), Instant::now(), &record, |n| {
+            Ok(page(n))
+        })
+        .unwrap();
         let seen = seen.into_inner().unwrap();
         assert_eq!(seen.last(), Some(&(3, 3)));
         assert_eq!(seen.len(), 3);

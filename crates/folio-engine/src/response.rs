@@ -52,11 +52,9 @@ impl ExtractResponse {
         let start = std::time::Instant::now();
         let content = match format {
             Format::Json => serde_json::to_value(doc).unwrap_or(serde_json::Value::Null),
-            other => serde_json::Value::String(folio_doc::render(
-                doc,
-                other,
-                RenderOptions::default(),
-            )),
+            other => {
+                serde_json::Value::String(folio_doc::render(doc, other, RenderOptions::default()))
+            }
         };
         let render_ms = start.elapsed().as_millis() as u64;
         ExtractResponse {

@@ -76,7 +76,10 @@ mod tests {
         assert_eq!(sniff(b"junk\n%PDF-1.4"), Some(InputKind::Pdf));
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\nrest"), Some(InputKind::Png));
         assert_eq!(sniff(b"hello world"), None);
-        assert_eq!(sniff(b"1 0 obj << /Type /Catalog >> endobj"), Some(InputKind::Pdf));
+        assert_eq!(
+            sniff(b"1 0 obj << /Type /Catalog >> endobj"),
+            Some(InputKind::Pdf)
+        );
         assert_eq!(sniff(b""), None);
     }
 }

@@ -94,7 +94,11 @@ pub fn analyze_page(content: &PageContent, page_number: u32, source: Source) -> 
 }
 
 fn median_size(frags: &[Fragment]) -> f32 {
-    let mut sizes: Vec<f32> = frags.iter().map(|f| f.size).filter(|s| s.is_finite()).collect();
+    let mut sizes: Vec<f32> = frags
+        .iter()
+        .map(|f| f.size)
+        .filter(|s| s.is_finite())
+        .collect();
     if sizes.is_empty() {
         return 10.0;
     }

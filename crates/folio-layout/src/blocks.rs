@@ -33,7 +33,11 @@ pub(crate) fn lines(fragments: Vec<Fragment>) -> Vec<TextLine> {
             let same_orientation = last.orientation == f.orientation;
             let overlap = last.frame.overlap_y(&f.frame);
             let on_baseline = overlap >= 0.5 * last.frame.height().min(f.frame.height()).max(0.1);
-            let gap = if f.rtl { last.frame.x0 - f.frame.x1 } else { f.frame.x0 - last.frame.x1 };
+            let gap = if f.rtl {
+                last.frame.x0 - f.frame.x1
+            } else {
+                f.frame.x0 - last.frame.x1
+            };
             let em = last.size.max(f.size).max(1.0);
             if same_orientation && on_baseline && gap > -0.5 * em && gap < LINE_JOIN_GAP_EM * em {
                 let mut spans = f.spans;
@@ -81,7 +85,8 @@ pub(crate) fn lines(fragments: Vec<Fragment>) -> Vec<TextLine> {
 /// What kind of list marker a line starts with, and how many bytes it takes.
 pub(crate) fn list_marker(text: &str) -> Option<(bool, usize)> {
     const BULLETS: &[char] = &[
-        '•', '◦', '▪', '▫', '●', '○', '■', '□', '➢', '►', '▶', '✓', '✔', '-', '–', '—', '*', '·', '‣', '⁃',
+        '•', '◦', '▪', '▫', '●', '○', '■', '□', '➢', '►', '▶', '✓', '✔', '-', '–', '—', '*', '·',
+        '‣', '⁃',
     ];
     let mut chars = text.char_indices();
     let (_, first) = chars.next()?;
@@ -115,7 +120,11 @@ pub(crate) fn list_marker(text: &str) -> Option<(bool, usize)> {
         return None;
     }
     let close = bytes[end];
-    let ok_close = if paren { close == b')' } else { close == b'.' || close == b')' };
+    let ok_close = if paren {
+        close == b')'
+    } else {
+        close == b'.' || close == b')'
+    };
     if !ok_close || bytes.get(end + 1) != Some(&b' ') {
         return None;
     }
@@ -131,9 +140,15 @@ fn is_caption_start(text: &str) -> bool {
     let t = text.trim_start();
     for prefix in ["Figure ", "Fig. ", "Table ", "Tab. ", "Chart ", "Listing "] {
         if let Some(rest) = t.strip_prefix(prefix) {
-            let label: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+            let label: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+                .collect();
             let after = rest[label.len()..].chars().next();
-            return label.chars().next().is_some_and(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+            return label
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
                 && matches!(after, Some(':' | '.' | ' ' | '-' | '—' | '–') | None);
         }
     }
@@ -176,7 +191,8 @@ pub(crate) fn blocks(lines: Vec<TextLine>, page: u32, source: folio_doc::Source)
         let starts_new = match current.last() {
             None => true,
             Some(prev) => {
-                let block_box = BBox::union_all(current.iter().map(|c| &c.frame)).unwrap_or(prev.frame);
+                let block_box =
+                    BBox::union_all(current.iter().map(|c| &c.frame)).unwrap_or(prev.frame);
                 breaks_block(prev, &l, &block_box, &gaps, leading, kind, current.len())
             }
         };
@@ -202,9 +218,14 @@ fn typical_leading(lines: &[TextLine]) -> f32 {
             let (a, b) = (&w[0], &w[1]);
             let em = a.size.max(b.size).max(1.0);
             let gap = b.frame.y0 - a.frame.y1;
-            let same_column = a.frame.overlap_x(&b.frame) > 0.5 * a.frame.width().min(b.frame.width());
+            let same_column =
+                a.frame.overlap_x(&b.frame) > 0.5 * a.frame.width().min(b.frame.width());
             let same_size = (a.size - b.size).abs() < 0.12 * em;
-            (a.orientation == b.orientation && same_column && same_size && gap >= 0.0 && gap <= 2.0 * em)
+            (a.orientation == b.orientation
+                && same_column
+                && same_size
+                && gap >= 0.0
+                && gap <= 2.0 * em)
                 .then_some(gap / em)
         })
         .collect();

@@ -11,7 +11,13 @@ const MARGIN_ZONE: f32 = 0.13;
 fn furniture_key(text: &str) -> String {
     text.chars()
         .filter(|c| !c.is_whitespace())
-        .map(|c| if c.is_ascii_digit() { '#' } else { c.to_ascii_lowercase() })
+        .map(|c| {
+            if c.is_ascii_digit() {
+                '#'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
         .collect()
 }
 
@@ -21,9 +27,11 @@ fn looks_like_page_number(text: &str) -> bool {
     let core = t.trim_matches(|c: char| c == '-' || c == '–' || c.is_whitespace());
     !core.is_empty()
         && core.len() <= 12
-        && core.split(|c: char| c == '/' || c.is_whitespace()).all(|w| {
-            w.is_empty() || w == "of" || w.chars().all(|c| c.is_ascii_digit()) || is_roman(w)
-        })
+        && core
+            .split(|c: char| c == '/' || c.is_whitespace())
+            .all(|w| {
+                w.is_empty() || w == "of" || w.chars().all(|c| c.is_ascii_digit()) || is_roman(w)
+            })
 }
 
 /// A running header or footer line: a short title with the page number at one end
@@ -31,7 +39,8 @@ fn looks_like_page_number(text: &str) -> bool {
 fn numbered_running_line(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
     let is_page_no = |w: &&str| w.len() <= 4 && w.chars().all(|c| c.is_ascii_digit());
-    let numbered_end = words.first().is_some_and(is_page_no) || words.last().is_some_and(is_page_no);
+    let numbered_end =
+        words.first().is_some_and(is_page_no) || words.last().is_some_and(is_page_no);
     numbered_end && (4..=16).contains(&words.len())
 }
 
@@ -70,21 +79,34 @@ pub(crate) fn mark_furniture(pages: &mut [Page]) {
     for page in pages.iter_mut() {
         let height = page.height;
         for b in &mut page.blocks {
-            let Some(top) = (if b.kind == BlockKind::Table || b.kind == BlockKind::Figure || height <= 0.0 {
-                None
-            } else if b.bbox.y1 <= height * MARGIN_ZONE {
-                Some(true)
-            } else if b.bbox.y0 >= height * (1.0 - MARGIN_ZONE) {
-                Some(false)
-            } else {
-                None
-            }) else {
+            let Some(top) =
+                (if b.kind == BlockKind::Table || b.kind == BlockKind::Figure || height <= 0.0 {
+                    None
+                } else if b.bbox.y1 <= height * MARGIN_ZONE {
+                    Some(true)
+                } else if b.bbox.y0 >= height * (1.0 - MARGIN_ZONE) {
+                    Some(false)
+                } else {
+                    None
+                })
+            else {
                 continue;
             };
-            let repeats = seen.get(&(top, furniture_key(&b.text))).copied().unwrap_or(0) >= 2;
+            let repeats = seen
+                .get(&(top, furniture_key(&b.text)))
+                .copied()
+                .unwrap_or(0)
+                >= 2;
             let single_line = b.lines.len() <= 1;
-            if repeats || looks_like_page_number(&b.text) || (single_line && numbered_running_line(&b.text)) {
-                b.kind = if top { BlockKind::PageHeader } else { BlockKind::PageFooter };
+            if repeats
+                || looks_like_page_number(&b.text)
+                || (single_line && numbered_running_line(&b.text))
+            {
+                b.kind = if top {
+                    BlockKind::PageHeader
+                } else {
+                    BlockKind::PageFooter
+                };
             }
         }
     }
@@ -139,7 +161,10 @@ fn numbered_title(text: &str) -> bool {
                 && (p.chars().all(|c| c.is_ascii_digit())
                     || (p.len() == 1 && p.chars().all(|c| c.is_ascii_uppercase())))
         })
-        && num.chars().next().is_some_and(|c| c.is_ascii_digit() || num.contains('.'));
+        && num
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || num.contains('.'));
     numeric && rest.chars().next().is_some_and(|c| c.is_uppercase())
 }
 
@@ -152,7 +177,12 @@ pub(crate) fn mark_headings(pages: &mut [Page]) {
     };
     let body_bold = {
         let (mut bold, mut all) = (0usize, 0usize);
-        for s in pages.iter().flat_map(|p| &p.blocks).flat_map(|b| &b.lines).flat_map(|l| &l.spans) {
+        for s in pages
+            .iter()
+            .flat_map(|p| &p.blocks)
+            .flat_map(|b| &b.lines)
+            .flat_map(|l| &l.spans)
+        {
             all += s.text.len();
             if s.bold {
                 bold += s.text.len();
@@ -184,12 +214,15 @@ pub(crate) fn mark_headings(pages: &mut [Page]) {
             let numbered = numbered_title(text)
                 && words <= 14
                 && (bold || larger || (b.lines.len() == 1 && !text.ends_with('.')));
-            if (larger && !ends_like_sentence) || (bold_title && !ends_like_sentence) || numbered {
+            if ((larger || bold_title) && !ends_like_sentence) || numbered {
                 candidates.push((pi, bi, size));
             }
         }
     }
-    let mut sizes: Vec<i32> = candidates.iter().map(|c| (c.2 * 2.0).round() as i32).collect();
+    let mut sizes: Vec<i32> = candidates
+        .iter()
+        .map(|c| (c.2 * 2.0).round() as i32)
+        .collect();
     sizes.sort_unstable_by(|a, b| b.cmp(a));
     sizes.dedup();
     // Level 1 is the document's title: the one heading of the largest size, on the first page.
@@ -221,7 +254,9 @@ mod tests {
         assert!(looks_like_page_number("- 4 -"));
         assert!(looks_like_page_number("xii"));
         assert!(!looks_like_page_number("Introduction"));
-        assert!(numbered_running_line("Optimized Table Tokenization for Table Structure Recognition 9"));
+        assert!(numbered_running_line(
+            "Optimized Table Tokenization for Table Structure Recognition 9"
+        ));
         assert!(!numbered_running_line("Chapter 3"));
         assert!(numbered_title("5.1 Hyper Parameter Optimization"));
         assert!(numbered_title("3 Method"));

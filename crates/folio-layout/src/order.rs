@@ -21,7 +21,14 @@ pub(crate) fn reading_order(boxes: &[BBox], em: f32, rtl: bool) -> Vec<usize> {
     out
 }
 
-fn cut(boxes: &[BBox], mut items: Vec<usize>, em: f32, rtl: bool, depth: usize, out: &mut Vec<usize>) {
+fn cut(
+    boxes: &[BBox],
+    mut items: Vec<usize>,
+    em: f32,
+    rtl: bool,
+    depth: usize,
+    out: &mut Vec<usize>,
+) {
     if items.len() <= 1 || depth >= MAX_DEPTH {
         row_order(boxes, &mut items);
         out.extend(items);
@@ -85,11 +92,15 @@ fn vertical_cut(boxes: &[BBox], items: &[usize], em: f32) -> Option<Vec<Vec<usiz
     let region = BBox::union_all(items.iter().map(|&i| &boxes[i]))?;
     let bands = gaps(items.iter().map(|&i| (boxes[i].x0, boxes[i].x1)).collect());
     // The widest gutter first; accept the first that separates two column-like sides.
-    let mut candidates: Vec<(f32, f32)> = bands.into_iter().filter(|(s, e)| e - s >= 0.75 * em).collect();
+    let mut candidates: Vec<(f32, f32)> = bands
+        .into_iter()
+        .filter(|(s, e)| e - s >= 0.75 * em)
+        .collect();
     candidates.sort_by(|a, b| (b.1 - b.0).total_cmp(&(a.1 - a.0)));
     for (s, e) in candidates {
         let mid = (s + e) / 2.0;
-        let (left, right): (Vec<usize>, Vec<usize>) = items.iter().partition(|&&i| boxes[i].x1 <= mid);
+        let (left, right): (Vec<usize>, Vec<usize>) =
+            items.iter().partition(|&&i| boxes[i].x1 <= mid);
         if left.is_empty() || right.is_empty() {
             continue;
         }
@@ -158,15 +169,18 @@ mod tests {
     fn two_columns_under_a_title_read_column_by_column() {
         // Title, then two columns with aligned baselines.
         let boxes = vec![
-            b(50.0, 10.0, 550.0, 30.0),   // 0 title
-            b(50.0, 60.0, 280.0, 70.0),   // 1 left line 1
-            b(320.0, 60.0, 550.0, 70.0),  // 2 right line 1
-            b(50.0, 72.0, 280.0, 82.0),   // 3 left line 2
-            b(320.0, 72.0, 550.0, 82.0),  // 4 right line 2
-            b(50.0, 84.0, 280.0, 94.0),   // 5 left line 3
-            b(320.0, 84.0, 550.0, 94.0),  // 6 right line 3
+            b(50.0, 10.0, 550.0, 30.0),  // 0 title
+            b(50.0, 60.0, 280.0, 70.0),  // 1 left line 1
+            b(320.0, 60.0, 550.0, 70.0), // 2 right line 1
+            b(50.0, 72.0, 280.0, 82.0),  // 3 left line 2
+            b(320.0, 72.0, 550.0, 82.0), // 4 right line 2
+            b(50.0, 84.0, 280.0, 94.0),  // 5 left line 3
+            b(320.0, 84.0, 550.0, 94.0), // 6 right line 3
         ];
-        assert_eq!(reading_order(&boxes, 10.0, false), vec![0, 1, 3, 5, 2, 4, 6]);
+        assert_eq!(
+            reading_order(&boxes, 10.0, false),
+            vec![0, 1, 3, 5, 2, 4, 6]
+        );
         assert_eq!(reading_order(&boxes, 10.0, true), vec![0, 2, 4, 6, 1, 3, 5]);
     }
 
@@ -186,7 +200,14 @@ mod tests {
     #[test]
     fn many_items_do_not_overflow() {
         let boxes: Vec<BBox> = (0..20_000)
-            .map(|i| b((i % 7) as f32 * 30.0, i as f32 * 0.5, (i % 7) as f32 * 30.0 + 5.0, i as f32 * 0.5 + 0.4))
+            .map(|i| {
+                b(
+                    (i % 7) as f32 * 30.0,
+                    i as f32 * 0.5,
+                    (i % 7) as f32 * 30.0 + 5.0,
+                    i as f32 * 0.5 + 0.4,
+                )
+            })
             .collect();
         assert_eq!(reading_order(&boxes, 10.0, false).len(), boxes.len());
     }

@@ -16,6 +16,15 @@ use crate::Segment;
 /// Rules closer than this (points) are the same rule.
 const SNAP: f32 = 2.0;
 
+/// A grid of crossing rules: its box, the column and row boundaries, and the rules themselves.
+struct Lattice {
+    bbox: BBox,
+    xs: Vec<f32>,
+    ys: Vec<f32>,
+    hl: Vec<HLine>,
+    vl: Vec<VLine>,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct HLine {
     y: f32,
@@ -41,7 +50,7 @@ pub(crate) fn extract_tables(
         return (Vec::new(), frags);
     }
     let (hs, vs) = merge_rules(segments);
-    let mut regions: Vec<(BBox, Vec<f32>, Vec<f32>, Vec<HLine>, Vec<VLine>)> = Vec::new();
+    let mut regions: Vec<Lattice> = Vec::new();
     for (h_idx, v_idx) in lattice_components(&hs, &vs) {
         let hl: Vec<HLine> = h_idx.iter().map(|&i| hs[i]).collect();
         let vl: Vec<VLine> = v_idx.iter().map(|&i| vs[i]).collect();
@@ -54,12 +63,25 @@ pub(crate) fn extract_tables(
         let xs = cluster(x_stops);
         if ys.len() >= 3 && xs.len() >= 3 {
             let bbox = BBox::new(xs[0], ys[0], xs[xs.len() - 1], ys[ys.len() - 1]);
-            regions.push((bbox, xs, ys, hl, vl));
+            regions.push(Lattice {
+                bbox,
+                xs,
+                ys,
+                hl,
+                vl,
+            });
         }
     }
     let mut blocks = Vec::new();
     let mut slots: Vec<Option<Fragment>> = frags.into_iter().map(Some).collect();
-    for (bbox, xs, ys, hl, vl) in regions {
+    for Lattice {
+        bbox,
+        xs,
+        ys,
+        hl,
+        vl,
+    } in regions
+    {
         let inside: Vec<Fragment> = slots
             .iter()
             .flatten()
@@ -83,11 +105,21 @@ pub(crate) fn extract_tables(
             .filter(|(_, f)| f.as_ref().is_some_and(|f| center_in(&f.bbox, &bbox)))
             .map(|(i, _)| i)
             .collect();
-        let inside: Vec<&Fragment> = candidates.iter().filter_map(|&i| slots[i].as_ref()).collect();
+        let inside: Vec<&Fragment> = candidates
+            .iter()
+            .filter_map(|&i| slots[i].as_ref())
+            .collect();
         // Text alignment alone is weaker evidence than rules: ask for short cells.
         let table = aligned_table(&inside, &ys).filter(|t| {
-            let filled: Vec<&Cell> = t.cells.iter().filter(|c| !c.text.trim().is_empty()).collect();
-            let words: usize = filled.iter().map(|c| c.text.split_whitespace().count()).sum();
+            let filled: Vec<&Cell> = t
+                .cells
+                .iter()
+                .filter(|c| !c.text.trim().is_empty())
+                .collect();
+            let words: usize = filled
+                .iter()
+                .map(|c| c.text.split_whitespace().count())
+                .sum();
             looks_tabular(t) && words <= filled.len() * 6
         });
         if let Some(table) = table {
@@ -103,9 +135,20 @@ pub(crate) fn extract_tables(
 /// Boxes drawn around text (a framed page, a sidebar, a form) form grids too; a real table holds
 /// short texts in several cells.
 fn looks_tabular(table: &Table) -> bool {
-    let filled: Vec<&Cell> = table.cells.iter().filter(|c| !c.text.trim().is_empty()).collect();
-    let longest = filled.iter().map(|c| c.text.split_whitespace().count()).max().unwrap_or(0);
-    let words: usize = filled.iter().map(|c| c.text.split_whitespace().count()).sum();
+    let filled: Vec<&Cell> = table
+        .cells
+        .iter()
+        .filter(|c| !c.text.trim().is_empty())
+        .collect();
+    let longest = filled
+        .iter()
+        .map(|c| c.text.split_whitespace().count())
+        .max()
+        .unwrap_or(0);
+    let words: usize = filled
+        .iter()
+        .map(|c| c.text.split_whitespace().count())
+        .sum();
     let mut columns: Vec<u32> = filled.iter().map(|c| c.col).collect();
     columns.sort_unstable();
     columns.dedup();
@@ -208,7 +251,10 @@ fn lattice_components(hs: &[HLine], vs: &[VLine]) -> Vec<(Vec<usize>, Vec<usize>
             g.1.push(i - hs.len());
         }
     }
-    groups.into_values().filter(|(h, v)| h.len() >= 2 && v.len() >= 2).collect()
+    groups
+        .into_values()
+        .filter(|(h, v)| h.len() >= 2 && v.len() >= 2)
+        .collect()
 }
 
 /// Sorted positions with near-duplicates merged.
@@ -224,10 +270,22 @@ fn cluster(mut v: Vec<f32>) -> Vec<f32> {
     out
 }
 
-fn lattice_table(xs: &[f32], ys: &[f32], hl: &[HLine], vl: &[VLine], frags: Vec<Fragment>) -> Table {
+fn lattice_table(
+    xs: &[f32],
+    ys: &[f32],
+    hl: &[HLine],
+    vl: &[VLine],
+    frags: Vec<Fragment>,
+) -> Table {
     let (rows, cols) = (ys.len() - 1, xs.len() - 1);
-    let has_v = |x: f32, y: f32| vl.iter().any(|v| (v.x - x).abs() <= SNAP && y >= v.y0 - SNAP && y <= v.y1 + SNAP);
-    let has_h = |y: f32, x: f32| hl.iter().any(|h| (h.y - y).abs() <= SNAP && x >= h.x0 - SNAP && x <= h.x1 + SNAP);
+    let has_v = |x: f32, y: f32| {
+        vl.iter()
+            .any(|v| (v.x - x).abs() <= SNAP && y >= v.y0 - SNAP && y <= v.y1 + SNAP)
+    };
+    let has_h = |y: f32, x: f32| {
+        hl.iter()
+            .any(|h| (h.y - y).abs() <= SNAP && x >= h.x0 - SNAP && x <= h.x1 + SNAP)
+    };
     let mut owner = vec![vec![usize::MAX; cols]; rows];
     let mut cells: Vec<Cell> = Vec::new();
     for r in 0..rows {
@@ -265,8 +323,18 @@ fn lattice_table(xs: &[f32], ys: &[f32], hl: &[HLine], vl: &[VLine], frags: Vec<
     let mut contents: Vec<Vec<Fragment>> = vec![Vec::new(); cells.len()];
     for f in frags {
         let (cx, cy) = f.bbox.center();
-        let c = xs.iter().take_while(|&&x| x < cx).count().saturating_sub(1).min(cols - 1);
-        let r = ys.iter().take_while(|&&y| y < cy).count().saturating_sub(1).min(rows - 1);
+        let c = xs
+            .iter()
+            .take_while(|&&x| x < cx)
+            .count()
+            .saturating_sub(1)
+            .min(cols - 1);
+        let r = ys
+            .iter()
+            .take_while(|&&y| y < cy)
+            .count()
+            .saturating_sub(1)
+            .min(rows - 1);
         let idx = owner[r][c];
         if idx < contents.len() {
             contents[idx].push(f);
@@ -301,7 +369,11 @@ fn rule_delimited_regions(hs: &[HLine], lattices: &[Block]) -> Vec<(BBox, Vec<f3
     let long: Vec<&HLine> = hs
         .iter()
         .filter(|h| h.x1 - h.x0 >= 100.0)
-        .filter(|h| !lattices.iter().any(|b| b.bbox.contains_point((h.x0 + h.x1) / 2.0, h.y)))
+        .filter(|h| {
+            !lattices
+                .iter()
+                .any(|b| b.bbox.contains_point((h.x0 + h.x1) / 2.0, h.y))
+        })
         .collect();
     let mut used = vec![false; long.len()];
     let mut out = Vec::new();
@@ -310,7 +382,11 @@ fn rule_delimited_regions(hs: &[HLine], lattices: &[Block]) -> Vec<(BBox, Vec<f3
             continue;
         }
         let group: Vec<usize> = (i..long.len())
-            .filter(|&j| !used[j] && (long[j].x0 - long[i].x0).abs() <= 6.0 && (long[j].x1 - long[i].x1).abs() <= 6.0)
+            .filter(|&j| {
+                !used[j]
+                    && (long[j].x0 - long[i].x0).abs() <= 6.0
+                    && (long[j].x1 - long[i].x1).abs() <= 6.0
+            })
             .collect();
         if group.len() < 2 {
             continue;
@@ -377,7 +453,10 @@ fn aligned_table(frags: &[&Fragment], _rules: &[f32]) -> Option<Table> {
         let mut per_col: Vec<Vec<Fragment>> = vec![Vec::new(); cols];
         for &i in row {
             let (cx, _) = frags[i].bbox.center();
-            let c = bounds.iter().position(|(s, e)| cx >= *s && cx <= *e).unwrap_or(0);
+            let c = bounds
+                .iter()
+                .position(|(s, e)| cx >= *s && cx <= *e)
+                .unwrap_or(0);
             per_col[c].push(frags[i].clone());
         }
         for (c, fs) in per_col.into_iter().enumerate() {

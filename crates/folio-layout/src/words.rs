@@ -87,7 +87,11 @@ fn to_frame(b: &BBox, angle: f32, size: f32) -> BBox {
 /// bold by drawing it twice) are kept once.
 pub(crate) fn fragments(glyphs: &[Glyph], segments: &[Segment]) -> Vec<Fragment> {
     // Vertical rules separate table cells even when the text inside them nearly touches.
-    let mut rules: Vec<Segment> = segments.iter().filter(|s| s.is_vertical()).copied().collect();
+    let mut rules: Vec<Segment> = segments
+        .iter()
+        .filter(|s| s.is_vertical())
+        .copied()
+        .collect();
     rules.sort_by(|a, b| a.x0.total_cmp(&b.x0));
     let mut by_orientation: [Vec<FramedGlyph<'_>>; 5] = Default::default();
     for g in glyphs {
@@ -106,7 +110,12 @@ pub(crate) fn fragments(glyphs: &[Glyph], segments: &[Segment]) -> Vec<Fragment>
         if group.is_empty() {
             continue;
         }
-        group.sort_by(|a, b| a.frame.x0.total_cmp(&b.frame.x0).then(a.glyph.seq.cmp(&b.glyph.seq)));
+        group.sort_by(|a, b| {
+            a.frame
+                .x0
+                .total_cmp(&b.frame.x0)
+                .then(a.glyph.seq.cmp(&b.glyph.seq))
+        });
         let rules: &[Segment] = if o == 0 { &rules } else { &[] };
         for run in group_into_runs(&group, rules) {
             if let Some(f) = build_fragment(&run, o as u8) {
@@ -158,7 +167,8 @@ fn group_into_runs<'a, 'g>(
             let overlap = (run.y1.min(gy1) - run.y0.max(gy0)).max(0.0);
             let ratio = overlap / gh.min((run.y1 - run.y0).max(0.01));
             // Overlapping glyphs far behind the run's end belong to another line drawn on top.
-            let behind = run.x1 - g.frame.x0 > 0.6 * run.size.max(g.glyph.size) + (g.frame.x1 - g.frame.x0);
+            let behind =
+                run.x1 - g.frame.x0 > 0.6 * run.size.max(g.glyph.size) + (g.frame.x1 - g.frame.x0);
             let cy = (gy0 + gy1) / 2.0;
             let across_rule = !rules.is_empty() && ruled(run.x1 - 0.5, g.frame.x0 + 0.5, cy);
             if ratio >= 0.5 && !behind && !across_rule && best.is_none_or(|(_, r)| ratio > r) {
@@ -213,7 +223,8 @@ fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment>
         }
         if let Some(p) = prev {
             // Skip a glyph drawn twice at (almost) the same place: fake bold or shadow.
-            let same_place = (g.frame.x0 - p.frame.x0).abs() < 0.3 * (p.frame.x1 - p.frame.x0).max(0.5)
+            let same_place = (g.frame.x0 - p.frame.x0).abs()
+                < 0.3 * (p.frame.x1 - p.frame.x0).max(0.5)
                 && (g.frame.y0 - p.frame.y0).abs() < 0.3 * (p.frame.y1 - p.frame.y0).max(0.5);
             if same_place && g.glyph.text == p.glyph.text {
                 continue;
@@ -248,15 +259,24 @@ fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment>
             }
         }
         let font = &g.glyph.font;
-        let same_style = cur.as_ref().is_some_and(|(f, _, _, s)| {
-            Arc::ptr_eq(f, font) && (s - g.glyph.size).abs() < 0.5
-        });
+        let same_style = cur
+            .as_ref()
+            .is_some_and(|(f, _, _, s)| Arc::ptr_eq(f, font) && (s - g.glyph.size).abs() < 0.5);
         if !same_style {
             if let Some((f, t, b, s)) = cur.take() {
                 spans.push(make_span(&f, t, b, s));
             }
-            let lead = if pending_space && (prev.is_some()) { " " } else { "" };
-            cur = Some((Arc::clone(font), lead.to_string(), g.glyph.bbox, g.glyph.size));
+            let lead = if pending_space && (prev.is_some()) {
+                " "
+            } else {
+                ""
+            };
+            cur = Some((
+                Arc::clone(font),
+                lead.to_string(),
+                g.glyph.bbox,
+                g.glyph.size,
+            ));
         } else if let Some((_, t, b, _)) = cur.as_mut() {
             if pending_space {
                 t.push(' ');
@@ -374,7 +394,12 @@ mod tests {
             .filter(|(_, c)| *c != ' ')
             .map(|(i, c)| Glyph {
                 text: c.to_string(),
-                bbox: BBox::new(x + i as f32 * w, y - size * 0.8, x + (i as f32 + 1.0) * w, y + size * 0.2),
+                bbox: BBox::new(
+                    x + i as f32 * w,
+                    y - size * 0.8,
+                    x + (i as f32 + 1.0) * w,
+                    y + size * 0.2,
+                ),
                 size,
                 angle: 0.0,
                 font: Arc::clone(f),
@@ -422,14 +447,23 @@ mod tests {
     fn rotated_text_forms_its_own_fragment() {
         let f = font();
         // Text running upwards (90°): each glyph above the previous one.
-        let glyphs: Vec<Glyph> = "up".chars().enumerate().map(|(i, c)| Glyph {
-            text: c.to_string(),
-            bbox: BBox::new(100.0, 200.0 - (i as f32 + 1.0) * 5.0, 110.0, 200.0 - i as f32 * 5.0),
-            size: 10.0,
-            angle: 90.0,
-            font: Arc::clone(&f),
-            seq: i as u32,
-        }).collect();
+        let glyphs: Vec<Glyph> = "up"
+            .chars()
+            .enumerate()
+            .map(|(i, c)| Glyph {
+                text: c.to_string(),
+                bbox: BBox::new(
+                    100.0,
+                    200.0 - (i as f32 + 1.0) * 5.0,
+                    110.0,
+                    200.0 - i as f32 * 5.0,
+                ),
+                size: 10.0,
+                angle: 90.0,
+                font: Arc::clone(&f),
+                seq: i as u32,
+            })
+            .collect();
         let frags = fragments(&glyphs, &[]);
         assert_eq!(frags.len(), 1);
         assert_eq!(frags[0].text(), "up");

@@ -11,7 +11,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let password = std::env::var("FOLIO_PDF_PASSWORD").ok();
     let doc = folio_pdf::PdfDocument::open(Arc::new(std::fs::read(path)?), password.as_deref())?;
     let content = doc.page_content(page - 1)?;
-    println!("page {}x{} rot {}", content.width, content.height, content.rotation);
+    println!(
+        "page {}x{} rot {}",
+        content.width, content.height, content.rotation
+    );
     for s in &content.segments {
         println!("seg {:.1},{:.1} -> {:.1},{:.1}", s.x0, s.y0, s.x1, s.y1);
     }
@@ -21,7 +24,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for g in &content.glyphs {
         println!(
             "glyph {:?} {:.1},{:.1},{:.1},{:.1} size {:.1} angle {:.0} font {} b{} i{}",
-            g.text, g.bbox.x0, g.bbox.y0, g.bbox.x1, g.bbox.y1, g.size, g.angle, g.font.name, g.font.bold, g.font.italic
+            g.text,
+            g.bbox.x0,
+            g.bbox.y0,
+            g.bbox.x1,
+            g.bbox.y1,
+            g.size,
+            g.angle,
+            g.font.name,
+            g.font.bold,
+            g.font.italic
         );
     }
     Ok(())

@@ -128,9 +128,11 @@ fn strip_subset_prefix(name: &str) -> &str {
 
 fn name_says_bold(lower: &str) -> bool {
     // "Medi" is how URW's Nimbus fonts (the TeX Times) name their bold face.
-    ["bold", "black", "heavy", "semibold", "demi", "-medi", ",bold"]
-        .iter()
-        .any(|k| lower.contains(k))
+    [
+        "bold", "black", "heavy", "semibold", "demi", "-medi", ",bold",
+    ]
+    .iter()
+    .any(|k| lower.contains(k))
 }
 
 fn name_says_mono(lower: &str) -> bool {
@@ -308,7 +310,11 @@ impl<'a> Device<'a> for Collector {
             xs.fold(f32::MIN, f32::max),
             ys.fold(f32::MIN, f32::max),
         );
-        if bbox.is_finite() && bbox.width() > 1.0 && bbox.height() > 1.0 && self.images.len() < 10_000 {
+        if bbox.is_finite()
+            && bbox.width() > 1.0
+            && bbox.height() > 1.0
+            && self.images.len() < 10_000
+        {
             self.images.push(bbox);
         }
     }

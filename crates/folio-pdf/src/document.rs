@@ -68,22 +68,21 @@ impl PdfDocument {
     /// Opens a PDF from its bytes; an encrypted file is opened with `password` or, when none is
     /// given, with the empty user password.
     pub fn open(data: Arc<Vec<u8>>, password: Option<&str>) -> Result<PdfDocument, PdfError> {
-        let pdf =
-            Pdf::new_with_password(data, password.unwrap_or("")).map_err(|e| match e {
-                LoadPdfError::Decryption(DecryptionError::PasswordProtected) => {
-                    PdfError::PasswordRequired
-                }
-                LoadPdfError::Decryption(DecryptionError::UnsupportedAlgorithm) => {
-                    PdfError::UnsupportedEncryption("unsupported algorithm")
-                }
-                LoadPdfError::Decryption(DecryptionError::MissingIDEntry) => {
-                    PdfError::UnsupportedEncryption("the file ID needed for decryption is missing")
-                }
-                LoadPdfError::Decryption(DecryptionError::InvalidEncryption) => {
-                    PdfError::UnsupportedEncryption("invalid encryption dictionary")
-                }
-                LoadPdfError::Invalid => PdfError::Invalid,
-            })?;
+        let pdf = Pdf::new_with_password(data, password.unwrap_or("")).map_err(|e| match e {
+            LoadPdfError::Decryption(DecryptionError::PasswordProtected) => {
+                PdfError::PasswordRequired
+            }
+            LoadPdfError::Decryption(DecryptionError::UnsupportedAlgorithm) => {
+                PdfError::UnsupportedEncryption("unsupported algorithm")
+            }
+            LoadPdfError::Decryption(DecryptionError::MissingIDEntry) => {
+                PdfError::UnsupportedEncryption("the file ID needed for decryption is missing")
+            }
+            LoadPdfError::Decryption(DecryptionError::InvalidEncryption) => {
+                PdfError::UnsupportedEncryption("invalid encryption dictionary")
+            }
+            LoadPdfError::Invalid => PdfError::Invalid,
+        })?;
         Ok(PdfDocument { pdf: Arc::new(pdf) })
     }
 

@@ -64,7 +64,12 @@ fn markdown_has_headings_paragraphs_and_the_ruled_table() {
 
 #[test]
 fn json_is_the_document_model_with_boxes_inside_the_page() {
-    let o = folio(&["extract", doc(FOUR_PAGES).to_str().unwrap(), "--format", "json"]);
+    let o = folio(&[
+        "extract",
+        doc(FOUR_PAGES).to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
     assert_eq!(v["schema"], "folio.document.v1");
@@ -74,7 +79,10 @@ fn json_is_the_document_model_with_boxes_inside_the_page() {
     for (i, page) in pages.iter().enumerate() {
         assert_eq!(page["number"], i + 1);
         assert_eq!(page["provenance"]["source"], "text_layer");
-        let (w, h) = (page["width"].as_f64().unwrap(), page["height"].as_f64().unwrap());
+        let (w, h) = (
+            page["width"].as_f64().unwrap(),
+            page["height"].as_f64().unwrap(),
+        );
         let blocks = page["blocks"].as_array().unwrap();
         assert!(!blocks.is_empty(), "page {} has no blocks", i + 1);
         for b in blocks {
@@ -86,7 +94,10 @@ fn json_is_the_document_model_with_boxes_inside_the_page() {
                 bb["y1"].as_f64().unwrap(),
             );
             assert!(x0 <= x1 && y0 <= y1, "{bb}");
-            assert!(x0 >= -5.0 && y0 >= -5.0 && x1 <= w + 5.0 && y1 <= h + 5.0, "{bb} outside {w}x{h}");
+            assert!(
+                x0 >= -5.0 && y0 >= -5.0 && x1 <= w + 5.0 && y1 <= h + 5.0,
+                "{bb} outside {w}x{h}"
+            );
             assert_eq!(b["provenance"]["page"], i + 1);
             assert!(b["type"].is_string());
         }
@@ -95,10 +106,22 @@ fn json_is_the_document_model_with_boxes_inside_the_page() {
 
 #[test]
 fn page_selection_extracts_only_those_pages() {
-    let o = folio(&["extract", doc(FOUR_PAGES).to_str().unwrap(), "--format", "json", "--pages", "2-3"]);
+    let o = folio(&[
+        "extract",
+        doc(FOUR_PAGES).to_str().unwrap(),
+        "--format",
+        "json",
+        "--pages",
+        "2-3",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let numbers: Vec<u64> = v["pages"].as_array().unwrap().iter().map(|p| p["number"].as_u64().unwrap()).collect();
+    let numbers: Vec<u64> = v["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["number"].as_u64().unwrap())
+        .collect();
     assert_eq!(numbers, vec![2, 3]);
     assert_eq!(v["metadata"]["page_count"], 4);
 }
@@ -111,9 +134,18 @@ fn a_page_past_the_end_is_a_clean_error() {
 
 #[test]
 fn a_bad_page_selection_is_a_usage_error() {
-    let o = folio(&["extract", doc(FOUR_PAGES).to_str().unwrap(), "--pages", "3-1"]);
+    let o = folio(&[
+        "extract",
+        doc(FOUR_PAGES).to_str().unwrap(),
+        "--pages",
+        "3-1",
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("range goes backwards"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("range goes backwards"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -121,13 +153,27 @@ fn text_html_and_csv_render_the_same_document() {
     let path = doc(PAPER);
     let p = path.to_str().unwrap();
     let text = stdout(&folio(&["extract", p, "--format", "text"]));
-    assert!(text.contains("5.1 Hyper Parameter Optimization\n\nWe have chosen"), "{text}");
+    assert!(
+        text.contains("5.1 Hyper Parameter Optimization\n\nWe have chosen"),
+        "{text}"
+    );
     let html = stdout(&folio(&["extract", p, "--format", "html"]));
     assert!(html.starts_with("<!DOCTYPE html>"));
-    assert!(html.contains("<h2>5.1 Hyper Parameter Optimization</h2>") || html.contains("<h1>5.1 Hyper"), "{html}");
-    assert!(html.contains("<table>") && html.contains("<td>OTSL HTML</td>"), "{html}");
+    assert!(
+        html.contains("<h2>5.1 Hyper Parameter Optimization</h2>")
+            || html.contains("<h1>5.1 Hyper"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<table>") && html.contains("<td>OTSL HTML</td>"),
+        "{html}"
+    );
     let csv = stdout(&folio(&["extract", p, "--format", "csv"]));
-    assert!(csv.lines().any(|l| l.starts_with("6,6,OTSL HTML,0.965 0.969")), "{csv}");
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("6,6,OTSL HTML,0.965 0.969")),
+        "{csv}"
+    );
 }
 
 #[test]
@@ -135,7 +181,10 @@ fn encrypted_pdf_needs_its_password() {
     let path = doc(ENCRYPTED);
     let p = path.to_str().unwrap();
     assert_clean_failure(&folio(&["extract", p]), "encrypted");
-    assert_clean_failure(&folio(&["extract", p, "--password", "wrong"]), "password does not open");
+    assert_clean_failure(
+        &folio(&["extract", p, "--password", "wrong"]),
+        "password does not open",
+    );
     let o = folio(&["extract", p, "--password", "openpassword"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("Lorem ipsum dolor sit amet"));
@@ -146,25 +195,52 @@ fn not_a_pdf_empty_and_missing_inputs_fail_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let txt = dir.path().join("notes.txt");
     std::fs::write(&txt, "just some words\n").unwrap();
-    assert_clean_failure(&folio(&["extract", txt.to_str().unwrap()]), "unsupported input type");
+    assert_clean_failure(
+        &folio(&["extract", txt.to_str().unwrap()]),
+        "unsupported input type",
+    );
     let empty = dir.path().join("empty.pdf");
     std::fs::write(&empty, b"").unwrap();
-    assert_clean_failure(&folio(&["extract", empty.to_str().unwrap()]), "input is empty");
+    assert_clean_failure(
+        &folio(&["extract", empty.to_str().unwrap()]),
+        "input is empty",
+    );
     let missing = dir.path().join("missing.pdf");
-    assert_clean_failure(&folio(&["extract", missing.to_str().unwrap()]), "cannot read");
-    assert_clean_failure(&folio(&["extract", dir.path().to_str().unwrap()]), "it is a directory");
+    assert_clean_failure(
+        &folio(&["extract", missing.to_str().unwrap()]),
+        "cannot read",
+    );
+    assert_clean_failure(
+        &folio(&["extract", dir.path().to_str().unwrap()]),
+        "it is a directory",
+    );
     let broken = dir.path().join("broken.pdf");
-    std::fs::write(&broken, b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer garbage").unwrap();
-    assert_clean_failure(&folio(&["extract", broken.to_str().unwrap()]), "cannot read the document");
+    std::fs::write(
+        &broken,
+        b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer garbage",
+    )
+    .unwrap();
+    assert_clean_failure(
+        &folio(&["extract", broken.to_str().unwrap()]),
+        "cannot read the document",
+    );
 }
 
 #[test]
 fn size_and_page_limits_are_enforced() {
     let path = doc(FOUR_PAGES);
     let p = path.to_str().unwrap();
-    assert_clean_failure(&folio(&["extract", p, "--max-size-mb", "0"]), "over the limit");
-    assert_clean_failure(&folio(&["extract", p, "--max-pages", "2"]), "4 pages selected, over the limit of 2");
-    assert!(folio(&["extract", p, "--max-pages", "2", "--pages", "1-2"]).status.success());
+    assert_clean_failure(
+        &folio(&["extract", p, "--max-size-mb", "0"]),
+        "over the limit",
+    );
+    assert_clean_failure(
+        &folio(&["extract", p, "--max-pages", "2"]),
+        "4 pages selected, over the limit of 2",
+    );
+    assert!(folio(&["extract", p, "--max-pages", "2", "--pages", "1-2"])
+        .status
+        .success());
 }
 
 #[test]
@@ -184,19 +260,33 @@ fn standard_input_and_output_file() {
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.md");
-    let o = folio(&["extract", doc(PAPER).to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = folio(&[
+        "extract",
+        doc(PAPER).to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(o.stdout.is_empty());
-    assert!(std::fs::read_to_string(&out).unwrap().contains("## 5.1 Hyper Parameter Optimization"));
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("## 5.1 Hyper Parameter Optimization"));
     // A failed run leaves an existing output untouched.
     let o = folio(&["extract", "/nonexistent.pdf", "-o", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(std::fs::read_to_string(&out).unwrap().contains("Hyper Parameter"));
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("Hyper Parameter"));
 }
 
 #[test]
 fn two_columns_read_column_by_column() {
-    let o = folio(&["extract", doc("robust/docs/py-pdf__026-latex-multicolumn__multicolumn.pdf").to_str().unwrap()]);
+    let o = folio(&[
+        "extract",
+        doc("robust/docs/py-pdf__026-latex-multicolumn__multicolumn.pdf")
+            .to_str()
+            .unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let md = stdout(&o);
     // The first line of the left column continues with the left column's second line.
@@ -208,7 +298,14 @@ fn two_columns_read_column_by_column() {
 
 #[test]
 fn right_to_left_text_comes_out_in_logical_order() {
-    let o = folio(&["extract", doc("text_words/docs/doclingparse__right_to_left.pdf").to_str().unwrap(), "--format", "text"]);
+    let o = folio(&[
+        "extract",
+        doc("text_words/docs/doclingparse__right_to_left.pdf")
+            .to_str()
+            .unwrap(),
+        "--format",
+        "text",
+    ]);
     assert!(o.status.success());
     let t = stdout(&o);
     // "Improving productivity and solving problems through programming in R and Python".
@@ -228,7 +325,12 @@ fn robust_set_never_crashes() {
         let err = stderr(&o);
         match o.status.code() {
             Some(0) => {}
-            Some(2) => assert_eq!(err.lines().filter(|l| l.starts_with("error:")).count(), 1, "{}: {err}", path.display()),
+            Some(2) => assert_eq!(
+                err.lines().filter(|l| l.starts_with("error:")).count(),
+                1,
+                "{}: {err}",
+                path.display()
+            ),
             other => panic!("{}: exit {other:?}: {err}", path.display()),
         }
         assert!(!err.contains("panicked"), "{}: {err}", path.display());

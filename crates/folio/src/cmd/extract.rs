@@ -50,7 +50,8 @@ pub struct Args {
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
-    s.parse().map_err(|e: folio_doc::UnknownFormat| e.to_string())
+    s.parse()
+        .map_err(|e: folio_doc::UnknownFormat| e.to_string())
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -122,14 +123,16 @@ fn read_input(path: &PathBuf, limit: u64) -> anyhow::Result<(Vec<u8>, Option<Str
         }
         return Ok((buf, None));
     }
-    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     if meta.is_dir() {
         bail!("cannot read {}: it is a directory", path.display());
     }
     if meta.len() > limit {
         return Err(too_large(meta.len()));
     }
-    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut buf = Vec::with_capacity(meta.len() as usize);
     file.take(limit + 1)
         .read_to_end(&mut buf)
