@@ -201,7 +201,7 @@ impl Block {
     pub fn from_lines(kind: BlockKind, lines: Vec<Line>, provenance: Provenance) -> Block {
         let texts: Vec<String> = lines.iter().map(Line::text).collect();
         let text = if kind == BlockKind::Code {
-            texts.join("\n")
+            indented_code(&lines, &texts)
         } else {
             join_lines(texts.iter().map(String::as_str))
         };
@@ -233,6 +233,33 @@ impl Block {
             provenance,
         }
     }
+}
+
+/// Code lines with their indentation restored from their left edges, in character widths of
+/// the (monospaced) font.
+fn indented_code(lines: &[Line], texts: &[String]) -> String {
+    let left = lines.iter().map(|l| l.bbox.x0).fold(f32::MAX, f32::min);
+    let mut widths: Vec<f32> = lines
+        .iter()
+        .zip(texts)
+        .filter(|(_, t)| t.chars().count() >= 4)
+        .map(|(l, t)| l.bbox.width() / t.chars().count() as f32)
+        .collect();
+    widths.sort_by(f32::total_cmp);
+    let char_width = widths.get(widths.len() / 2).copied().unwrap_or(0.0);
+    lines
+        .iter()
+        .zip(texts)
+        .map(|(l, t)| {
+            let indent = if char_width > 0.0 {
+                ((l.bbox.x0 - left) / char_width).round().clamp(0.0, 40.0) as usize
+            } else {
+                0
+            };
+            format!("{}{}", " ".repeat(indent), t.trim())
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Joins the lines of a paragraph: a space between lines, except that a word broken with a

@@ -249,6 +249,16 @@ fn breaks_block(
     if gap < -0.5 * em {
         return true; // went back up: another column or region
     }
+    // A blank line inside a listing does not end it.
+    let prev_short = prev.text().trim().chars().count() < 8;
+    if kind == BlockKind::Code
+        && l.monospace
+        && (prev.monospace || prev_short)
+        && gap < 2.5 * em
+        && l.frame.x0 >= block.x0 - 0.5 * em
+    {
+        return false;
+    }
     let typical = median(gaps);
     let paragraph_gap = match typical {
         Some(t) => gap > (t * 1.6).max(t + 0.35 * em),
@@ -264,25 +274,28 @@ fn breaks_block(
     if (prev.size - l.size).abs() > 0.12 * em {
         return true;
     }
-    if prev.bold != l.bold || prev.monospace != l.monospace {
+    let text = l.text();
+    // Too short to tell its pitch ("}", "end"): such a line continues a code block.
+    let short_code_line = kind == BlockKind::Code && text.trim().chars().count() < 8;
+    if prev.bold != l.bold || (prev.monospace != l.monospace && !short_code_line) {
         return true;
     }
-    let text = l.text();
     if list_marker(&text).is_some() || is_caption_start(&text) {
         return true;
     }
     // A first-line indent after a line that ended short starts a paragraph; a list item's
     // continuation lines are indented by design.
     let indent = l.frame.x0 - prev.frame.x0;
-    let prev_short = prev.frame.x1 < block.x1 - 2.0 * em;
+    let prev_ends_short = prev.frame.x1 < block.x1 - 2.0 * em;
     let is_list = matches!(kind, BlockKind::ListItem { .. });
-    if !is_list && indent > 0.8 * em && indent < 6.0 * em && (n > 1 || prev_short) {
+    // Code keeps its own indentation.
+    if kind == BlockKind::Code && (l.monospace || short_code_line) {
+        return false;
+    }
+    if !is_list && indent > 0.8 * em && indent < 6.0 * em && (n > 1 || prev_ends_short) {
         return true;
     }
     // After a list item's text, a line back at the bullet's position is not its continuation.
-    if is_list && n >= 1 && l.frame.x0 < block.x0 + 0.3 * em && !prev_short && n > 1 {
-        return false;
-    }
     false
 }
 

@@ -326,7 +326,7 @@ fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment>
         .map(|s| s.size)
         .unwrap_or(0.0);
     let bold = spans.iter().all(|s| s.bold);
-    let monospace = run.iter().all(|g| g.glyph.font.monospace);
+    let monospace = run.iter().all(|g| g.glyph.font.monospace) || uniform_advances(run);
     let _ = total_chars;
     Some(Fragment {
         bbox,
@@ -338,6 +338,29 @@ fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment>
         monospace,
         rtl,
     })
+}
+
+/// Fonts do not always say they are monospaced (unnamed Type 1 fonts say nothing); equal
+/// advances over a run that includes narrow letters do.
+fn uniform_advances(run: &[&FramedGlyph<'_>]) -> bool {
+    let widths: Vec<f32> = run
+        .iter()
+        .filter(|g| g.glyph.text.chars().any(|c| !c.is_whitespace()))
+        .map(|g| g.frame.width())
+        .collect();
+    let narrow = run.iter().any(|g| {
+        g.glyph
+            .text
+            .chars()
+            .any(|c| matches!(c, 'i' | 'l' | '.' | ',' | '(' | ')' | ';'))
+    });
+    if widths.len() < 8 || !narrow {
+        return false;
+    }
+    let (lo, hi) = widths
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(lo, hi), &w| (lo.min(w), hi.max(w)));
+    lo > 0.0 && hi / lo < 1.06
 }
 
 fn make_span(font: &FontInfo, text: String, bbox: BBox, size: f32) -> Span {
