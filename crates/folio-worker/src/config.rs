@@ -42,6 +42,8 @@ pub struct WorkerConfig {
     pub limits: Limits,
     /// Longest a `file_url` download may take.
     pub download_timeout: Duration,
+    /// Longest the start-up fitness check may take before the worker gives up on it.
+    pub fitness_timeout: Duration,
     /// Longest a job take may be held open by the server (the SDK's `jobs_fetcher_timeout`).
     pub take_timeout: Duration,
     /// Pause after a 429 on job take or stop poll (the SDK debounces 5 s).
@@ -91,6 +93,7 @@ impl WorkerConfig {
             refresh_worker: false,
             limits: Limits::default(),
             download_timeout: Duration::from_secs(120),
+            fitness_timeout: Duration::from_secs(60),
             take_timeout: Duration::from_secs(90),
             too_many_requests_wait: Duration::from_secs(5),
             error_wait: Duration::from_secs(1),

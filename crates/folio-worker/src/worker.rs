@@ -221,7 +221,7 @@ impl Worker {
     /// an unhealthy ping and returned as [`WorkerError::Unfit`] before any job is taken.
     pub fn run(
         &self,
-        fitness: impl FnOnce() -> Result<(), String>,
+        fitness: impl FnOnce() -> Result<(), String> + Send + 'static,
     ) -> Result<RunSummary, WorkerError> {
         let shared = &self.shared;
         let cfg = &shared.cfg;
@@ -240,7 +240,10 @@ impl Worker {
                     ),
                 }),
             ),
-            ("models", Box::new(fitness)),
+            (
+                "models",
+                Box::new(|| with_deadline(fitness, cfg.fitness_timeout)),
+            ),
         ];
         for (check, run) in checks {
             let started = Instant::now();
@@ -345,6 +348,32 @@ impl Worker {
         if let Err(e) = self.shared.client.report_unhealthy(url, check, reason) {
             tracing::warn!(error = %e, "could not report the failed fitness check");
         }
+    }
+}
+
+/// Runs `check` on its own thread and gives up after `limit`: a store on a network volume that
+/// hangs (a dead NFS mount blocks in the kernel) must not hang the worker without a report.
+fn with_deadline(
+    check: impl FnOnce() -> Result<(), String> + Send + 'static,
+    limit: Duration,
+) -> Result<(), String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("folio-fitness".to_string())
+        .spawn(move || {
+            let outcome = std::panic::catch_unwind(AssertUnwindSafe(check))
+                .unwrap_or_else(|_| Err("the check itself failed (internal error)".to_string()));
+            let _ = tx.send(outcome);
+        });
+    if let Err(e) = spawned {
+        return Err(format!("cannot start the check: {e}"));
+    }
+    match rx.recv_timeout(limit) {
+        Ok(outcome) => outcome,
+        // The thread is left behind; the worker exits right after.
+        Err(_) => Err(format!(
+            "the model store did not answer within {limit:?} (is the volume's file system hung?)"
+        )),
     }
 }
 
