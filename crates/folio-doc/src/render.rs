@@ -179,7 +179,12 @@ fn markdown_block(block: &Block) -> String {
 /// Keeps text from being read as Markdown syntax where it would change meaning: a leading `#`,
 /// `>` or list marker, and HTML-like `<`.
 fn escape_md_line(text: &str) -> String {
-    let mut s = text.replace('<', "&lt;");
+    // Literal emphasis characters would otherwise start italics or bold (a form's "_____").
+    let mut s = text
+        .replace('\\', "\\\\")
+        .replace('_', "\\_")
+        .replace('*', "\\*")
+        .replace('<', "&lt;");
     let starts_like_syntax = s.starts_with('#')
         || s.starts_with('>')
         || s.starts_with("- ")
