@@ -1,0 +1,65 @@
+//! The reader on real PDFs: text positions, rules, rendering and passwords.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use folio_pdf::{PdfDocument, PdfError};
+
+fn open(rel: &str, password: Option<&str>) -> Result<PdfDocument, PdfError> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel);
+    PdfDocument::open(Arc::new(std::fs::read(&path).expect("fixture")), password)
+}
+
+#[test]
+fn glyphs_have_text_fonts_and_positions_inside_the_page() {
+    let doc = open("tests/fixtures/pdf/table-paper-page.pdf", None).unwrap();
+    assert_eq!(doc.page_count(), 1);
+    let page = doc.page_content(0).unwrap();
+    assert!((page.width - 612.0).abs() < 1.0 && (page.height - 792.0).abs() < 1.0);
+    assert!(page.glyphs.len() > 1000, "{} glyphs", page.glyphs.len());
+    for g in &page.glyphs {
+        assert!(g.bbox.is_finite());
+        assert!(g.bbox.x0 >= -2.0 && g.bbox.x1 <= page.width + 2.0, "{g:?}");
+        assert!(g.size > 0.0);
+    }
+    // Glyph text joined in drawing order spells the page's words.
+    let text: String = page.glyphs.iter().map(|g| g.text.as_str()).collect();
+    assert!(
+        text.contains("HyperParameterOptimization") || text.contains("Hyper Parameter"),
+        "{text}"
+    );
+    // The table is drawn with rules: horizontal and vertical segments are collected.
+    assert!(page.segments.iter().filter(|s| s.is_horizontal()).count() >= 4);
+    assert!(page.segments.iter().filter(|s| s.is_vertical()).count() >= 10);
+}
+
+#[test]
+fn rendering_gives_an_rgb_raster_with_ink() {
+    let doc = open("tests/fixtures/pdf/table-paper-page.pdf", None).unwrap();
+    let r = doc.render_page(0, 1.0, 10_000_000).unwrap();
+    assert_eq!((r.width, r.height), (612, 792));
+    assert_eq!(r.rgb.len(), 612 * 792 * 3);
+    let dark = r
+        .rgb
+        .chunks(3)
+        .filter(|p| p[0] < 100 && p[1] < 100 && p[2] < 100)
+        .count();
+    assert!(dark > 5_000, "only {dark} dark pixels");
+    // The pixel budget is enforced before anything is allocated.
+    assert!(matches!(
+        doc.render_page(0, 10.0, 1_000_000),
+        Err(PdfError::RasterTooLarge { .. })
+    ));
+    assert!(matches!(
+        doc.render_page(3, 1.0, 10_000_000),
+        Err(PdfError::NoSuchPage { index: 3 })
+    ));
+}
+
+#[test]
+fn garbage_is_invalid_not_a_panic() {
+    let r = PdfDocument::open(Arc::new(b"%PDF-1.4\nnothing here".to_vec()), None);
+    assert!(matches!(r, Err(PdfError::Invalid)));
+}
