@@ -126,7 +126,7 @@ fn text_pdf(pages: usize, lines: usize) -> Vec<u8> {
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
     ];
     for p in 0..pages {
-        let mut content = String::from("BT /F1 11 Tf 14 TL 72 760 Td\n");
+        let mut content = String::from("BT /F1 11 Tf 14 TL 72 680 Td\n");
         for l in 0..lines {
             content.push_str(&format!(
                 "(Line {l} of page {}: the quick brown fox jumps over the lazy dog.) Tj T*\n",

@@ -231,13 +231,20 @@ impl Worker {
         let checks: [(&str, Box<Check<'_>>); 2] = [
             (
                 "config",
-                Box::new(|| match cfg.job_done_url {
-                    Some(_) => Ok(()),
-                    None => Err(
-                        "RUNPOD_WEBHOOK_POST_OUTPUT is not set: results could not be \
-                                 delivered"
-                            .to_string(),
-                    ),
+                Box::new(|| {
+                    if cfg.job_done_url.is_none() {
+                        return Err(
+                            "RUNPOD_WEBHOOK_POST_OUTPUT is not set: results could not be \
+                                    delivered"
+                                .to_string(),
+                        );
+                    }
+                    if cfg.api_key.is_empty() {
+                        return Err("RUNPOD_AI_API_KEY is not set: RunPod would refuse every \
+                                    job take"
+                            .to_string());
+                    }
+                    Ok(())
                 }),
             ),
             (

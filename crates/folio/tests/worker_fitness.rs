@@ -133,12 +133,17 @@ fn a_missing_result_url_is_a_config_failure() {
 }
 
 #[test]
-fn without_an_api_key_the_unfit_worker_still_exits_but_sends_nothing() {
+fn without_an_api_key_the_worker_exits_unfit_and_sends_nothing() {
     let fake = FakeRunPod::start(KEY).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("empty");
     std::fs::create_dir(&cache).unwrap();
     let exited = run_unfit(&fake, dir.path(), &cache, &[("RUNPOD_AI_API_KEY", "")]);
     assert_eq!(exited.status.code(), Some(1));
+    assert!(
+        exited.stderr.contains("RUNPOD_AI_API_KEY"),
+        "{}",
+        exited.stderr
+    );
     assert!(fake.requests().is_empty(), "{:?}", fake.requests());
 }

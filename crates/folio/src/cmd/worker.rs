@@ -91,7 +91,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let worker = Worker::new(cfg, engine);
     folio_worker::handle_signals(worker.shutdown_handle()).context("cannot listen for SIGTERM")?;
     let required = args.require_models;
-    match worker.run(|| fitness::check_models(required)) {
+    match worker.run(move || fitness::check_models(required)) {
         Ok(summary) => {
             tracing::info!(?summary, "worker exiting");
             Ok(ExitCode::SUCCESS)

@@ -7,7 +7,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// A PDF with `pages` pages of `lines` lines of Helvetica text each; line 1 of page N reads
-/// `Folio worker test page N`.
+/// `Folio worker test page N`. The text starts below the running-header band, so that layout
+/// analysis keeps it as body text.
 pub fn text_pdf(pages: usize, lines: usize) -> Vec<u8> {
     let mut objects: Vec<String> = Vec::new();
     // 1: catalog, 2: pages, 3: font, then (page, content) pairs.
@@ -19,7 +20,7 @@ pub fn text_pdf(pages: usize, lines: usize) -> Vec<u8> {
     ));
     objects.push("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string());
     for p in 0..pages {
-        let mut content = String::from("BT /F1 11 Tf 14 TL 72 760 Td\n");
+        let mut content = String::from("BT /F1 11 Tf 14 TL 72 680 Td\n");
         content.push_str(&format!("(Folio worker test page {}) Tj T*\n", p + 1));
         for l in 1..lines {
             content.push_str(&format!(
