@@ -44,7 +44,7 @@ pub(crate) enum Outcome {
 pub(crate) fn run_job(
     engine: &Engine,
     cfg: &WorkerConfig,
-    input: &Value,
+    input: Value,
     cancel: &Arc<AtomicBool>,
     progress: &PageProgress,
 ) -> Outcome {
@@ -137,14 +137,15 @@ fn bad_input(message: impl Into<String>) -> JobFailure {
     JobFailure::new("bad_input", message)
 }
 
-fn parse_input(input: &Value) -> Result<Request, JobFailure> {
+/// Takes the input by value: its `file_base64` can be hundreds of megabytes, not to be copied.
+fn parse_input(input: Value) -> Result<Request, JobFailure> {
     if !input.is_object() {
         return Err(bad_input(
             "the job's \"input\" must be an object with \"file_base64\" or \"file_url\"",
         ));
     }
-    let raw: JobInput = serde_json::from_value(input.clone())
-        .map_err(|e| bad_input(format!("invalid job input: {e}")))?;
+    let raw: JobInput =
+        serde_json::from_value(input).map_err(|e| bad_input(format!("invalid job input: {e}")))?;
     let source = match (raw.file_base64, raw.file_url) {
         (Some(b64), None) => Source::Base64(b64),
         (None, Some(url)) => Source::Url(url),
@@ -218,7 +219,15 @@ fn decode_base64(text: &str, limit: u64) -> Result<Vec<u8>, JobFailure> {
         Some(rest) => rest.split_once(',').map(|(_, b)| b).unwrap_or(rest),
         None => text,
     };
-    let compact: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    // Copy only line-wrapped input: a document can be hundreds of megabytes.
+    let compact: std::borrow::Cow<'_, str> = if body.bytes().any(|b| b.is_ascii_whitespace()) {
+        body.chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect::<String>()
+            .into()
+    } else {
+        body.into()
+    };
     let decoded_size = (compact.len() as u64 / 4) * 3;
     if decoded_size > limit.saturating_add(3) {
         return Err(JobFailure::new(
@@ -361,7 +370,7 @@ mod tests {
 
     #[test]
     fn input_validation() {
-        let ok = parse_input(&json!({"file_base64": "JVBERg==", "format": "json", "pages": [1, "3-4"], "ocr": "never"})).unwrap();
+        let ok = parse_input(json!({"file_base64": "JVBERg==", "format": "json", "pages": [1, "3-4"], "ocr": "never"})).unwrap();
         assert_eq!(ok.format, Format::Json);
         assert_eq!(ok.ocr, OcrMode::Never);
         assert_eq!(ok.pages.unwrap().resolve(9).unwrap(), vec![1, 3, 4]);
@@ -385,9 +394,10 @@ mod tests {
             ),
         ];
         for (input, needle) in cases {
-            let err = parse_input(&input).unwrap_err();
+            let shown = input.to_string();
+            let err = parse_input(input).unwrap_err();
             assert_eq!(err.error_type, "bad_input");
-            assert!(err.message.contains(needle), "{input}: {}", err.message);
+            assert!(err.message.contains(needle), "{shown}: {}", err.message);
         }
     }
 

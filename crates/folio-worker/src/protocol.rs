@@ -39,7 +39,7 @@ pub(crate) fn parse_take_body(body: &[u8]) -> Result<Vec<Job>, String> {
     };
     let mut jobs = Vec::new();
     for item in items {
-        let Some(obj) = item.as_object() else {
+        let Value::Object(mut obj) = item else {
             return Err("job take body lists something that is not a job".to_string());
         };
         let id = match obj.get("id") {
@@ -49,7 +49,8 @@ pub(crate) fn parse_take_body(body: &[u8]) -> Result<Vec<Job>, String> {
         };
         jobs.push(Job {
             id,
-            input: obj.get("input").cloned().unwrap_or(Value::Null),
+            // Moved, not copied: it may hold a large base64 document.
+            input: obj.remove("input").unwrap_or(Value::Null),
         });
     }
     Ok(jobs)
@@ -225,10 +226,10 @@ pub(crate) fn parse_stop_body(body: &[u8]) -> Vec<String> {
 pub(crate) fn parse_local_job(text: &str) -> Result<Job, String> {
     let value: Value =
         serde_json::from_str(text).map_err(|e| format!("test input is not JSON: {e}"))?;
-    let Value::Object(map) = value else {
+    let Value::Object(mut map) = value else {
         return Err("test input must be a JSON object with an \"input\" member".to_string());
     };
-    let input = map.get("input").cloned().unwrap_or(Value::Null);
+    let input = map.remove("input").unwrap_or(Value::Null);
     if input.is_null() {
         return Err("Job has no input parameter. Unable to run.".to_string());
     }

@@ -541,7 +541,7 @@ fn run_one(shared: &Shared, job: Job) {
             handler::run_job(
                 &shared.engine,
                 cfg,
-                &job.input,
+                job.input,
                 &running.cancel,
                 &running.progress,
             )
@@ -636,7 +636,7 @@ pub fn run_local(engine: &Engine, cfg: &WorkerConfig, job_text: &str) -> Result<
     tracing::info!(job = %job.id, "running the local test job");
     let cancel = Arc::new(AtomicBool::new(false));
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        handler::run_job(engine, cfg, &job.input, &cancel, &PageProgress::default())
+        handler::run_job(engine, cfg, job.input, &cancel, &PageProgress::default())
     }))
     .unwrap_or_else(|_| Outcome::Failed(JobFailure::new("internal", "internal error")));
     Ok(match outcome {
