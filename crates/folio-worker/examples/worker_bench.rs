@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use folio_engine::Engine;
-use folio_worker::fake::FakeRunPod;
+use folio_worker::fake::{text_pdf, FakeRunPod};
 use folio_worker::{Worker, WorkerConfig};
 use serde_json::json;
 
@@ -111,56 +111,6 @@ fn main() {
         stop_latency.as_secs_f64() * 1e3
     );
     println!("summary: {summary:?}");
-}
-
-fn text_pdf(pages: usize, lines: usize) -> Vec<u8> {
-    let mut objects = vec![
-        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-        format!(
-            "<< /Type /Pages /Kids [{}] /Count {pages} >>",
-            (0..pages)
-                .map(|i| format!("{} 0 R", 4 + 2 * i))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
-    ];
-    for p in 0..pages {
-        let mut content = String::from("BT /F1 11 Tf 14 TL 72 680 Td\n");
-        for l in 0..lines {
-            content.push_str(&format!(
-                "(Line {l} of page {}: the quick brown fox jumps over the lazy dog.) Tj T*\n",
-                p + 1
-            ));
-        }
-        content.push_str("ET");
-        objects.push(format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>", 5 + 2 * p));
-        objects.push(format!(
-            "<< /Length {} >>\nstream\n{content}\nendstream",
-            content.len() + 1
-        ));
-    }
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, obj) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{obj}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for off in offsets {
-        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
 }
 
 fn b64(data: &[u8]) -> String {

@@ -6,60 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-/// A PDF with `pages` pages of `lines` lines of Helvetica text each; line 1 of page N reads
-/// `Folio worker test page N`. The text starts below the running-header band, so that layout
-/// analysis keeps it as body text.
-pub fn text_pdf(pages: usize, lines: usize) -> Vec<u8> {
-    let mut objects: Vec<String> = Vec::new();
-    // 1: catalog, 2: pages, 3: font, then (page, content) pairs.
-    let kids: Vec<String> = (0..pages).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
-    objects.push("<< /Type /Catalog /Pages 2 0 R >>".to_string());
-    objects.push(format!(
-        "<< /Type /Pages /Kids [{}] /Count {pages} >>",
-        kids.join(" ")
-    ));
-    objects.push("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string());
-    for p in 0..pages {
-        let mut content = String::from("BT /F1 11 Tf 14 TL 72 680 Td\n");
-        content.push_str(&format!("(Folio worker test page {}) Tj T*\n", p + 1));
-        for l in 1..lines {
-            content.push_str(&format!(
-                "(Line {l} of page {}: the quick brown fox jumps over the lazy dog again.) Tj T*\n",
-                p + 1
-            ));
-        }
-        content.push_str("ET");
-        objects.push(format!(
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
-            5 + 2 * p
-        ));
-        objects.push(format!(
-            "<< /Length {} >>\nstream\n{content}\nendstream",
-            content.len() + 1
-        ));
-    }
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, obj) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{obj}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for off in offsets {
-        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
-}
+pub use folio_worker::fake::text_pdf;
 
 /// Standard base64 with padding.
 pub fn base64(data: &[u8]) -> String {
