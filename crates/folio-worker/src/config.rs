@@ -69,7 +69,12 @@ impl WorkerConfig {
         let get = |k: &str| vars.get(k).filter(|v| !v.is_empty()).cloned();
         let pod_id = get("RUNPOD_POD_ID");
         let worker_id = pod_id.clone().unwrap_or_else(random_uuid);
-        let job_take_url = get("RUNPOD_WEBHOOK_GET_JOB").map(|u| u.replace("$ID", &worker_id));
+        // The SDK replaces `$ID`; some deployments write `$RUNPOD_POD_ID` here, as in the other
+        // URLs, which the SDK would send literally. Both mean this worker.
+        let job_take_url = get("RUNPOD_WEBHOOK_GET_JOB").map(|u| {
+            u.replace("$RUNPOD_POD_ID", &worker_id)
+                .replace("$ID", &worker_id)
+        });
         let job_done_url =
             get("RUNPOD_WEBHOOK_POST_OUTPUT").map(|u| u.replace("$RUNPOD_POD_ID", &worker_id));
         let ping_url = get("RUNPOD_WEBHOOK_PING")
@@ -188,6 +193,17 @@ mod tests {
             Some("http://h/v2/e/job-done/pod7/$ID?gpu=x")
         );
         assert_eq!(c.ping_url.as_deref(), Some("http://h/ping/pod7?gpu=x"));
+        let other = WorkerConfig::from_vars(&vars(&[
+            ("RUNPOD_POD_ID", "pod8"),
+            (
+                "RUNPOD_WEBHOOK_GET_JOB",
+                "http://h/v2/e/job-take/$RUNPOD_POD_ID",
+            ),
+        ]));
+        assert_eq!(
+            other.job_take_url.as_deref(),
+            Some("http://h/v2/e/job-take/pod8")
+        );
         assert_eq!(c.ping_interval, Duration::from_millis(2500));
         assert!(c.pings_enabled());
         assert!(!c.is_local());
