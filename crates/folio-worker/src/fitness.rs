@@ -5,7 +5,11 @@
 
 use tmp_store::{ModelId, Store, StoreConfig};
 
-// TEMP-STORE-STUB: stands in for folio-store's contract until it lands. Never committed.
+// TEMP-STORE-STUB: folio-store (issue 3) had not landed when this was written. This module
+// mirrors its agreed contract (ModelId::{OCR, ALL}, StoreConfig::from_env, Store::open,
+// Store::health -> Health { ok, root, problems: [Problem { message, fix }] }) with a crude check
+// (a `models-v1` directory under FOLIO_CACHE_DIR). To switch: delete this module and write
+// `use folio_store::{ModelId, Store, StoreConfig};` above. Not fit for production as it is.
 mod tmp_store {
     use std::path::PathBuf;
     #[derive(Clone, Copy, Debug)]
