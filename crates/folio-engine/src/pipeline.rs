@@ -80,6 +80,12 @@ impl Engine {
                 }
             })?;
         let count = pdf.page_count();
+        if count == 0 {
+            // A truncated file can still parse into an empty page tree: nothing was extracted.
+            return Err(ExtractError::Unreadable(
+                "the document has no readable pages".to_string(),
+            ));
+        }
         let pages = match &opts.pages {
             Some(sel) => sel
                 .resolve(count)
