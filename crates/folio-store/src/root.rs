@@ -1,0 +1,287 @@
+//! Choosing the cache root and making it a directory.
+
+use std::ffi::OsString;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Where the chosen root came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootOrigin {
+    /// An explicit path (`--cache-dir`).
+    Explicit,
+    /// `FOLIO_CACHE_DIR`.
+    FolioCacheDir,
+    /// `$XDG_CACHE_HOME/folio`.
+    XdgCacheHome,
+    /// `~/.cache/folio`.
+    Home,
+    /// The temp-dir fallback: nothing better was available.
+    Temp,
+}
+
+/// The chosen root and the reasoning behind it.
+#[derive(Debug, Clone)]
+pub struct RootChoice {
+    /// The cache root.
+    pub path: PathBuf,
+    /// Which rule chose it.
+    pub origin: RootOrigin,
+    /// Each decision taken, in order, for logs and `folio doctor`.
+    pub decisions: Vec<String>,
+}
+
+/// Picks the cache root. `env` reads an environment variable (the process environment in
+/// production, a map in tests).
+pub fn resolve_root(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<OsString>) -> RootChoice {
+    let mut decisions = Vec::new();
+    let choose =
+        |path: PathBuf, origin: RootOrigin, why: String, decisions: &mut Vec<String>| {
+            decisions.push(why);
+            tracing::info!(root = %path.display(), ?origin, "model store root chosen");
+            RootChoice {
+                path,
+                origin,
+                decisions: std::mem::take(decisions),
+            }
+        };
+    if let Some(p) = explicit {
+        return choose(
+            p.to_path_buf(),
+            RootOrigin::Explicit,
+            format!("--cache-dir {}", p.display()),
+            &mut decisions,
+        );
+    }
+    if let Some(p) = env("FOLIO_CACHE_DIR").filter(|v| !v.is_empty()) {
+        let p = PathBuf::from(p);
+        return choose(
+            p.clone(),
+            RootOrigin::FolioCacheDir,
+            format!("FOLIO_CACHE_DIR={}", p.display()),
+            &mut decisions,
+        );
+    }
+    match env("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+    {
+        Some(x) if x.is_absolute() => {
+            return choose(
+                x.join("folio"),
+                RootOrigin::XdgCacheHome,
+                format!("XDG_CACHE_HOME={}", x.display()),
+                &mut decisions,
+            );
+        }
+        // The XDG spec says relative paths are invalid and must be ignored.
+        Some(x) => decisions.push(format!("ignored relative XDG_CACHE_HOME={}", x.display())),
+        None => {}
+    }
+    let home = match env("HOME").filter(|v| !v.is_empty()) {
+        Some(h) => Some(PathBuf::from(h)),
+        None => {
+            decisions.push("HOME is unset; looking up the passwd entry".to_string());
+            home_from_passwd()
+        }
+    };
+    match home {
+        Some(h) if h.is_absolute() => {
+            let p = h.join(".cache").join("folio");
+            choose(
+                p,
+                RootOrigin::Home,
+                format!("home directory {}", h.display()),
+                &mut decisions,
+            )
+        }
+        _ => {
+            let p = std::env::temp_dir().join("folio-cache");
+            choose(
+                p,
+                RootOrigin::Temp,
+                "no home directory found: using the temp dir (not persistent)".to_string(),
+                &mut decisions,
+            )
+        }
+    }
+}
+
+/// The home directory of the current user from /etc/passwd (uid from /proc/self/status), for
+/// processes started without HOME (some container runtimes and service managers).
+fn home_from_passwd() -> Option<PathBuf> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.len() >= 6 && fields[2] == uid && !fields[5].is_empty())
+            .then(|| PathBuf::from(fields[5]))
+    })
+}
+
+/// What stands at a path, judged from `lstat` without following anything blindly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootState {
+    /// Nothing there.
+    Missing,
+    /// A directory.
+    Directory,
+    /// A symbolic link that resolves to a directory.
+    LinkToDirectory(PathBuf),
+    /// A symbolic link whose target does not exist (for example a volume that is not mounted).
+    DanglingLink(PathBuf),
+    /// A symbolic link that resolves, through some chain, back to itself.
+    LinkLoop,
+    /// A symbolic link to something that is not a directory.
+    LinkToOther(PathBuf),
+    /// A regular file or anything else that is not a directory.
+    NotADirectory,
+}
+
+/// Inspects `path` with `lstat`, following a link only to classify it.
+pub fn inspect(path: &Path) -> std::io::Result<RootState> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(RootState::Missing),
+        Err(e) => return Err(e),
+    };
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(path)?;
+        return Ok(match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => RootState::LinkToDirectory(target),
+            Ok(_) => RootState::LinkToOther(target),
+            Err(e) if e.kind() == ErrorKind::NotFound => RootState::DanglingLink(target),
+            // ELOOP has no stable ErrorKind; its raw code is 40 on Linux.
+            Err(e) if e.raw_os_error() == Some(40) => RootState::LinkLoop,
+            Err(e) => return Err(e),
+        });
+    }
+    Ok(if meta.is_dir() {
+        RootState::Directory
+    } else {
+        RootState::NotADirectory
+    })
+}
+
+/// Why the root cannot be made usable.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The root is a link to a target that does not exist: a volume not mounted, most likely.
+    #[error(
+        "model cache {path} is a link to {target}, which does not exist (is the volume mounted?)"
+    )]
+    DanglingLink {
+        /// The root.
+        path: PathBuf,
+        /// Where the link points.
+        target: PathBuf,
+    },
+    /// The root is a link that loops.
+    #[error("model cache {path} is a symbolic link loop")]
+    LinkLoop {
+        /// The root.
+        path: PathBuf,
+    },
+    /// The directory above the root is a file, and not one Folio may move aside.
+    #[error("cannot use a model cache under {path}: it is not a directory")]
+    ParentNotADirectory {
+        /// The parent.
+        path: PathBuf,
+    },
+    /// The root cannot be created or moved aside.
+    #[error("cannot prepare model cache {path}: {source}")]
+    Io {
+        /// The path concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// What [`prepare_root`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Prepared {
+    /// Things moved aside to make room (old path, new path): never deleted.
+    pub moved_aside: Vec<(PathBuf, PathBuf)>,
+    /// Whether directories had to be created.
+    pub created: bool,
+}
+
+/// Makes `root` a usable directory. A file (or a link to a file) at the root, or at its parent
+/// when the parent is a cache directory like `~/.cache`, is moved aside to
+/// `<name>.conflict-<unix time>`; a dangling link or a loop is an error, left untouched.
+pub fn prepare_root(root: &Path) -> Result<Prepared, StoreError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| StoreError::Io { path, source }
+    };
+    let mut done = Prepared::default();
+    // The root's parent is looked at too: `~/.cache` being a file is the original incident.
+    let parent = root.parent().filter(|p| !p.as_os_str().is_empty());
+    for path in parent.into_iter().chain(std::iter::once(root)) {
+        match inspect(path).map_err(io(path))? {
+            RootState::Directory | RootState::LinkToDirectory(_) | RootState::Missing => {}
+            RootState::DanglingLink(target) => {
+                return Err(StoreError::DanglingLink {
+                    path: path.to_path_buf(),
+                    target,
+                });
+            }
+            RootState::LinkLoop => {
+                return Err(StoreError::LinkLoop {
+                    path: path.to_path_buf(),
+                })
+            }
+            // Only the root, or a `.cache` directory above it, is ever moved: an explicit
+            // `--cache-dir /etc/hosts/folio` must not move a system file.
+            RootState::NotADirectory | RootState::LinkToOther(_)
+                if path != root && path.file_name().is_none_or(|n| n != ".cache") =>
+            {
+                return Err(StoreError::ParentNotADirectory {
+                    path: path.to_path_buf(),
+                });
+            }
+            RootState::NotADirectory | RootState::LinkToOther(_) => {
+                let aside = conflict_name(path);
+                std::fs::rename(path, &aside).map_err(io(path))?;
+                tracing::warn!(from = %path.display(), to = %aside.display(), "moved aside what stood in the way of the model cache");
+                done.moved_aside.push((path.to_path_buf(), aside));
+            }
+        }
+    }
+    if inspect(root).map_err(io(root))? == RootState::Missing {
+        std::fs::create_dir_all(root).map_err(io(root))?;
+        done.created = true;
+    }
+    Ok(done)
+}
+
+/// `<path>.conflict-<unix seconds>`, with a counter if that name is taken too.
+fn conflict_name(path: &Path) -> PathBuf {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let base = path.as_os_str().to_os_string();
+    let mut n = 0u32;
+    loop {
+        let mut name = base.clone();
+        name.push(if n == 0 {
+            format!(".conflict-{secs}")
+        } else {
+            format!(".conflict-{secs}-{n}")
+        });
+        let candidate = PathBuf::from(name);
+        if std::fs::symlink_metadata(&candidate).is_err() {
+            return candidate;
+        }
+        n += 1;
+    }
+}
