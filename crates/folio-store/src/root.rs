@@ -250,7 +250,7 @@ pub fn prepare_root(root: &Path) -> Result<Prepared, StoreError> {
             RootState::NotADirectory | RootState::LinkToOther(_) => {
                 let aside = conflict_name(path);
                 std::fs::rename(path, &aside).map_err(io(path))?;
-                tracing::warn!(from = %path.display(), to = %aside.display(), "moved aside what stood in the way of the model cache");
+                tracing::info!(from = %path.display(), to = %aside.display(), "moved aside what stood in the way of the model cache");
                 done.moved_aside.push((path.to_path_buf(), aside));
             }
         }

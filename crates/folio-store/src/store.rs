@@ -144,16 +144,22 @@ impl Store {
     /// is wrong; only installs then fail.
     pub fn open(config: StoreConfig) -> Store {
         let env = |k: &str| -> Option<OsString> { std::env::var_os(k) };
-        let choice = resolve_root(config.cache_dir.as_deref(), &env);
+        let mut choice = resolve_root(config.cache_dir.as_deref(), &env);
+        // Logged at info level and kept in the decisions that `folio doctor` prints: a front
+        // door's own error stays the one line on stderr.
         let root_problem = match prepare_root(&choice.path) {
             Ok(done) => {
                 for (from, to) in &done.moved_aside {
-                    tracing::warn!(from = %from.display(), to = %to.display(), "moved aside");
+                    choice.decisions.push(format!(
+                        "moved {} aside to {} (nothing was deleted)",
+                        from.display(),
+                        to.display()
+                    ));
                 }
                 None
             }
             Err(e) => {
-                tracing::warn!(error = %e, "model cache root is not writable as it stands");
+                tracing::info!(error = %e, "model cache root is not usable as it stands");
                 Some(e.to_string())
             }
         };
@@ -412,7 +418,7 @@ impl Store {
             });
         }
         Health {
-            ok: bad.is_empty(),
+            ok: bad.is_empty() && self.root_problem.is_none(),
             root: self.root.clone(),
             decisions: self.choice.decisions.clone(),
             models,

@@ -61,6 +61,10 @@ fn takes_jobs_posts_results_and_pings_as_the_sdk_does() {
     wait("a ping", &fake, Duration::from_secs(5), |r| {
         r.iter().any(|r| r.endpoint() == "ping")
     });
+    // Two jobs and at least one empty take after them, before asking it to stop.
+    wait("a third job take", &fake, Duration::from_secs(10), |r| {
+        r.iter().filter(|r| r.endpoint() == "job-take").count() >= 3
+    });
     worker.sigterm();
     let exited = worker.wait(Duration::from_secs(30));
     assert!(exited.status.success(), "stderr: {}", exited.stderr);
