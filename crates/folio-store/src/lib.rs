@@ -4,7 +4,8 @@ destroying what a user put there.
 
 The system Folio descends from failed every extraction because `~/.cache` was a file. This crate
 decides from `lstat` before acting: [`resolve_root`] picks the cache root (explicit path >
-`FOLIO_CACHE_DIR` > `$XDG_CACHE_HOME/folio` when absolute > `~/.cache/folio`, with `HOME` from the
+`FOLIO_VOLUME` (a shared network volume, which must be mounted) > `FOLIO_CACHE_DIR` >
+`$XDG_CACHE_HOME/folio` when absolute > `~/.cache/folio`, with `HOME` from the
 environment or else the passwd entry > a temp-dir fallback) and records every decision;
 [`prepare_root`] makes it a usable directory, moving a file in the way aside to
 `<name>.conflict-<unix time>` (never deleting it), and reports dangling links (an unmounted volume)
@@ -28,6 +29,7 @@ mod store;
 
 pub use catalog::{ModelId, ModelSpec};
 pub use root::{
-    inspect, prepare_root, resolve_root, Prepared, RootChoice, RootOrigin, RootState, StoreError,
+    inspect, prepare_root, prepare_volume_root, resolve_root, Prepared, RootChoice, RootOrigin,
+    RootState, StoreError,
 };
 pub use store::{Health, ModelError, ModelState, Problem, Store, StoreConfig};

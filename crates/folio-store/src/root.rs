@@ -10,6 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub enum RootOrigin {
     /// An explicit path (`--cache-dir`).
     Explicit,
+    /// `FOLIO_VOLUME`: a shared network volume.
+    Volume,
     /// `FOLIO_CACHE_DIR`.
     FolioCacheDir,
     /// `$XDG_CACHE_HOME/folio`.
@@ -49,6 +51,16 @@ pub fn resolve_root(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<OsStri
             p.to_path_buf(),
             RootOrigin::Explicit,
             format!("--cache-dir {}", p.display()),
+            &mut decisions,
+        );
+    }
+    if let Some(v) = env("FOLIO_VOLUME").filter(|v| !v.is_empty()) {
+        // The network volume is the persistent root every worker on it shares.
+        let v = PathBuf::from(v);
+        return choose(
+            v.join("folio"),
+            RootOrigin::Volume,
+            format!("FOLIO_VOLUME={}", v.display()),
             &mut decisions,
         );
     }
@@ -188,6 +200,12 @@ pub enum StoreError {
         /// The root.
         path: PathBuf,
     },
+    /// `FOLIO_VOLUME` names a path that is not a mounted directory.
+    #[error("FOLIO_VOLUME {path} is not a mounted directory")]
+    VolumeNotMounted {
+        /// The volume path.
+        path: PathBuf,
+    },
     /// The directory above the root is a file, and not one Folio may move aside.
     #[error("cannot use a model cache under {path}: it is not a directory")]
     ParentNotADirectory {
@@ -217,6 +235,26 @@ pub struct Prepared {
 /// when the parent is a cache directory like `~/.cache`, is moved aside to
 /// `<name>.conflict-<unix time>`; a dangling link or a loop is an error, left untouched.
 pub fn prepare_root(root: &Path) -> Result<Prepared, StoreError> {
+    prepare(root, None)
+}
+
+/// Like [`prepare_root`] for a root on a volume: the volume itself must already be a mounted
+/// directory, since creating it would put "shared" models on one worker's local disk.
+pub fn prepare_volume_root(volume: &Path, root: &Path) -> Result<Prepared, StoreError> {
+    prepare(root, Some(volume))
+}
+
+fn prepare(root: &Path, volume: Option<&Path>) -> Result<Prepared, StoreError> {
+    if let Some(v) = volume {
+        match inspect(v) {
+            Ok(RootState::Directory | RootState::LinkToDirectory(_)) => {}
+            _ => {
+                return Err(StoreError::VolumeNotMounted {
+                    path: v.to_path_buf(),
+                })
+            }
+        }
+    }
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| StoreError::Io { path, source }

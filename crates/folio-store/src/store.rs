@@ -10,7 +10,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{ModelId, ModelSpec};
-use crate::root::{prepare_root, resolve_root, RootChoice, StoreError};
+use crate::root::{
+    prepare_root, prepare_volume_root, resolve_root, RootChoice, RootOrigin, StoreError,
+};
 
 /// Bucket of the cache layout; bump to invalidate every installed model.
 const BUCKET: &str = "models-v1";
@@ -147,7 +149,11 @@ impl Store {
         let mut choice = resolve_root(config.cache_dir.as_deref(), &env);
         // Logged at info level and kept in the decisions that `folio doctor` prints: a front
         // door's own error stays the one line on stderr.
-        let root_problem = match prepare_root(&choice.path) {
+        let prepared = match (choice.origin, choice.path.parent()) {
+            (RootOrigin::Volume, Some(volume)) => prepare_volume_root(volume, &choice.path),
+            _ => prepare_root(&choice.path),
+        };
+        let root_problem = match prepared {
             Ok(done) => {
                 for (from, to) in &done.moved_aside {
                     choice.decisions.push(format!(

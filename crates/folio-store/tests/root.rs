@@ -5,7 +5,9 @@ use std::ffi::OsString;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
-use folio_store::{inspect, prepare_root, resolve_root, RootOrigin, RootState, StoreError};
+use folio_store::{
+    inspect, prepare_root, prepare_volume_root, resolve_root, RootOrigin, RootState, StoreError,
+};
 
 fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
     let map: HashMap<String, OsString> = vars
@@ -152,4 +154,29 @@ fn a_file_above_an_explicit_root_is_never_moved() {
         Err(StoreError::ParentNotADirectory { .. })
     ));
     assert_eq!(std::fs::read(&file).unwrap(), b"system file");
+}
+
+#[test]
+fn a_volume_is_the_shared_root_and_must_be_mounted() {
+    let dir = tempfile::tempdir().unwrap();
+    let vol = dir.path().join("runpod-volume");
+    let c = resolve_root(
+        None,
+        &env(&[
+            ("FOLIO_VOLUME", vol.to_str().unwrap()),
+            ("FOLIO_CACHE_DIR", "/y"),
+        ]),
+    );
+    assert_eq!(
+        (c.path.clone(), c.origin),
+        (vol.join("folio"), RootOrigin::Volume)
+    );
+    // Not mounted: refused, and nothing is created in its place.
+    assert!(matches!(
+        prepare_volume_root(&vol, &c.path),
+        Err(StoreError::VolumeNotMounted { .. })
+    ));
+    assert!(!vol.exists());
+    std::fs::create_dir(&vol).unwrap();
+    assert!(prepare_volume_root(&vol, &c.path).unwrap().created);
 }
