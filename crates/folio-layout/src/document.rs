@@ -48,27 +48,28 @@ fn is_roman(w: &str) -> bool {
     !w.is_empty() && w.len() <= 6 && w.chars().all(|c| matches!(c, 'i' | 'v' | 'x' | 'l'))
 }
 
+/// `Some(true)` for a text block in the top margin zone, `Some(false)` in the bottom one.
+fn margin_zone(page_height: f32, b: &Block) -> Option<bool> {
+    if b.kind == BlockKind::Table || b.kind == BlockKind::Figure || page_height <= 0.0 {
+        None
+    } else if b.bbox.y1 <= page_height * MARGIN_ZONE {
+        Some(true)
+    } else if b.bbox.y0 >= page_height * (1.0 - MARGIN_ZONE) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 /// Marks blocks in the top or bottom margin as page header or footer when their text (digits
 /// folded) repeats on at least two pages, or when they are just a page number.
 pub(crate) fn mark_furniture(pages: &mut [Page]) {
     let mut seen: HashMap<(bool, String), usize> = HashMap::new();
-    let zone = |page: &Page, b: &Block| -> Option<bool> {
-        if b.kind == BlockKind::Table || b.kind == BlockKind::Figure || page.height <= 0.0 {
-            return None;
-        }
-        if b.bbox.y1 <= page.height * MARGIN_ZONE {
-            Some(true)
-        } else if b.bbox.y0 >= page.height * (1.0 - MARGIN_ZONE) {
-            Some(false)
-        } else {
-            None
-        }
-    };
     for page in pages.iter() {
         let mut keys: Vec<(bool, String)> = page
             .blocks
             .iter()
-            .filter_map(|b| zone(page, b).map(|top| (top, furniture_key(&b.text))))
+            .filter_map(|b| margin_zone(page.height, b).map(|top| (top, furniture_key(&b.text))))
             .collect();
         keys.sort();
         keys.dedup();
@@ -79,17 +80,7 @@ pub(crate) fn mark_furniture(pages: &mut [Page]) {
     for page in pages.iter_mut() {
         let height = page.height;
         for b in &mut page.blocks {
-            let Some(top) =
-                (if b.kind == BlockKind::Table || b.kind == BlockKind::Figure || height <= 0.0 {
-                    None
-                } else if b.bbox.y1 <= height * MARGIN_ZONE {
-                    Some(true)
-                } else if b.bbox.y0 >= height * (1.0 - MARGIN_ZONE) {
-                    Some(false)
-                } else {
-                    None
-                })
-            else {
+            let Some(top) = margin_zone(height, b) else {
                 continue;
             };
             let repeats = seen
