@@ -13,12 +13,16 @@ Limits ([`Limits`]) bound input size, pages, pixels and time; exceeding one is a
 #![deny(missing_docs)]
 
 mod error;
+mod ocr;
 mod options;
 mod pipeline;
+mod raster;
 mod response;
 mod sniff;
 
 pub use error::ExtractError;
+pub use folio_vision::{BackendKind, OcrParams};
+pub use ocr::{ModelLocator, OcrSettings, OCR_PIXEL_BUDGET, OCR_RENDER_DPI};
 pub use options::{ExtractOptions, Limits, OcrMode, PageSelection, PageSelectionError};
 pub use pipeline::{Engine, Progress};
 pub use response::{ExtractResponse, PageSummary, Timings};

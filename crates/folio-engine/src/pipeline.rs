@@ -7,27 +7,71 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use folio_doc::{Block, Document, Metadata, Page, PageProvenance, Source};
+use folio_layout::PageContent;
 use folio_pdf::{PdfDocument, PdfError};
+use folio_store::Store;
+use folio_vision::RgbImage;
 
+use crate::ocr::{
+    page_content, ModelLocator, OcrRuntime, OcrSettings, OCR_PIXEL_BUDGET, OCR_RENDER_DPI,
+};
+use crate::raster::ImageSource;
 use crate::{sniff, ExtractError, ExtractOptions, InputKind, OcrMode};
+
+/// A page with fewer letters and digits than this in its text layer has no usable text.
+const MIN_TEXT_CHARS: usize = 10;
+/// Images covering less than this share of a page are not worth reading.
+const MIN_SCAN_AREA: f32 = 0.05;
 
 /// Called after each page with `(pages done, pages total)`.
 pub type Progress<'a> = &'a (dyn Fn(u32, u32) + Sync);
 
 /// The extraction engine. Create one and share it (`Arc<Engine>`): it holds what is expensive to
-/// load (OCR models, later) and is safe to use from many threads.
+/// load (the OCR models, on first need) and is safe to use from many threads.
 #[derive(Debug, Default)]
 pub struct Engine {
-    _private: (),
+    ocr: Option<Arc<OcrRuntime>>,
 }
 
 /// What one page produced: its finished page, or why it failed.
 type PageOutcome = Result<Page, String>;
 
 impl Engine {
-    /// An engine for born-digital documents.
+    /// An engine for born-digital documents only: images and scanned pages are refused with
+    /// [`ExtractError::ModelsUnavailable`].
     pub fn new() -> Engine {
         Engine::default()
+    }
+
+    /// An engine that also reads scans and images, with OCR models found by `locate`. The
+    /// models are located and loaded on the first page that needs them, never for born-digital
+    /// documents.
+    pub fn with_ocr(locate: ModelLocator, settings: OcrSettings) -> Engine {
+        Engine {
+            ocr: Some(Arc::new(OcrRuntime::new(locate, settings))),
+        }
+    }
+
+    /// [`Engine::with_ocr`] with the models of an opened store.
+    pub fn with_store(store: Arc<Store>, settings: OcrSettings) -> Engine {
+        Engine::with_ocr(
+            Arc::new(move |id| store.model_path(id).map_err(|e| e.to_string())),
+            settings,
+        )
+    }
+
+    /// Loads the OCR models now (a server warms up before it says it is ready), or says why
+    /// they cannot be loaded.
+    pub fn load_ocr(&self) -> Result<(), ExtractError> {
+        self.ocr_runtime()?.models().map(|_| ())
+    }
+
+    fn ocr_runtime(&self) -> Result<&Arc<OcrRuntime>, ExtractError> {
+        self.ocr.as_ref().ok_or_else(|| {
+            ExtractError::ModelsUnavailable(
+                "this engine was started without OCR models".to_string(),
+            )
+        })
     }
 
     /// Extracts a document from its bytes.
@@ -54,12 +98,60 @@ impl Engine {
         }
         match sniff(input) {
             Some(InputKind::Pdf) => self.extract_pdf(input, opts, progress),
-            Some(kind) => Err(ExtractError::Unsupported(format!(
-                "{} images need OCR, which this build does not include yet",
-                kind.name()
-            ))),
+            Some(kind) => self.extract_image(input, kind, opts, progress),
             None => Err(ExtractError::Unsupported(describe_unknown(input))),
         }
+    }
+
+    fn extract_image(
+        &self,
+        input: &[u8],
+        kind: InputKind,
+        opts: &ExtractOptions,
+        progress: Progress<'_>,
+    ) -> Result<Document, ExtractError> {
+        let started = Instant::now();
+        let source = ImageSource::open(input, kind, &opts.limits)?;
+        let count = source.page_count();
+        let pages = select_pages(count, opts)?;
+        if !source.is_multi_page() {
+            // One image: its size is the document's, so a bad one is the document's error.
+            source.check_page(0, opts.limits.max_page_pixels)?;
+        }
+        let runtime = match opts.ocr {
+            OcrMode::Never => None,
+            _ => {
+                let runtime = Arc::clone(self.ocr_runtime()?);
+                runtime.models()?;
+                Some(runtime)
+            }
+        };
+        let mut doc = Document::new(Metadata {
+            filename: opts.filename.clone(),
+            format: kind.name().to_string(),
+            page_count: count,
+            title: None,
+        });
+        let bytes = Arc::new(input.to_vec());
+        let max_pixels = opts.limits.max_page_pixels;
+        let outcomes = run_isolated(&pages, opts, started, progress, move |number| {
+            let source = ImageSource::open(&bytes, kind, &crate::Limits::default())
+                .map_err(|e| format!("page {number}: {e}"))?;
+            let img = source
+                .page(number - 1, max_pixels)
+                .map_err(|e| format!("page {number}: {e}"))?;
+            match &runtime {
+                Some(runtime) => ocr_page(runtime, img, number, 1.0, "image"),
+                None => Ok(empty_page(
+                    number,
+                    img.width() as f32,
+                    img.height() as f32,
+                    "image; OCR disabled (--ocr never), nothing extracted",
+                )),
+            }
+        })?;
+        collect_pages(&mut doc, &pages, outcomes)?;
+        Ok(doc)
     }
 
     fn extract_pdf(
@@ -86,78 +178,229 @@ impl Engine {
                 "the document has no readable pages".to_string(),
             ));
         }
-        let pages = match &opts.pages {
-            Some(sel) => sel
-                .resolve(count)
-                .map_err(|requested| ExtractError::NoSuchPage { requested, count })?,
-            None => (1..=count).collect(),
+        let pages = select_pages(count, opts)?;
+        let runtime = match opts.ocr {
+            OcrMode::Never => None,
+            // Asked for explicitly: missing models are the document's error, said up front.
+            OcrMode::Always => {
+                let runtime = Arc::clone(self.ocr_runtime()?);
+                runtime.models()?;
+                Some(runtime)
+            }
+            OcrMode::Auto => self.ocr.clone(),
         };
-        if pages.len() as u64 > u64::from(opts.limits.max_pages) {
-            return Err(ExtractError::TooManyPages {
-                count: pages.len() as u32,
-                limit: opts.limits.max_pages,
-            });
-        }
         let mut doc = Document::new(Metadata {
             filename: opts.filename.clone(),
             format: "pdf".to_string(),
             page_count: count,
             title: pdf.title(),
         });
-        let ocr = opts.ocr;
+        let mode = opts.ocr;
+        let max_pixels = opts.limits.max_page_pixels;
         let outcomes = run_isolated(&pages, opts, started, progress, move |number| {
-            pdf_page(&pdf, number, ocr)
+            pdf_page(&pdf, number, mode, runtime.as_deref(), max_pixels)
         })?;
-        let mut failures = Vec::new();
-        for (number, outcome) in pages.iter().zip(outcomes) {
-            match outcome {
-                Ok(page) => doc.pages.push(page),
-                Err(reason) => {
-                    tracing::warn!(page = number, %reason, "page failed");
-                    doc.warn(Some(*number), reason.clone());
-                    failures.push(reason);
-                }
-            }
-        }
-        if doc.pages.is_empty() && !pages.is_empty() {
-            return Err(ExtractError::AllPagesFailed(
-                failures.into_iter().next().unwrap_or_default(),
-            ));
-        }
-        folio_layout::finish_document(&mut doc.pages);
+        collect_pages(&mut doc, &pages, outcomes)?;
         Ok(doc)
     }
 }
 
-/// Reads and analyses one PDF page (1-based `number`).
-fn pdf_page(pdf: &PdfDocument, number: u32, ocr: OcrMode) -> PageOutcome {
-    let content = pdf
-        .page_content(number - 1)
-        .map_err(|e| format!("page {number}: {e}"))?;
-    let chars: usize = content
-        .glyphs
-        .iter()
-        .filter(|g| g.text.chars().any(|c| c.is_alphanumeric()))
-        .count();
-    let decision = match ocr {
-        OcrMode::Never => format!("text layer ({chars} characters); OCR disabled"),
-        OcrMode::Always => {
-            format!("text layer ({chars} characters); OCR requested but not in this build")
-        }
-        OcrMode::Auto => format!("text layer ({chars} characters)"),
+/// The pages `opts` selects from a document of `count` pages, within the page limit.
+fn select_pages(count: u32, opts: &ExtractOptions) -> Result<Vec<u32>, ExtractError> {
+    let pages: Vec<u32> = match &opts.pages {
+        Some(sel) => sel
+            .resolve(count)
+            .map_err(|requested| ExtractError::NoSuchPage { requested, count })?,
+        None => (1..=count).collect(),
     };
-    let blocks: Vec<Block> = folio_layout::analyze_page(&content, number, Source::TextLayer);
+    if pages.len() as u64 > u64::from(opts.limits.max_pages) {
+        return Err(ExtractError::TooManyPages {
+            count: pages.len() as u32,
+            limit: opts.limits.max_pages,
+        });
+    }
+    Ok(pages)
+}
+
+/// Puts finished pages into `doc` and failed ones into its warnings; a document none of whose
+/// pages could be read is an error.
+fn collect_pages(
+    doc: &mut Document,
+    pages: &[u32],
+    outcomes: Vec<PageOutcome>,
+) -> Result<(), ExtractError> {
+    let mut failures = Vec::new();
+    for (number, outcome) in pages.iter().zip(outcomes) {
+        match outcome {
+            Ok(page) => doc.pages.push(page),
+            Err(reason) => {
+                tracing::warn!(page = number, %reason, "page failed");
+                doc.warn(Some(*number), reason.clone());
+                failures.push(reason);
+            }
+        }
+    }
+    if doc.pages.is_empty() && !pages.is_empty() {
+        return Err(ExtractError::AllPagesFailed(
+            failures.into_iter().next().unwrap_or_default(),
+        ));
+    }
+    folio_layout::finish_document(&mut doc.pages);
+    Ok(())
+}
+
+fn empty_page(number: u32, width: f32, height: f32, decision: &str) -> Page {
+    Page {
+        number,
+        width,
+        height,
+        rotation: 0,
+        blocks: Vec::new(),
+        provenance: PageProvenance {
+            source: Source::Ocr,
+            decision: decision.to_string(),
+        },
+    }
+}
+
+/// OCR of one page image; `px_per_point` maps the image's pixels back to page points.
+fn ocr_page(
+    runtime: &OcrRuntime,
+    img: RgbImage,
+    number: u32,
+    px_per_point: f32,
+    why: &str,
+) -> PageOutcome {
+    let (w, h) = (img.width(), img.height());
+    let (found, fit) = runtime
+        .recognize(img)
+        .map_err(|e| format!("page {number}: {e}"))?;
+    let content = page_content(&found, px_per_point * fit);
+    let blocks = folio_layout::analyze_page(&content, number, Source::Ocr);
+    let t = found.timings;
+    let turned = match found.turned {
+        0 => String::new(),
+        q => format!(", turned upright by {}°", u32::from(q) * 90),
+    };
     Ok(Page {
         number,
         width: content.width,
         height: content.height,
-        rotation: content.rotation,
+        rotation: 0,
         blocks,
         provenance: PageProvenance {
-            source: Source::TextLayer,
-            decision,
+            source: Source::Ocr,
+            decision: format!(
+                "{why}; OCR of {w}x{h} pixels: {} lines{turned} (detection {} ms, recognition {} ms)",
+                found.lines.len(),
+                t.det_ms,
+                t.rec_ms,
+            ),
         },
     })
+}
+
+/// Whether a text layer is usable, and a description of it for the page's provenance.
+fn assess_text_layer(content: &PageContent) -> (bool, String) {
+    let glyphs = content.glyphs.len();
+    let chars = content
+        .glyphs
+        .iter()
+        .filter(|g| g.text.chars().any(|c| c.is_alphanumeric()))
+        .count();
+    // Fonts without a Unicode mapping give empty, replacement or private-use characters.
+    let unmapped = content
+        .glyphs
+        .iter()
+        .filter(|g| {
+            g.text.is_empty()
+                || g.text
+                    .chars()
+                    .any(|c| c == '\u{FFFD}' || ('\u{E000}'..='\u{F8FF}').contains(&c))
+        })
+        .count();
+    if glyphs >= 20 && unmapped * 2 > glyphs {
+        return (
+            false,
+            format!("text layer unusable ({unmapped} of {glyphs} glyphs have no Unicode)"),
+        );
+    }
+    if chars < MIN_TEXT_CHARS {
+        return (false, format!("no text layer ({chars} characters)"));
+    }
+    (true, format!("text layer ({chars} characters)"))
+}
+
+/// Reads and analyses one PDF page (1-based `number`), deciding between its text layer and OCR.
+fn pdf_page(
+    pdf: &PdfDocument,
+    number: u32,
+    mode: OcrMode,
+    runtime: Option<&OcrRuntime>,
+    max_pixels: u64,
+) -> PageOutcome {
+    let content = pdf
+        .page_content(number - 1)
+        .map_err(|e| format!("page {number}: {e}"))?;
+    let (usable, layer) = assess_text_layer(&content);
+    let page_area = (content.width * content.height).max(1.0);
+    let scanned_area: f32 = content
+        .images
+        .iter()
+        .map(|b| b.width().max(0.0) * b.height().max(0.0))
+        .sum::<f32>()
+        / page_area;
+    let wants_ocr = match mode {
+        OcrMode::Never => false,
+        OcrMode::Always => true,
+        OcrMode::Auto => !usable && (scanned_area >= MIN_SCAN_AREA || !content.glyphs.is_empty()),
+    };
+    let text_layer_page = |decision: String| {
+        let blocks: Vec<Block> = folio_layout::analyze_page(&content, number, Source::TextLayer);
+        Page {
+            number,
+            width: content.width,
+            height: content.height,
+            rotation: content.rotation,
+            blocks,
+            provenance: PageProvenance {
+                source: Source::TextLayer,
+                decision,
+            },
+        }
+    };
+    if !wants_ocr {
+        let decision = match mode {
+            OcrMode::Never => format!("{layer}; OCR disabled"),
+            _ if !usable => format!("{layer}; no scanned image to read"),
+            _ => layer,
+        };
+        return Ok(text_layer_page(decision));
+    }
+    let why = match mode {
+        OcrMode::Always => format!("{layer}; --ocr always"),
+        _ => layer.clone(),
+    };
+    let Some(runtime) = runtime else {
+        return Ok(text_layer_page(format!(
+            "{layer}; OCR needed but this engine has no OCR models"
+        )));
+    };
+    if let Err(e) = runtime.models() {
+        // Auto mode on a document whose other pages may be fine: the page keeps what its text
+        // layer has, and says why it was not read.
+        tracing::warn!(page = number, error = %e, "OCR unavailable");
+        return Ok(text_layer_page(format!("{layer}; OCR unavailable: {e}")));
+    }
+    let points = page_area;
+    let budget = (OCR_PIXEL_BUDGET.min(max_pixels)) as f32;
+    let scale = (OCR_RENDER_DPI / 72.0).min((budget / points).sqrt());
+    let raster = pdf
+        .render_page(number - 1, scale, max_pixels)
+        .map_err(|e| format!("page {number}: cannot render for OCR: {e}"))?;
+    let img = RgbImage::new(raster.width, raster.height, raster.rgb)
+        .map_err(|e| format!("page {number}: {e}"))?;
+    ocr_page(runtime, img, number, scale, &why)
 }
 
 /// Runs `work` for each page on worker threads, at most one per core at a time. A page that

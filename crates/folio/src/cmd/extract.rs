@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use folio_doc::{Format, RenderOptions};
-use folio_engine::{Engine, ExtractOptions, Limits, OcrMode, PageSelection};
+use folio_engine::{BackendKind, ExtractOptions, Limits, OcrMode, PageSelection};
 
 /// Arguments of `folio extract`.
 #[derive(Debug, clap::Args)]
@@ -29,6 +29,13 @@ pub struct Args {
     /// When to run OCR: auto (pages without a usable text layer), always or never.
     #[arg(long, default_value = "auto")]
     pub ocr: OcrMode,
+    /// Inference backend for OCR: rten (built in), ort or ort-cuda (builds with those features).
+    #[arg(long, default_value = "rten", env = "FOLIO_OCR_BACKEND", value_parser = super::parse_backend)]
+    pub ocr_backend: BackendKind,
+    /// Model cache root (default: FOLIO_VOLUME, FOLIO_CACHE_DIR, XDG_CACHE_HOME/folio or
+    /// ~/.cache/folio).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
     /// Mark page boundaries in Markdown and text output.
     #[arg(long)]
     pub page_breaks: bool,
@@ -72,7 +79,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         cancel: None,
     };
     let bar = progress_bar(args.no_progress);
-    let engine = Engine::new();
+    let engine = super::engine(args.cache_dir.clone(), args.ocr_backend);
     let doc = engine
         .extract_with_progress(&bytes, &opts, &|done, total| {
             if let Some(bar) = &bar {

@@ -26,6 +26,9 @@ pub struct Args {
     /// documents only). A worker that fails this check reports itself unhealthy and exits.
     #[arg(long, default_value = "ocr", env = "FOLIO_WORKER_REQUIRE_MODELS")]
     pub require_models: Required,
+    /// Inference backend for OCR: rten (built in), ort or ort-cuda (builds with those features).
+    #[arg(long, default_value = "rten", env = "FOLIO_OCR_BACKEND", value_parser = super::parse_backend)]
+    pub ocr_backend: folio_engine::BackendKind,
     /// Jobs run at the same time.
     #[arg(long, default_value_t = 1, env = "FOLIO_WORKER_CONCURRENCY")]
     pub concurrency: usize,
@@ -81,7 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         total_timeout: Duration::from_secs(args.timeout.max(1)),
         ..Limits::default()
     };
-    let engine = Arc::new(Engine::new());
+    let engine = Arc::new(super::engine(None, args.ocr_backend));
 
     // As the SDK: an explicit test input, or no queue, means one local job.
     if args.test_input.is_some() || cfg.is_local() {

@@ -1,0 +1,84 @@
+//! The rten backend: pure Rust, reads `.onnx` files directly.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rten::{Model, RunOptions, ThreadPool};
+use rten_tensor::prelude::*;
+use rten_tensor::Tensor as RtenTensor;
+
+use super::{BackendError, Session, Tensor};
+
+/// A model loaded by rten, with its own thread pool (rten's default pool counts physical cores,
+/// which undercounts on virtual machines).
+pub(crate) struct RtenSession {
+    model: Model,
+    pool: Arc<ThreadPool>,
+}
+
+impl std::fmt::Debug for RtenSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RtenSession").finish_non_exhaustive()
+    }
+}
+
+impl RtenSession {
+    pub(crate) fn load(path: &Path, threads: usize) -> Result<RtenSession, BackendError> {
+        let model = Model::load_file(path).map_err(|e| BackendError::Load {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(RtenSession {
+            model,
+            pool: Arc::new(ThreadPool::with_num_threads(threads.max(1))),
+        })
+    }
+
+    fn options(&self) -> RunOptions {
+        let mut options = RunOptions::default();
+        options.thread_pool = Some(Arc::clone(&self.pool));
+        options
+    }
+}
+
+fn to_tensor(value: rten::Value) -> Result<Tensor, BackendError> {
+    let t: RtenTensor<f32> = value
+        .into_tensor()
+        .ok_or_else(|| BackendError::Output("output is not a float tensor".to_string()))?;
+    let shape = t.shape().to_vec();
+    Ok(Tensor {
+        shape,
+        data: t.into_data(),
+    })
+}
+
+impl Session for RtenSession {
+    fn run(&self, input: Tensor) -> Result<Tensor, BackendError> {
+        let t = RtenTensor::from_data(input.shape.as_slice(), input.data);
+        let out = self
+            .model
+            .run_one(t.into(), Some(self.options()))
+            .map_err(|e| BackendError::Run(e.to_string()))?;
+        to_tensor(out)
+    }
+
+    fn run_all(&self, input: Tensor) -> Result<Vec<Tensor>, BackendError> {
+        let &input_id = self
+            .model
+            .input_ids()
+            .first()
+            .ok_or_else(|| BackendError::Run("the model has no input".to_string()))?;
+        let t = RtenTensor::from_data(input.shape.as_slice(), input.data);
+        let outputs = self.model.output_ids().to_vec();
+        self.model
+            .run(vec![(input_id, t.into())], &outputs, Some(self.options()))
+            .map_err(|e| BackendError::Run(e.to_string()))?
+            .into_iter()
+            .map(to_tensor)
+            .collect()
+    }
+
+    fn metadata(&self, key: &str) -> Option<String> {
+        self.model.metadata().get(key).map(str::to_string)
+    }
+}

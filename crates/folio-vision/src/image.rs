@@ -1,0 +1,350 @@
+//! The raster type every model stage reads, and the sampling that feeds models.
+//!
+//! Models see normalised planar (CHW) float tensors; pages arrive as interleaved RGB bytes.
+//! Sampling goes straight from the page to the tensor (crop, rotation, resize and normalisation
+//! in one pass), so no intermediate image is ever allocated per text line.
+
+/// An 8-bit RGB image, rows top to bottom, pixels interleaved (`r, g, b`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RgbImage {
+    width: u32,
+    height: u32,
+    data: Vec<u8>,
+}
+
+/// Why bytes do not make an image.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("an RGB image of {width}x{height} needs {expected} bytes, got {got}")]
+pub struct ImageSizeError {
+    width: u32,
+    height: u32,
+    expected: u64,
+    got: u64,
+}
+
+impl RgbImage {
+    /// Wraps interleaved RGB bytes.
+    pub fn new(width: u32, height: u32, data: Vec<u8>) -> Result<RgbImage, ImageSizeError> {
+        let expected = u64::from(width) * u64::from(height) * 3;
+        if data.len() as u64 != expected {
+            return Err(ImageSizeError {
+                width,
+                height,
+                expected,
+                got: data.len() as u64,
+            });
+        }
+        Ok(RgbImage {
+            width,
+            height,
+            data,
+        })
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// The interleaved bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The image turned by `quarter_turns` × 90° clockwise.
+    pub fn rotated(&self, quarter_turns: u8) -> RgbImage {
+        let (w, h) = (self.width as usize, self.height as usize);
+        let turns = quarter_turns % 4;
+        if turns == 0 {
+            return self.clone();
+        }
+        let (nw, nh) = if turns % 2 == 1 { (h, w) } else { (w, h) };
+        let mut out = vec![0u8; self.data.len()];
+        for y in 0..h {
+            for x in 0..w {
+                let (nx, ny) = match turns {
+                    1 => (h - 1 - y, x),
+                    2 => (w - 1 - x, h - 1 - y),
+                    _ => (y, w - 1 - x),
+                };
+                let s = (y * w + x) * 3;
+                let d = (ny * nw + nx) * 3;
+                out[d..d + 3].copy_from_slice(&self.data[s..s + 3]);
+            }
+        }
+        RgbImage {
+            width: nw as u32,
+            height: nh as u32,
+            data: out,
+        }
+    }
+
+    /// The image scaled down by area averaging so that it has at most `max_pixels` pixels
+    /// (returned unchanged when it already fits), with the factor applied.
+    pub fn fit_pixels(self, max_pixels: u64) -> (RgbImage, f32) {
+        let pixels = u64::from(self.width) * u64::from(self.height);
+        if pixels <= max_pixels || pixels == 0 {
+            return (self, 1.0);
+        }
+        let scale = (max_pixels as f64 / pixels as f64).sqrt() as f32;
+        let nw = ((self.width as f32 * scale).floor() as u32).max(1);
+        let nh = ((self.height as f32 * scale).floor() as u32).max(1);
+        let frame = Frame::axis_aligned(0.0, 0.0, self.width as f32, self.height as f32);
+        let mut data = Vec::with_capacity(nw as usize * nh as usize * 3);
+        let sampler = Sampler::new(&self, &frame, nw, nh);
+        for v in 0..nh {
+            for u in 0..nw {
+                let px = sampler.sample(u, v);
+                data.extend(px.iter().map(|c| c.round().clamp(0.0, 255.0) as u8));
+            }
+        }
+        let scaled = RgbImage {
+            width: nw,
+            height: nh,
+            data,
+        };
+        (scaled, nw as f32 / self.width as f32)
+    }
+
+    #[inline]
+    fn pixel(&self, x: i64, y: i64) -> [f32; 3] {
+        let x = x.clamp(0, i64::from(self.width) - 1) as usize;
+        let y = y.clamp(0, i64::from(self.height) - 1) as usize;
+        let i = (y * self.width as usize + x) * 3;
+        [
+            f32::from(self.data[i]),
+            f32::from(self.data[i + 1]),
+            f32::from(self.data[i + 2]),
+        ]
+    }
+}
+
+/// A parallelogram of the source image (usually a rectangle) mapped onto a target grid:
+/// target `(u, v)` in `[0, 1]²` lands on `origin + u·along + v·across`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Frame {
+    /// Source point of the target's top-left corner.
+    pub origin: (f32, f32),
+    /// Source vector of the target's full width.
+    pub along: (f32, f32),
+    /// Source vector of the target's full height.
+    pub across: (f32, f32),
+}
+
+impl Frame {
+    /// The axis-aligned rectangle `(x, y, w, h)`.
+    pub fn axis_aligned(x: f32, y: f32, w: f32, h: f32) -> Frame {
+        Frame {
+            origin: (x, y),
+            along: (w, 0.0),
+            across: (0.0, h),
+        }
+    }
+
+    /// Length of the side that becomes the target's width.
+    pub fn width(&self) -> f32 {
+        self.along.0.hypot(self.along.1)
+    }
+
+    /// Length of the side that becomes the target's height.
+    pub fn height(&self) -> f32 {
+        self.across.0.hypot(self.across.1)
+    }
+
+    /// The source point at fractions `(u, v)` of the frame.
+    pub fn at(&self, u: f32, v: f32) -> (f32, f32) {
+        (
+            self.origin.0 + u * self.along.0 + v * self.across.0,
+            self.origin.1 + u * self.along.1 + v * self.across.1,
+        )
+    }
+
+    /// The same region turned half a turn (what reads upside down becomes upright).
+    pub fn turned_half(&self) -> Frame {
+        let far = self.at(1.0, 1.0);
+        Frame {
+            origin: far,
+            along: (-self.along.0, -self.along.1),
+            across: (-self.across.0, -self.across.1),
+        }
+    }
+}
+
+/// Samples a frame onto a `w × h` grid: bilinear when enlarging, averaged over a grid of
+/// sub-samples when shrinking (plain bilinear would alias thin strokes away).
+struct Sampler<'a> {
+    img: &'a RgbImage,
+    frame: Frame,
+    w: f32,
+    h: f32,
+    sub_u: u32,
+    sub_v: u32,
+}
+
+impl<'a> Sampler<'a> {
+    fn new(img: &'a RgbImage, frame: &Frame, w: u32, h: u32) -> Sampler<'a> {
+        let sub = |src: f32, dst: u32| ((src / dst.max(1) as f32).ceil() as u32).clamp(1, 4);
+        Sampler {
+            img,
+            frame: *frame,
+            w: w.max(1) as f32,
+            h: h.max(1) as f32,
+            sub_u: sub(frame.width(), w),
+            sub_v: sub(frame.height(), h),
+        }
+    }
+
+    #[inline]
+    fn sample(&self, u: u32, v: u32) -> [f32; 3] {
+        let mut acc = [0.0f32; 3];
+        for sv in 0..self.sub_v {
+            let fv = (v as f32 + (sv as f32 + 0.5) / self.sub_v as f32) / self.h;
+            for su in 0..self.sub_u {
+                let fu = (u as f32 + (su as f32 + 0.5) / self.sub_u as f32) / self.w;
+                let (x, y) = self.frame.at(fu, fv);
+                let p = self.bilinear(x - 0.5, y - 0.5);
+                acc[0] += p[0];
+                acc[1] += p[1];
+                acc[2] += p[2];
+            }
+        }
+        let n = (self.sub_u * self.sub_v) as f32;
+        [acc[0] / n, acc[1] / n, acc[2] / n]
+    }
+
+    #[inline]
+    fn bilinear(&self, x: f32, y: f32) -> [f32; 3] {
+        let (x0, y0) = (x.floor(), y.floor());
+        let (fx, fy) = (x - x0, y - y0);
+        let (xi, yi) = (x0 as i64, y0 as i64);
+        let a = self.img.pixel(xi, yi);
+        let b = self.img.pixel(xi + 1, yi);
+        let c = self.img.pixel(xi, yi + 1);
+        let d = self.img.pixel(xi + 1, yi + 1);
+        let mut out = [0.0; 3];
+        for k in 0..3 {
+            let top = a[k] + (b[k] - a[k]) * fx;
+            let bottom = c[k] + (d[k] - c[k]) * fx;
+            out[k] = top + (bottom - top) * fy;
+        }
+        out
+    }
+}
+
+/// Per-channel normalisation applied while sampling, in the model's channel order.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Normalize {
+    /// Channel order of the model's input: `true` for BGR (what PaddleOCR models were trained
+    /// on, since OpenCV decodes to BGR).
+    pub bgr: bool,
+    /// Subtracted from `value / 255`.
+    pub mean: [f32; 3],
+    /// Divides the result.
+    pub std: [f32; 3],
+}
+
+impl Normalize {
+    /// `(x / 255 - 0.5) / 0.5` on BGR, as PP-OCR's detection, classifier and recogniser expect.
+    pub const PP_OCR: Normalize = Normalize {
+        bgr: true,
+        mean: [0.5; 3],
+        std: [0.5; 3],
+    };
+}
+
+/// Writes `frame` of `img`, sampled to `w × h`, into a CHW tensor slot whose planes are
+/// `plane_stride` apart and whose rows are `row_stride` apart (so a narrow line can sit at the
+/// left of a wider, zero-padded batch slot).
+pub(crate) fn sample_into(
+    img: &RgbImage,
+    frame: &Frame,
+    w: u32,
+    h: u32,
+    norm: Normalize,
+    out: &mut [f32],
+    plane_stride: usize,
+    row_stride: usize,
+) {
+    let sampler = Sampler::new(img, frame, w, h);
+    let order: [usize; 3] = if norm.bgr { [2, 1, 0] } else { [0, 1, 2] };
+    for v in 0..h {
+        for u in 0..w {
+            let px = sampler.sample(u, v);
+            let at = v as usize * row_stride + u as usize;
+            for (plane, &src) in order.iter().enumerate() {
+                out[plane * plane_stride + at] =
+                    (px[src] / 255.0 - norm.mean[plane]) / norm.std[plane];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gradient(w: u32, h: u32) -> RgbImage {
+        let mut data = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                data.extend([(x * 10) as u8, (y * 10) as u8, 7]);
+            }
+        }
+        RgbImage::new(w, h, data).unwrap()
+    }
+
+    #[test]
+    fn wrong_byte_count_is_an_error() {
+        assert!(RgbImage::new(2, 2, vec![0; 11]).is_err());
+    }
+
+    #[test]
+    fn rotations_compose_and_move_corners() {
+        let img = gradient(3, 2);
+        let r = img.rotated(1);
+        assert_eq!((r.width(), r.height()), (2, 3));
+        // Clockwise: the top-left pixel goes to the top-right corner.
+        assert_eq!(&r.as_bytes()[3..6], &img.as_bytes()[0..3]);
+        assert_eq!(img.rotated(1).rotated(3), img);
+        assert_eq!(img.rotated(2).rotated(2), img);
+    }
+
+    #[test]
+    fn identity_sampling_reproduces_pixels() {
+        let img = gradient(4, 3);
+        let frame = Frame::axis_aligned(0.0, 0.0, 4.0, 3.0);
+        let mut out = vec![0.0; 3 * 12];
+        let norm = Normalize {
+            bgr: false,
+            mean: [0.0; 3],
+            std: [1.0 / 255.0; 3],
+        };
+        sample_into(&img, &frame, 4, 3, norm, &mut out, 12, 4);
+        // Plane 0 is red = x * 10.
+        assert!((out[2] - 20.0).abs() < 1e-3, "{}", out[2]);
+        // Plane 1 is green = y * 10, row 2.
+        assert!((out[12 + 2 * 4] - 20.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn fit_pixels_downscales_within_budget() {
+        let img = gradient(20, 10);
+        let (small, f) = img.fit_pixels(50);
+        assert!(u64::from(small.width()) * u64::from(small.height()) <= 50);
+        assert!(f < 1.0);
+        let (same, f) = gradient(5, 5).fit_pixels(50);
+        assert_eq!((same.width(), f), (5, 1.0));
+    }
+
+    #[test]
+    fn half_turn_frame_reverses_corners() {
+        let f = Frame::axis_aligned(10.0, 20.0, 30.0, 5.0).turned_half();
+        assert_eq!(f.at(0.0, 0.0), (40.0, 25.0));
+        assert_eq!(f.at(1.0, 1.0), (10.0, 20.0));
+    }
+}

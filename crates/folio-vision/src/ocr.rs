@@ -1,0 +1,286 @@
+//! The OCR pipeline of one page: orientation → detection → line direction → recognition.
+
+use std::path::Path;
+use std::time::Instant;
+
+use crate::backend::{BackendError, BackendKind, Session};
+use crate::det::{detect, DetParams, TextBox};
+use crate::geometry::Point;
+use crate::image::{Frame, RgbImage};
+use crate::rec::{RecLine, RecParams, Recognizer};
+use crate::{cls, orientation};
+
+/// Where the model files are.
+#[derive(Debug, Clone)]
+pub struct OcrModelPaths<'a> {
+    /// Text detection (DB).
+    pub det: &'a Path,
+    /// Text recognition (CTC).
+    pub rec: &'a Path,
+    /// Line direction 0/180; optional.
+    pub cls: Option<&'a Path>,
+    /// Page orientation 0/90/180/270; optional.
+    pub orientation: Option<&'a Path>,
+}
+
+/// Tuning of the whole pipeline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OcrParams {
+    /// Detection.
+    pub det: DetParams,
+    /// Recognition.
+    pub rec: RecParams,
+    /// Run the page orientation model and turn the page upright when it is sure.
+    pub detect_orientation: bool,
+    /// Confidence the orientation model needs before a page is turned.
+    pub orientation_threshold: f32,
+    /// Run the line direction classifier and read upside-down lines the right way.
+    pub classify_lines: bool,
+    /// Lines whose recognition score is below this are dropped as noise.
+    pub min_line_score: f32,
+}
+
+impl Default for OcrParams {
+    fn default() -> Self {
+        OcrParams {
+            det: DetParams::default(),
+            rec: RecParams::default(),
+            detect_orientation: true,
+            orientation_threshold: 0.8,
+            classify_lines: true,
+            min_line_score: 0.5,
+        }
+    }
+}
+
+/// A recognised word, with its axis-aligned box in page pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OcrWord {
+    /// The word.
+    pub text: String,
+    /// `[x0, y0, x1, y1]`.
+    pub bbox: [f32; 4],
+}
+
+/// A recognised text line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OcrLine {
+    /// The line's text (words separated by single spaces).
+    pub text: String,
+    /// Mean probability of the recognised characters.
+    pub score: f32,
+    /// The line's box: top-left, top-right, bottom-right, bottom-left, in page pixels.
+    pub quad: [Point; 4],
+    /// Height of the line's box across its reading direction, in pixels.
+    pub height: f32,
+    /// The words, left to right.
+    pub words: Vec<OcrWord>,
+}
+
+/// Time spent in each stage, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct OcrTimings {
+    /// Page orientation.
+    pub orientation_ms: u64,
+    /// Detection, post-processing included.
+    pub det_ms: u64,
+    /// Line direction classification.
+    pub cls_ms: u64,
+    /// Recognition and decoding.
+    pub rec_ms: u64,
+}
+
+/// What OCR found on a page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OcrPage {
+    /// Width of the (upright) image the coordinates refer to.
+    pub width: u32,
+    /// Height of the (upright) image the coordinates refer to.
+    pub height: u32,
+    /// Quarter turns anticlockwise applied to make the page upright (0 when it already was).
+    pub turned: u8,
+    /// Lines, top to bottom and left to right.
+    pub lines: Vec<OcrLine>,
+    /// Stage timings.
+    pub timings: OcrTimings,
+}
+
+/// Loaded OCR models. Share one (`Arc<Ocr>`) between threads.
+#[derive(Debug)]
+pub struct Ocr {
+    det: Box<dyn Session>,
+    rec: Recognizer,
+    cls: Option<Box<dyn Session>>,
+    orientation: Option<Box<dyn Session>>,
+}
+
+impl Ocr {
+    /// Loads the models with `backend`, each running on `threads` threads.
+    pub fn load(
+        paths: &OcrModelPaths<'_>,
+        backend: BackendKind,
+        threads: usize,
+    ) -> Result<Ocr, BackendError> {
+        let load = |p: &Path| backend.load(p, threads);
+        Ok(Ocr {
+            det: load(paths.det)?,
+            rec: Recognizer::new(load(paths.rec)?)?,
+            cls: paths.cls.map(load).transpose()?,
+            orientation: paths.orientation.map(load).transpose()?,
+        })
+    }
+
+    /// Reads the text of one page image.
+    pub fn recognize(&self, img: &RgbImage, p: &OcrParams) -> Result<OcrPage, BackendError> {
+        let mut timings = OcrTimings::default();
+        let mut turned = 0u8;
+        let mut upright: Option<RgbImage> = None;
+        if let (true, Some(model)) = (p.detect_orientation, &self.orientation) {
+            let t = Instant::now();
+            let o = orientation::classify(model.as_ref(), img)?;
+            timings.orientation_ms = ms(t);
+            if o.quarter_turns != 0 && o.confidence >= p.orientation_threshold {
+                tracing::debug!(
+                    turns = o.quarter_turns,
+                    confidence = o.confidence,
+                    "page turned"
+                );
+                turned = o.quarter_turns;
+                upright = Some(img.rotated(4 - o.quarter_turns));
+            }
+        }
+        let img = upright.as_ref().unwrap_or(img);
+
+        let t = Instant::now();
+        let boxes = sort_reading(detect(self.det.as_ref(), img, &p.det)?);
+        timings.det_ms = ms(t);
+
+        let mut frames: Vec<Frame> = boxes.iter().map(|b| line_frame(&b.quad)).collect();
+        if let (true, Some(model)) = (p.classify_lines, &self.cls) {
+            let t = Instant::now();
+            let flips = cls::upside_down(model.as_ref(), img, &frames)?;
+            for (frame, (flip, _)) in frames.iter_mut().zip(flips) {
+                if flip {
+                    *frame = frame.turned_half();
+                }
+            }
+            timings.cls_ms = ms(t);
+        }
+
+        let t = Instant::now();
+        let recognized = self.rec.recognize(img, &frames, &p.rec)?;
+        timings.rec_ms = ms(t);
+
+        let lines = boxes
+            .iter()
+            .zip(&frames)
+            .zip(recognized)
+            .filter(|(_, r)| r.decoded.score >= p.min_line_score)
+            .filter_map(|((b, f), r)| line(b, f, r))
+            .collect();
+        Ok(OcrPage {
+            width: img.width(),
+            height: img.height(),
+            turned,
+            lines,
+            timings,
+        })
+    }
+}
+
+fn ms(t: Instant) -> u64 {
+    t.elapsed().as_millis() as u64
+}
+
+/// Top to bottom, then left to right among boxes whose tops are within 10 pixels (PP-OCR's
+/// order; layout analysis decides the final reading order).
+fn sort_reading(mut boxes: Vec<TextBox>) -> Vec<TextBox> {
+    boxes.sort_by(|a, b| a.quad[0].1.total_cmp(&b.quad[0].1));
+    let mut line_ids = Vec::with_capacity(boxes.len());
+    let mut id = 0u32;
+    for (i, b) in boxes.iter().enumerate() {
+        if i > 0 && b.quad[0].1 - boxes[i - 1].quad[0].1 >= 10.0 {
+            id += 1;
+        }
+        line_ids.push(id);
+    }
+    let mut keyed: Vec<(u32, TextBox)> = line_ids.into_iter().zip(boxes).collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.quad[0].0.total_cmp(&b.1.quad[0].0)));
+    keyed.into_iter().map(|(_, b)| b).collect()
+}
+
+/// The frame that reads a detected box left to right; a box much taller than wide holds
+/// vertical text, read top to bottom (PP-OCR turns such crops a quarter turn).
+fn line_frame(q: &[Point; 4]) -> Frame {
+    let [tl, tr, br, bl] = *q;
+    let d = |a: Point, b: Point| (b.0 - a.0).hypot(b.1 - a.1);
+    let w = d(tl, tr).max(d(bl, br));
+    let h = d(tl, bl).max(d(tr, br));
+    if h >= 1.5 * w {
+        Frame {
+            origin: tr,
+            along: (br.0 - tr.0, br.1 - tr.1),
+            across: (tl.0 - tr.0, tl.1 - tr.1),
+        }
+    } else {
+        Frame {
+            origin: tl,
+            along: (tr.0 - tl.0, tr.1 - tl.1),
+            across: (bl.0 - tl.0, bl.1 - tl.1),
+        }
+    }
+}
+
+/// Builds a line with its words placed from the characters' positions along the line.
+fn line(b: &TextBox, f: &Frame, r: RecLine) -> Option<OcrLine> {
+    let text = r.decoded.text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let chars: Vec<char> = r.decoded.text.chars().collect();
+    let n = chars.len();
+    // Half the mean distance between character centres: how far a word reaches past the
+    // centres of its first and last characters.
+    let half_pitch = if n > 1 {
+        (r.char_center(n - 1) - r.char_center(0)) / (n - 1) as f32 / 2.0
+    } else {
+        0.5
+    };
+    let mut words = Vec::new();
+    let mut start: Option<usize> = None;
+    for i in 0..=n {
+        let is_space = i == n || chars[i].is_whitespace();
+        match (start, is_space) {
+            (None, false) => start = Some(i),
+            (Some(s), true) => {
+                let u0 = (r.char_center(s) - half_pitch).clamp(0.0, 1.0);
+                let u1 = (r.char_center(i - 1) + half_pitch).clamp(u0, 1.0);
+                let corners = [f.at(u0, 0.0), f.at(u1, 0.0), f.at(u1, 1.0), f.at(u0, 1.0)];
+                words.push(OcrWord {
+                    text: chars[s..i].iter().collect(),
+                    bbox: hull(&corners),
+                });
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    Some(OcrLine {
+        text: words
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        score: r.decoded.score,
+        quad: b.quad,
+        height: f.height(),
+        words,
+    })
+}
+
+fn hull(points: &[Point]) -> [f32; 4] {
+    points.iter().fold(
+        [f32::MAX, f32::MAX, f32::MIN, f32::MIN],
+        |[x0, y0, x1, y1], &(x, y)| [x0.min(x), y0.min(y), x1.max(x), y1.max(y)],
+    )
+}

