@@ -53,6 +53,7 @@ impl Store {
             .filter(|&id| self.verified_path(id).is_err())
             .collect();
         if !todo.is_empty() {
+            self.check_root()?;
             if self.config.offline && source.is_network() {
                 let desc = match source {
                     Source::Url(u) => u.clone(),
@@ -208,7 +209,8 @@ impl Store {
                 )));
             }
             hasher.update(&buf[..n]);
-            tmp.write_all(&buf[..n]).map_err(wr(tmp.path()))?;
+            let path = tmp.path().to_path_buf();
+            tmp.as_file_mut().write_all(&buf[..n]).map_err(wr(&path))?;
         }
         tmp.as_file().sync_all().map_err(wr(tmp.path()))?;
         if written != spec.size {

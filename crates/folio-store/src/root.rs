@@ -213,12 +213,13 @@ pub enum StoreError {
         path: PathBuf,
     },
     /// The root cannot be created or moved aside.
-    #[error("cannot prepare model cache {path}: {source}")]
+    // `error`, not `source`: the message already says it, and a source would print it twice.
+    #[error("cannot prepare model cache {path}: {error}")]
     Io {
         /// The path concerned.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -257,7 +258,7 @@ fn prepare(root: &Path, volume: Option<&Path>) -> Result<Prepared, StoreError> {
     }
     let io = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| StoreError::Io { path, source }
+        move |error| StoreError::Io { path, error }
     };
     let mut done = Prepared::default();
     // The root's parent is looked at too: `~/.cache` being a file is the original incident.

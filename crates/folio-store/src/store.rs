@@ -164,20 +164,22 @@ pub enum ModelError {
         size: u64,
     },
     /// The cache is read-only or belongs to someone else.
-    #[error("cannot write to the model cache at {path}: {source}; set FOLIO_CACHE_DIR to a writable directory")]
+    // `error`, not `source`, here and below: the message already says it, and a source would
+    // print it twice in an error chain.
+    #[error("cannot write to the model cache at {path}: {error}; set FOLIO_CACHE_DIR to a writable directory")]
     NotWritable {
         /// The path concerned.
         path: PathBuf,
         /// The underlying error (permission denied, read-only file system).
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Other file-system trouble while installing or verifying.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The path concerned.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -189,20 +191,32 @@ pub(crate) fn write_err(
 ) -> impl FnOnce(std::io::Error) -> ModelError {
     let path = path.to_path_buf();
     move |source| {
-        match source.raw_os_error() {
+        use std::io::ErrorKind as K;
+        // Kinds first: wrappers such as tempfile's keep the kind but not the raw code.
+        match (source.kind(), source.raw_os_error()) {
             // ENOSPC, EDQUOT
-            Some(28 | 122) => ModelError::DiskFull { model, path, size },
+            (K::StorageFull | K::QuotaExceeded, _) | (_, Some(28 | 122)) => {
+                ModelError::DiskFull { model, path, size }
+            }
             // EPERM, EACCES, EROFS
-            Some(1 | 13 | 30) => ModelError::NotWritable { path, source },
-            _ => ModelError::Io { path, source },
+            (K::PermissionDenied | K::ReadOnlyFilesystem, _) | (_, Some(1 | 13 | 30)) => {
+                ModelError::NotWritable {
+                    path,
+                    error: source,
+                }
+            }
+            _ => ModelError::Io {
+                path,
+                error: source,
+            },
         }
     }
 }
 
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ModelError + '_ {
-    move |source| ModelError::Io {
+    move |error| ModelError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 
@@ -264,11 +278,7 @@ impl Store {
         let mut choice = resolve_root(config.cache_dir.as_deref(), &env);
         // Logged at info level and kept in the decisions that `folio doctor` prints: a front
         // door's own error stays the one line on stderr.
-        let prepared = match (choice.origin, choice.path.parent()) {
-            (RootOrigin::Volume, Some(volume)) => prepare_volume_root(volume, &choice.path),
-            _ => prepare_root(&choice.path),
-        };
-        let root_problem = match prepared {
+        let root_problem = match prepare(&choice) {
             Ok(done) => {
                 for (from, to) in &done.moved_aside {
                     choice.decisions.push(format!(
@@ -289,6 +299,16 @@ impl Store {
             choice,
             config,
             root_problem,
+        }
+    }
+
+    /// The root's problem, if it had one at `open`, looked at afresh (the volume may have been
+    /// mounted since). Installing into a root that is a dangling link would otherwise end in
+    /// "File exists", the original incident.
+    pub(crate) fn check_root(&self) -> Result<(), StoreError> {
+        match &self.root_problem {
+            None => Ok(()),
+            Some(_) => prepare(&self.choice).map(|_| ()),
         }
     }
 
@@ -339,11 +359,14 @@ impl Store {
                     reason,
                 })
             }
-            Err(_) => Err(ModelError::Missing {
-                model: spec.name,
-                root: self.root.clone(),
-                hint: self.install_hint(),
-            }),
+            Err(_) => {
+                self.check_root()?;
+                Err(ModelError::Missing {
+                    model: spec.name,
+                    root: self.root.clone(),
+                    hint: self.install_hint(),
+                })
+            }
         }
     }
 
@@ -387,11 +410,11 @@ impl Store {
 
     /// Whether this process may create files in the cache (no write is attempted: a complete
     /// read-only cache must stay untouched).
-    fn writable(&self) -> bool {
+    fn writable(&self) -> Result<(), rustix::io::Errno> {
         use rustix::fs::{access, Access};
         let bucket = self.root.join(BUCKET);
         let dir = if bucket.is_dir() { &bucket } else { &self.root };
-        access(dir, Access::WRITE_OK | Access::EXEC_OK).is_ok()
+        access(dir, Access::WRITE_OK | Access::EXEC_OK)
     }
 
     /// Whether `ids` can be served, with the reasons and fixes when not.
@@ -417,7 +440,8 @@ impl Store {
             .filter(|m| m.state != "ok")
             .map(|m| m.name)
             .collect();
-        let writable = self.root_problem.is_none() && self.writable();
+        let access = self.writable();
+        let writable = self.root_problem.is_none() && access.is_ok();
         let models_msg = if bad.is_empty() {
             String::new()
         } else {
@@ -451,11 +475,17 @@ impl Store {
             });
         } else if !bad.is_empty() && !writable {
             problems.push(Problem {
-                message: format!(
-                    "the model cache {} is read-only or not writable by this user (uid {}){models_msg}",
-                    self.root.display(),
-                    rustix::process::geteuid().as_raw()
-                ),
+                message: match access {
+                    Err(rustix::io::Errno::ROFS) => format!(
+                        "the model cache {} is on a read-only file system{models_msg}",
+                        self.root.display()
+                    ),
+                    _ => format!(
+                        "the model cache {} is not writable by this user (uid {}){models_msg}",
+                        self.root.display(),
+                        rustix::process::geteuid().as_raw()
+                    ),
+                },
                 fix: Some(elsewhere.to_string()),
             });
         } else if !bad.is_empty() {
@@ -474,6 +504,13 @@ impl Store {
             problems,
             conflicts: crate::gc::conflicts(&self.root),
         }
+    }
+}
+
+fn prepare(choice: &RootChoice) -> Result<crate::root::Prepared, StoreError> {
+    match (choice.origin, choice.path.parent()) {
+        (RootOrigin::Volume, Some(volume)) => prepare_volume_root(volume, &choice.path),
+        _ => prepare_root(&choice.path),
     }
 }
 
