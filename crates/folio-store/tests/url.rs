@@ -210,4 +210,17 @@ fn folio_model_url_is_the_default_source() {
     assert_eq!(cfg.source, Source::Url("http://127.0.0.1:1/m".into()));
     assert_eq!(cfg.http_timeout, Duration::from_secs(5));
     assert!(!cfg.offline);
+    // A local mirror keeps an offline machine able to heal itself.
+    let local = StoreConfig::from_vars(&|k| match k {
+        "FOLIO_MODEL_URL" => Some("file:///srv/folio-wheels".into()),
+        "FOLIO_OFFLINE" => Some("1".into()),
+        _ => None,
+    });
+    assert_eq!(local.source, Source::Local("/srv/folio-wheels".into()));
+    let cache = tempfile::tempdir().unwrap();
+    let s = Store::open(StoreConfig {
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..local
+    });
+    assert_eq!(s.install_hint(), "folio models install");
 }

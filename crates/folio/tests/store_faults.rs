@@ -635,11 +635,22 @@ fn a_corrupted_model_is_quarantined_reinstalled_and_never_served() {
     );
     assert!(!file.exists());
     expect(&run(&mut install), 0, &["ocr-cls"]);
-    // gc frees both quarantined copies.
+
+    // Offline with a local mirror configured, a plain `folio models install` heals by itself.
+    std::fs::write(&file, &bad).unwrap();
+    let mut heal = folio();
+    heal.args(["models", "install", "ocr-cls", "--cache-dir"])
+        .arg(root)
+        .env("FOLIO_OFFLINE", "1")
+        .env("FOLIO_MODEL_URL", format!("file://{}", wheels().display()));
+    expect(&run(&mut heal), 0, &["ocr-cls"]);
+    assert_eq!(std::fs::read(&file).unwrap(), good);
+
+    // gc frees the three quarantined copies.
     expect(
         &c(&["models", "gc"]),
         0,
-        &["a quarantined corrupt model", "removed 2 item(s)"],
+        &["a quarantined corrupt model", "removed 3 item(s)"],
     );
     expect(&c(&["models", "verify", "ocr-cls"]), 0, &["ok"]);
 }

