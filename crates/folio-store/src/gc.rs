@@ -86,7 +86,10 @@ impl Store {
                 tracing::info!(path = %name_dir.display(), "removed an empty model directory");
             }
         }
-        for c in conflicts(&self.root) {
+        for c in conflicts(&self.root)
+            .into_iter()
+            .chain(inner_conflicts(&bucket))
+        {
             let bytes = size_of(&c);
             keep(
                 &mut report,
@@ -186,8 +189,25 @@ fn size_of(path: &Path) -> u64 {
     }
 }
 
-/// What `prepare_root` moved aside: `<root>.conflict-*` beside the root, and
-/// `<parent>.conflict-*` beside its parent (`~/.cache` being a file was the original incident).
+/// What was moved aside inside the store (a file where one of its directories belongs, a
+/// directory where a model belongs), without following links.
+fn inner_conflicts(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = e.path();
+        if e.file_name().to_string_lossy().contains(".conflict-") {
+            found.push(path);
+        } else if e.file_type().is_ok_and(|t| t.is_dir()) {
+            found.extend(inner_conflicts(&path));
+        }
+    }
+    found.sort();
+    found
+}
+
+/// What was moved aside: by `prepare_root`, `<root>.conflict-*` beside the root, and
+/// `<parent>.conflict-*` beside its parent (`~/.cache` being a file was the original incident);
+/// and inside the root.
 pub(crate) fn conflicts(root: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let dot_cache = root
@@ -204,6 +224,7 @@ pub(crate) fn conflicts(root: &Path) -> Vec<PathBuf> {
             }
         }
     }
+    found.extend(inner_conflicts(root));
     found.sort();
     found
 }

@@ -16,7 +16,8 @@ use sha2::{Digest, Sha256};
 
 use crate::catalog::{ModelId, ModelSpec};
 use crate::lock::{self, Locked, LOCK_FILE};
-use crate::store::{io_err, sha256_file, write_err, ModelError, Source, Store};
+use crate::root::StoreError;
+use crate::store::{io_err, sha256_file, write_err, ModelError, Source, Store, BUCKET};
 
 /// Temp files of installs start with this.
 pub(crate) const TEMP_PREFIX: &str = ".install-";
@@ -137,7 +138,14 @@ impl Store {
         let spec = id.spec();
         let target = self.path_of(spec);
         let dir = target.parent().unwrap_or(&self.root).to_path_buf();
-        std::fs::create_dir_all(&dir).map_err(write_err(&dir, spec.name, spec.size))?;
+        // Level by level from lstat, so that a file in the way inside the store is moved aside
+        // rather than ending in "File exists".
+        crate::root::ensure_dirs(&self.root, &[BUCKET, spec.name, spec.sha256]).map_err(
+            |e| match e {
+                StoreError::Io { path, error } => write_err(&path, spec.name, spec.size)(error),
+                e => ModelError::Root(e),
+            },
+        )?;
         let lock_path = dir.join(LOCK_FILE);
         let locked = lock::acquire(&lock_path, self.config.lock_timeout)
             .map_err(write_err(&lock_path, spec.name, spec.size))?;

@@ -357,12 +357,21 @@ impl Store {
         let path = self.path_of(spec);
         match std::fs::symlink_metadata(&path) {
             Ok(m) if m.is_file() && m.len() == spec.size => Ok(path),
+            Ok(m) if !m.is_file() => {
+                // Not something the store wrote (a directory, a link): set aside as a conflict,
+                // which gc never removes, rather than quarantined.
+                let aside = crate::root::conflict_name(&path);
+                if let Err(e) = std::fs::rename(&path, &aside) {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot move aside what is in a model's place");
+                }
+                Err(ModelError::Corrupt {
+                    model: spec.name,
+                    path,
+                    reason: format!("not a regular file (moved aside to {})", aside.display()),
+                })
+            }
             Ok(m) => {
-                let reason = if m.is_file() {
-                    format!("{} bytes, expected {}", m.len(), spec.size)
-                } else {
-                    "not a regular file".to_string()
-                };
+                let reason = format!("{} bytes, expected {}", m.len(), spec.size);
                 self.quarantine(&path);
                 Err(ModelError::Corrupt {
                     model: spec.name,

@@ -227,3 +227,41 @@ fn gc_leaves_the_temp_files_of_a_lock_holder() {
     s.gc(false);
     assert!(!temp.exists());
 }
+
+#[test]
+fn things_in_the_way_inside_the_store_are_moved_aside_and_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    // A file where the bucket directory belongs.
+    std::fs::write(root.join("models-v1"), b"not a directory, but someone's").unwrap();
+    let s = store(root, Duration::from_secs(5));
+    s.install_from(&[CLS], &Source::Local(wheels())).unwrap();
+    let aside: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("models-v1.conflict-"))
+        .collect();
+    assert_eq!(aside.len(), 1);
+    assert_eq!(
+        std::fs::read(&aside[0]).unwrap(),
+        b"not a directory, but someone's"
+    );
+
+    // A directory where a model file belongs: never served, never deleted.
+    let layout = model_dir(root, ModelId::Layout);
+    std::fs::create_dir_all(layout.join("model.onnx")).unwrap();
+    std::fs::write(layout.join("model.onnx/keep.txt"), b"mine").unwrap();
+    assert!(s.model_path(ModelId::Layout).is_err());
+    s.install_from(&[ModelId::Layout], &Source::Local(wheels()))
+        .unwrap();
+    assert!(s.verify(&[ModelId::Layout])[0].is_ok());
+    let report = s.gc(false);
+    let kept: Vec<&PathBuf> = report.kept.iter().map(|i| &i.path).collect();
+    assert!(kept.contains(&&aside[0]), "{kept:?}");
+    let moved_dir = kept
+        .iter()
+        .find(|p| p.to_string_lossy().contains("model.onnx.conflict-"))
+        .expect("the directory is listed as kept");
+    assert_eq!(std::fs::read(moved_dir.join("keep.txt")).unwrap(), b"mine");
+    assert!(report.removed.is_empty(), "{:?}", report.removed);
+}
