@@ -41,12 +41,21 @@ pub(crate) enum Locked {
 /// `flock` itself mean "this filesystem cannot lock" and are logged, then ignored.
 pub(crate) fn acquire(path: &Path, timeout: Duration) -> std::io::Result<Locked> {
     // No truncate on open: the holder's pid in the file must survive until we own the lock.
-    let mut file = OpenOptions::new()
+    let mut file = match OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
-        .open(path)?;
+        .open(path)
+    {
+        Ok(f) => f,
+        // Another user's lock file in a shared, group-writable cache: flock works on a
+        // read-only descriptor too; only the holder note is lost.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && path.is_file() => {
+            File::open(path)?
+        }
+        Err(e) => return Err(e),
+    };
     let start = Instant::now();
     let mut next_report = Duration::ZERO;
     loop {

@@ -286,6 +286,32 @@ fn permission_denied_for_a_non_root_user() {
         .arg("--cache-dir")
         .arg(&warm));
     expect(&out, 0, &["ocr-cls"]);
+
+    // Shared: directories everyone may write, root's 0644 lock file; another user reinstalls.
+    let shared = base.path().join("shared");
+    install_cls(&shared);
+    for d in [
+        shared.clone(),
+        shared.join("models-v1"),
+        shared.join("models-v1/ocr-cls"),
+        cls_dir(&shared),
+    ] {
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    std::fs::remove_file(cls_dir(&shared).join("model.onnx")).unwrap();
+    let out = run(folio_as_nobody()
+        .args(["models", "install", "ocr-cls", "--from"])
+        .arg(&src)
+        .arg("--cache-dir")
+        .arg(&shared));
+    expect(&out, 0, &["ocr-cls"]);
+    expect(
+        &run(folio()
+            .args(["models", "verify", "ocr-cls", "--cache-dir"])
+            .arg(&shared)),
+        0,
+        &["ok"],
+    );
 }
 
 #[test]
