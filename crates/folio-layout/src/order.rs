@@ -112,25 +112,43 @@ fn vertical_cut(boxes: &[BBox], items: &[usize], em: f32) -> Option<Vec<Vec<usiz
 }
 
 /// Columns are wide, or, when narrow, do not line up row by row (that would be a form or a
-/// table read across).
+/// table read across). Wide sides that line up row by row are still a form (a receipt's labels
+/// and amounts) when their items are short pieces rather than lines that fill a column.
 fn is_column_split(boxes: &[BBox], left: &[usize], right: &[usize], region_width: f32) -> bool {
-    let width = |side: &[usize]| {
+    let side_width = |side: &[usize]| {
         BBox::union_all(side.iter().map(|&i| &boxes[i])).map_or(0.0, |b| b.width())
     };
-    if width(left) >= 0.25 * region_width && width(right) >= 0.25 * region_width {
-        return true;
+    let (left_width, right_width) = (side_width(left), side_width(right));
+    let aligned_share = |from: &[usize], to: &[usize]| {
+        let aligned = from
+            .iter()
+            .filter(|&&a| {
+                to.iter().any(|&b| {
+                    boxes[a].overlap_y(&boxes[b])
+                        >= 0.5 * boxes[a].height().min(boxes[b].height())
+                })
+            })
+            .count();
+        aligned as f32 / from.len().max(1) as f32
+    };
+    let tall_enough = left.len() >= 3 && right.len() >= 3;
+    if left_width >= 0.25 * region_width && right_width >= 0.25 * region_width {
+        // Text columns are mostly full lines; a form side is pieces of assorted widths.
+        let full_share = |side: &[usize], width: f32| {
+            let full = side
+                .iter()
+                .filter(|&&i| boxes[i].width() >= 0.85 * width)
+                .count();
+            full as f32 / side.len().max(1) as f32
+        };
+        let form = tall_enough
+            && aligned_share(left, right) >= 0.6
+            && aligned_share(right, left) >= 0.6
+            && (full_share(left, left_width) < 0.5 || full_share(right, right_width) < 0.5);
+        return !form;
     }
     // Narrow sides: a column of labels or bullets beside their text reads across.
-    let aligned = left
-        .iter()
-        .filter(|&&l| {
-            right.iter().any(|&r| {
-                boxes[l].overlap_y(&boxes[r]) >= 0.5 * boxes[l].height().min(boxes[r].height())
-            })
-        })
-        .count();
-    let tall_enough = left.len() >= 3 && right.len() >= 3;
-    tall_enough && (aligned as f32) < 0.3 * left.len() as f32
+    tall_enough && aligned_share(left, right) < 0.3
 }
 
 fn horizontal_cut(boxes: &[BBox], items: &[usize], em: f32) -> Option<Vec<Vec<usize>>> {
@@ -195,6 +213,23 @@ mod tests {
             b(200.0, 50.0, 300.0, 60.0), // 5 value
         ];
         assert_eq!(reading_order(&boxes, 10.0, false), vec![0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn wide_label_and_amount_columns_read_row_by_row() {
+        // A receipt: labels of assorted widths beside amounts, on shared rows; one value is a
+        // long date, so both sides are wide enough to pass for columns.
+        let rows = [(120.0, 40.0), (60.0, 130.0), (150.0, 45.0), (80.0, 40.0)];
+        let mut boxes = Vec::new();
+        for (row, (label_w, value_w)) in rows.into_iter().enumerate() {
+            let y = 10.0 + row as f32 * 20.0;
+            boxes.push(b(10.0, y, 10.0 + label_w, y + 10.0));
+            boxes.push(b(300.0 - value_w, y, 300.0, y + 10.0));
+        }
+        assert_eq!(
+            reading_order(&boxes, 10.0, false),
+            vec![0, 1, 2, 3, 4, 5, 6, 7]
+        );
     }
 
     #[test]

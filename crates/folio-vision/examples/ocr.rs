@@ -56,8 +56,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             t.elapsed().as_millis(),
             page.timings
         );
+        let boxes = std::env::var_os("SHOW_BOXES").is_some();
         for line in &page.lines {
-            println!("{}", line.text);
+            if boxes {
+                println!("{:?} {}", line.quad, line.text);
+            } else {
+                println!("{}", line.text);
+            }
         }
     }
     Ok(())

@@ -79,7 +79,10 @@ pub fn detect(
         &frame,
         dw,
         dh,
-        Normalize::PP_OCR,
+        Normalize {
+            antialias: false,
+            ..Normalize::PP_OCR
+        },
         &mut input.data,
         plane,
         dw as usize,
@@ -259,7 +262,8 @@ mod tests {
         let boxes = boxes_from_map(&prob, w, h, &DetParams::default());
         assert_eq!(boxes.len(), 1);
         let (r, score) = boxes[0];
-        assert!(score > 0.8, "{score}");
+        // Dilation adds a zero-probability row and column to the region, as in PP-OCR.
+        assert!(score > 0.7, "{score}");
         // The shrunk kernel is 70 x 6; unclipping adds about 2 x 4.8 on each axis.
         assert!(
             r.width.max(r.height) > 75.0 && r.width.min(r.height) > 12.0,

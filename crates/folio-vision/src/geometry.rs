@@ -60,17 +60,26 @@ fn cross(o: Point, a: Point, b: Point) -> f32 {
     (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0)
 }
 
-/// Convex hull (Andrew's monotone chain), counter-clockwise in a y-down frame's terms does not
-/// matter here; collinear points are dropped.
+/// Convex hull (Andrew's monotone chain); collinear points are dropped.
 pub fn convex_hull(mut points: Vec<Point>) -> Vec<Point> {
     points.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
     points.dedup();
     if points.len() < 3 {
         return points;
     }
-    let mut hull: Vec<Point> = Vec::with_capacity(points.len() * 2);
-    for &p in points.iter().chain(points.iter().rev().skip(1)) {
+    let mut hull: Vec<Point> = Vec::with_capacity(points.len() + 1);
+    // Lower chain left to right, then upper chain right to left; the upper chain never pops
+    // into the lower one.
+    for &p in &points {
         while hull.len() >= 2 && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0.0 {
+            hull.pop();
+        }
+        hull.push(p);
+    }
+    let lower = hull.len() + 1;
+    for &p in points.iter().rev().skip(1) {
+        while hull.len() >= lower && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0.0
+        {
             hull.pop();
         }
         hull.push(p);

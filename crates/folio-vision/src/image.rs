@@ -96,7 +96,7 @@ impl RgbImage {
         let nh = ((self.height as f32 * scale).floor() as u32).max(1);
         let frame = Frame::axis_aligned(0.0, 0.0, self.width as f32, self.height as f32);
         let mut data = Vec::with_capacity(nw as usize * nh as usize * 3);
-        let sampler = Sampler::new(&self, &frame, nw, nh);
+        let sampler = Sampler::new(&self, &frame, nw, nh, 4);
         for v in 0..nh {
             for u in 0..nw {
                 let px = sampler.sample(u, v);
@@ -187,8 +187,8 @@ struct Sampler<'a> {
 }
 
 impl<'a> Sampler<'a> {
-    fn new(img: &'a RgbImage, frame: &Frame, w: u32, h: u32) -> Sampler<'a> {
-        let sub = |src: f32, dst: u32| ((src / dst.max(1) as f32).ceil() as u32).clamp(1, 4);
+    fn new(img: &'a RgbImage, frame: &Frame, w: u32, h: u32, max_sub: u32) -> Sampler<'a> {
+        let sub = |src: f32, dst: u32| ((src / dst.max(1) as f32).ceil() as u32).clamp(1, max_sub);
         Sampler {
             img,
             frame: *frame,
@@ -239,6 +239,10 @@ impl<'a> Sampler<'a> {
 /// Per-channel normalisation applied while sampling, in the model's channel order.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Normalize {
+    /// Average over sub-samples when shrinking (`false`: plain bilinear, as OpenCV's default
+    /// resize does; the detector was trained on such input and finds weaker text in smoothed
+    /// images).
+    pub antialias: bool,
     /// Channel order of the model's input: `true` for BGR (what PaddleOCR models were trained
     /// on, since OpenCV decodes to BGR).
     pub bgr: bool,
@@ -251,6 +255,7 @@ pub(crate) struct Normalize {
 impl Normalize {
     /// `(x / 255 - 0.5) / 0.5` on BGR, as PP-OCR's detection, classifier and recogniser expect.
     pub const PP_OCR: Normalize = Normalize {
+        antialias: true,
         bgr: true,
         mean: [0.5; 3],
         std: [0.5; 3],
@@ -270,7 +275,7 @@ pub(crate) fn sample_into(
     plane_stride: usize,
     row_stride: usize,
 ) {
-    let sampler = Sampler::new(img, frame, w, h);
+    let sampler = Sampler::new(img, frame, w, h, if norm.antialias { 4 } else { 1 });
     let order: [usize; 3] = if norm.bgr { [2, 1, 0] } else { [0, 1, 2] };
     for v in 0..h {
         for u in 0..w {
@@ -320,6 +325,7 @@ mod tests {
         let frame = Frame::axis_aligned(0.0, 0.0, 4.0, 3.0);
         let mut out = vec![0.0; 3 * 12];
         let norm = Normalize {
+            antialias: true,
             bgr: false,
             mean: [0.0; 3],
             std: [1.0 / 255.0; 3],

@@ -192,21 +192,44 @@ fn ms(t: Instant) -> u64 {
     t.elapsed().as_millis() as u64
 }
 
-/// Top to bottom, then left to right among boxes whose tops are within 10 pixels (PP-OCR's
-/// order; layout analysis decides the final reading order).
+/// Rows top to bottom, boxes left to right within a row. A box joins the row above when it
+/// overlaps that row's vertical band by half its own height, so a slightly skewed or taller
+/// box stays on its row (PP-OCR's fixed 10-pixel rule splits rows on large scans).
 fn sort_reading(mut boxes: Vec<TextBox>) -> Vec<TextBox> {
-    boxes.sort_by(|a, b| a.quad[0].1.total_cmp(&b.quad[0].1));
-    let mut line_ids = Vec::with_capacity(boxes.len());
-    let mut id = 0u32;
-    for (i, b) in boxes.iter().enumerate() {
-        if i > 0 && b.quad[0].1 - boxes[i - 1].quad[0].1 >= 10.0 {
-            id += 1;
+    let span = |b: &TextBox| {
+        let ys = b.quad.iter().map(|p| p.1);
+        (
+            ys.clone().fold(f32::MAX, f32::min),
+            ys.fold(f32::MIN, f32::max),
+        )
+    };
+    boxes.sort_by(|a, b| {
+        let (a0, a1) = span(a);
+        let (b0, b1) = span(b);
+        (a0 + a1).total_cmp(&(b0 + b1))
+    });
+    let mut rows: Vec<(f32, f32, Vec<TextBox>)> = Vec::new();
+    for b in boxes {
+        let (y0, y1) = span(&b);
+        let joins = rows.last().is_some_and(|(r0, r1, _)| {
+            let overlap = y1.min(*r1) - y0.max(*r0);
+            overlap >= 0.5 * (y1 - y0).min(r1 - r0)
+        });
+        match rows.last_mut() {
+            Some((r0, r1, row)) if joins => {
+                *r0 = r0.min(y0);
+                *r1 = r1.max(y1);
+                row.push(b);
+            }
+            _ => rows.push((y0, y1, vec![b])),
         }
-        line_ids.push(id);
     }
-    let mut keyed: Vec<(u32, TextBox)> = line_ids.into_iter().zip(boxes).collect();
-    keyed.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.quad[0].0.total_cmp(&b.1.quad[0].0)));
-    keyed.into_iter().map(|(_, b)| b).collect()
+    rows.into_iter()
+        .flat_map(|(_, _, mut row)| {
+            row.sort_by(|a, b| a.quad[0].0.total_cmp(&b.quad[0].0));
+            row
+        })
+        .collect()
 }
 
 /// The frame that reads a detected box left to right; a box much taller than wide holds
@@ -283,4 +306,47 @@ fn hull(points: &[Point]) -> [f32; 4] {
         [f32::MAX, f32::MAX, f32::MIN, f32::MIN],
         |[x0, y0, x1, y1], &(x, y)| [x0.min(x), y0.min(y), x1.max(x), y1.max(y)],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tb(x0: f32, y0: f32, x1: f32, y1: f32) -> TextBox {
+        TextBox {
+            quad: [(x0, y0), (x1, y0), (x1, y1), (x0, y1)],
+            score: 1.0,
+        }
+    }
+
+    #[test]
+    fn rows_group_by_overlap_not_by_top() {
+        // The amount's top sits 14 pixels above the label's (a taller box), same row.
+        let boxes = vec![
+            tb(400.0, 100.0, 500.0, 150.0), // amount, row 1
+            tb(10.0, 114.0, 200.0, 150.0),  // label, row 1
+            tb(10.0, 200.0, 200.0, 236.0),  // label, row 2
+        ];
+        let order: Vec<f32> = sort_reading(boxes).iter().map(|b| b.quad[0].0).collect();
+        assert_eq!(order, vec![10.0, 400.0, 10.0]);
+    }
+
+    #[test]
+    fn words_are_placed_along_the_line() {
+        let frame = Frame::axis_aligned(100.0, 50.0, 200.0, 20.0);
+        let r = RecLine {
+            decoded: crate::ctc::Decoded {
+                text: "ab cd".to_string(),
+                score: 0.9,
+                steps: vec![1, 3, 5, 7, 9],
+            },
+            step_width: 0.1,
+        };
+        let l = line(&tb(100.0, 50.0, 300.0, 70.0), &frame, r).unwrap();
+        assert_eq!(l.text, "ab cd");
+        assert_eq!(l.words.len(), 2);
+        let (a, c) = (&l.words[0].bbox, &l.words[1].bbox);
+        assert!(a[2] <= c[0], "words overlap: {a:?} {c:?}");
+        assert!(a[0] >= 100.0 && c[2] <= 300.0);
+    }
 }

@@ -7,6 +7,7 @@ const SIDE: u32 = 224;
 /// The short side is scaled to this before the centre crop.
 const RESIZE_SHORT: f32 = 256.0;
 const IMAGENET: Normalize = Normalize {
+    antialias: true,
     bgr: true,
     mean: [0.485, 0.456, 0.406],
     std: [0.229, 0.224, 0.225],
