@@ -15,11 +15,13 @@ Limits ([`Limits`]) bound input size, pages, pixels and time; exceeding one is a
 mod error;
 mod options;
 mod pipeline;
+mod request;
 mod response;
 mod sniff;
 
 pub use error::ExtractError;
 pub use options::{ExtractOptions, Limits, OcrMode, PageSelection, PageSelectionError};
 pub use pipeline::{Engine, Progress};
+pub use request::{OptionError, RequestOptions};
 pub use response::{ExtractResponse, PageSummary, Timings};
 pub use sniff::{sniff, InputKind};
