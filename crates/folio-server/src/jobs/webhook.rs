@@ -183,8 +183,10 @@ pub(crate) fn deliver(
 ) -> Result<(), String> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
-        // A redirect could lead anywhere, past the checks above.
+        // A redirect could lead anywhere, past the checks above; a proxy would connect to
+        // addresses other than the ones checked.
         .max_redirects(0)
+        .proxy(None)
         .timeout_global(Some(Duration::from_secs(10)))
         .build()
         .into();

@@ -188,6 +188,7 @@ impl Reply {
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
+        .proxy(None)
         .timeout_global(Some(Duration::from_secs(120)))
         .build()
         .into()
