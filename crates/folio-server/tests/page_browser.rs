@@ -61,7 +61,7 @@ impl Driver {
             .timeout_global(Some(Duration::from_secs(120)))
             .build()
             .into();
-        let mut d = Driver {
+        let d = Driver {
             process,
             base: format!("http://127.0.0.1:{port}"),
             session: None,
