@@ -99,7 +99,7 @@ impl ServerConfig {
             limits: Limits::default(),
             request_timeout: Duration::from_secs(120),
             max_concurrent: cores,
-            max_queue: cores * 16,
+            max_queue: 64,
             max_queued_jobs: 1000,
             job_workers: cores.div_ceil(2).max(1),
             job_ttl: Duration::from_secs(24 * 3600),

@@ -176,8 +176,11 @@ impl JobStore {
         let conn = Connection::open(path).map_err(open_err)?;
         // FULL: a job accepted with 202 is on disk, even if the machine loses power next.
         // journal_size_limit: large documents pass through the WAL; do not keep it that large.
+        // auto_vacuum takes effect only on a new database, before its first table: deleted
+        // documents and expired results then give their pages back to the file system.
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
+            "PRAGMA auto_vacuum = INCREMENTAL;
+             PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;
              PRAGMA busy_timeout = 5000;
@@ -455,10 +458,13 @@ impl JobStore {
 
     /// Deletes jobs that ended before `cutoff_ms`, with their results.
     pub fn purge(&self, cutoff_ms: i64) -> Result<usize, JobStoreError> {
-        Ok(self.conn().execute(
+        let conn = self.conn();
+        let n = conn.execute(
             "DELETE FROM jobs WHERE finished_ms IS NOT NULL AND finished_ms < ?1",
             [cutoff_ms],
-        )?)
+        )?;
+        conn.execute_batch("PRAGMA incremental_vacuum;")?;
+        Ok(n)
     }
 }
 
