@@ -221,6 +221,23 @@ fn escape(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// Counts a request in flight until dropped: a client that disconnects drops the handler's
+/// future, and with it this guard, so the gauge does not drift.
+struct InFlight<'a>(&'a AtomicI64);
+
+impl<'a> InFlight<'a> {
+    fn new(gauge: &'a AtomicI64) -> InFlight<'a> {
+        gauge.fetch_add(1, Ordering::Relaxed);
+        InFlight(gauge)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Middleware: counts every request by its route template, times it, tracks in-flight
 /// requests, counts error codes, and logs the detail of internal errors.
 pub(crate) async fn track(
@@ -235,10 +252,10 @@ pub(crate) async fn track(
         .unwrap_or_else(|| "unmatched".to_string());
     let method = request.method().as_str().to_string();
     let metrics = &state.metrics;
-    metrics.http_in_flight.fetch_add(1, Ordering::Relaxed);
+    let in_flight = InFlight::new(&metrics.http_in_flight);
     let started = Instant::now();
     let response = next.run(request).await;
-    metrics.http_in_flight.fetch_sub(1, Ordering::Relaxed);
+    drop(in_flight);
     if let Some(info) = response.extensions().get::<ErrorInfo>() {
         metrics.error(info.code);
         if let Some(detail) = &info.internal {

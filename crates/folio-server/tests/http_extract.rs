@@ -323,3 +323,39 @@ fn the_request_time_limit_is_503_timeout_and_points_to_jobs() {
         post_form(&s.url("/extract"), &[], &[Part::File("a.pdf", &pdf)]).status == 200
     });
 }
+
+#[test]
+fn a_client_that_disconnects_cancels_its_extraction() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestServer::start(config(dir.path()));
+    // Long enough that finishing it would take far longer than the bound below.
+    let slow = long_pdf(4000);
+    let (ct, body) = multipart(&[Part::File("slow.pdf", &slow)]);
+    let mut conn = std::net::TcpStream::connect(s.addr).unwrap();
+    write!(
+        conn,
+        "POST /extract HTTP/1.1\r\nHost: {}\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n",
+        s.addr,
+        body.len()
+    )
+    .unwrap();
+    conn.write_all(&body).unwrap();
+    wait_until(Duration::from_secs(60), "the extraction to start", || {
+        get(&s.url("/metrics"), &[])
+            .text()
+            .contains("folio_extractions_running 1")
+    });
+    drop(conn);
+    wait_until(
+        Duration::from_secs(10),
+        "the extraction to stop after the client left",
+        || {
+            let m = get(&s.url("/metrics"), &[]).text();
+            m.contains("folio_extractions_running 0")
+                && m.contains("folio_http_requests_in_flight 1")
+        },
+    );
+    let m = get(&s.url("/metrics"), &[]).text();
+    assert!(m.contains("folio_pages_extracted_total 0"), "{m}");
+}

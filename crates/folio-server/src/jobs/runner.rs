@@ -121,13 +121,19 @@ async fn run_claimed(
             return failed(state, e.code(), e.message);
         }
     }
+    // Shutdown first: a job that gets here while the server stops goes back to the queue.
     let slot = tokio::select! {
-        s = state.limiter.slot() => s,
+        biased;
         _ = state.until_shutdown() => None,
+        s = state.limiter.slot() => s,
     };
     let Some(slot) = slot else {
         return Outcome::Requeue;
     };
+    if state.shutting_down() {
+        // Registered after the shutdown's cancel-all: stop at the first page.
+        running.cancel.store(true, Ordering::Relaxed);
+    }
     let opts = options.extract_options(
         state.config.limits.clone(),
         Some(Arc::clone(&running.cancel)),
