@@ -31,10 +31,8 @@ fn agent() -> ureq::Agent {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let url = arg(&args, "--url").unwrap_or_else(|| "http://127.0.0.1:8000".to_string());
-    if !url.starts_with("http://127.")
-        && !url.starts_with("http://[::1]")
-        && !args.first().is_some_and(|a| a == "pdf")
-    {
+    let loopback = url.starts_with("http://127.") || url.starts_with("http://[::1]");
+    if !loopback && args.first().is_none_or(|a| a != "pdf") {
         eprintln!("serve_load: loopback URLs only");
         std::process::exit(2);
     }
