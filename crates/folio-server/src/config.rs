@@ -56,8 +56,10 @@ pub struct Readiness {
     pub required: RequiredModels,
 }
 
-/// Everything the service needs besides the engine.
+/// Everything the service needs besides the engine. Start from [`ServerConfig::new`] and set
+/// what differs.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ServerConfig {
     /// Accepted API keys; empty means no authentication.
     pub api_keys: ApiKeys,

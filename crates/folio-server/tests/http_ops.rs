@@ -219,7 +219,7 @@ fn health_stays_quick_while_every_slot_is_busy() {
         std::thread::sleep(Duration::from_millis(50));
     }
     // A generous bound: the extractions take seconds each; /health must not wait for them.
-    assert!(worst < Duration::from_secs(1), "slowest /health: {worst:?}");
+    assert!(worst < Duration::from_secs(2), "slowest /health: {worst:?}");
     for t in load {
         assert_eq!(t.join().unwrap().status, 200);
     }
