@@ -89,12 +89,14 @@ pub(crate) async fn extract(
                 ),
             )
         })?;
-    let response = match result {
+    let mut response = match result {
         Ok(r) => r,
         Err(RunError::Extract(e)) => return Err(e.into()),
         Err(RunError::Crashed(e)) => return Err(ApiError::internal(e)),
     };
     drop(ticket);
+    // The client waited for the upload and the queue too: count them in the total.
+    response.timings.total_ms = started.elapsed().as_millis() as u64;
     state.metrics.pages(u64::from(response.pages_extracted));
     Ok(respond(reply, response))
 }

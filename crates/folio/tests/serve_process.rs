@@ -23,6 +23,10 @@ impl Serve {
     /// Starts `folio serve` on a free port with jobs in `data`, and reads the port from its
     /// first line on stderr.
     fn start(data: &Path, extra: &[&str]) -> Serve {
+        Serve::start_with(data, extra, &[])
+    }
+
+    fn start_with(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Serve {
         let started = Instant::now();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_folio"));
         cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
@@ -37,6 +41,7 @@ impl Serve {
                 cmd.env_remove(k);
             }
         }
+        cmd.envs(env.iter().copied());
         let mut child = cmd.spawn().expect("start folio serve");
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = mpsc::channel();
@@ -126,6 +131,10 @@ fn get_json(url: &str) -> Value {
 }
 
 fn post_pdf(url: &str, pdf: &[u8]) -> Result<(u16, String), ureq::Error> {
+    post_pdf_with(url, pdf, None)
+}
+
+fn post_pdf_with(url: &str, pdf: &[u8], key: Option<&str>) -> Result<(u16, String), ureq::Error> {
     let boundary = "serve-process-test";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.pdf\"\r\n\r\n"
@@ -133,13 +142,14 @@ fn post_pdf(url: &str, pdf: &[u8]) -> Result<(u16, String), ureq::Error> {
     .into_bytes();
     body.extend_from_slice(pdf);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let mut r = agent()
-        .post(url)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .send(&body[..])?;
+    let mut req = agent().post(url).header(
+        "content-type",
+        format!("multipart/form-data; boundary={boundary}"),
+    );
+    if let Some(k) = key {
+        req = req.header("x-api-key", k);
+    }
+    let mut r = req.send(&body[..])?;
     let status = r.status().as_u16();
     Ok((status, r.body_mut().read_to_string().unwrap_or_default()))
 }
@@ -276,4 +286,30 @@ fn refuses_a_public_address_without_a_key() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("without an API key"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn keys_come_from_the_environment_and_a_key_file() {
+    let data = tempfile::tempdir().unwrap();
+    let keys = data.path().join("keys.txt");
+    std::fs::write(&keys, "# operators\nfile-key-1\n\nfile-key-2\n").unwrap();
+    let s = Serve::start_with(
+        data.path(),
+        &["--api-key-file", keys.to_str().unwrap()],
+        &[("FOLIO_API_KEY", "env-key-1,env-key-2")],
+    );
+    let pdf = text_pdf(1, 5);
+    let url = s.url("/extract");
+    let (status, body) = post_pdf_with(&url, &pdf, None).unwrap();
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("\"unauthorized\""), "{body}");
+    assert_eq!(
+        post_pdf_with(&url, &pdf, Some("# operators")).unwrap().0,
+        401
+    );
+    for key in ["file-key-1", "file-key-2", "env-key-1", "env-key-2"] {
+        let (status, body) = post_pdf_with(&url, &pdf, Some(key)).unwrap();
+        assert_eq!(status, 200, "{key}: {body}");
+        assert!(body.contains("Folio worker test page 1"), "{body}");
+    }
 }
