@@ -40,13 +40,25 @@ pub(crate) async fn blocking<T, E>(
 ) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    E: std::fmt::Display + Send + 'static,
+    E: std::error::Error + Send + 'static,
 {
     match tokio::task::spawn_blocking(f).await {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(ApiError::internal(e.to_string())),
+        Ok(Err(e)) => Err(ApiError::internal(chain(&e))),
         Err(e) => Err(ApiError::internal(format!("blocking task failed: {e}"))),
     }
+}
+
+/// An error and its causes on one line, for the log.
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 /// Milliseconds since the Unix epoch.

@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 use super::store::{Claimed, Finish, JobRow};
 use super::webhook;
 use crate::run::{self, RunError};
-use crate::state::{now_ms, AppState};
+use crate::state::{chain, now_ms, AppState};
 
 /// Runs jobs until shutdown, then waits for the running ones to be requeued or finished.
 pub(crate) async fn dispatch(state: Arc<AppState>) {
@@ -48,7 +48,7 @@ pub(crate) async fn dispatch(state: Arc<AppState>) {
                 }
             }
             Ok(Err(e)) => {
-                tracing::error!(error = %e, "cannot take a job from the store");
+                tracing::error!(error = %chain(&e), "cannot take a job from the store");
                 drop(worker);
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
@@ -99,7 +99,7 @@ async fn run_one(state: &Arc<AppState>, job: Claimed) {
             announce(state, row);
         }
         Ok(Ok(None)) => tracing::warn!(job = %id, "job vanished before it ended"),
-        Ok(Err(e)) => tracing::error!(job = %id, error = %e, "cannot record the job's end"),
+        Ok(Err(e)) => tracing::error!(job = %id, error = %chain(&e), "cannot record the job's end"),
         Err(e) => tracing::error!(job = %id, error = %e, "job store task failed"),
     }
 }
@@ -199,7 +199,7 @@ pub(crate) fn announce(state: &Arc<AppState>, row: JobRow) {
             }
         };
         if let Err(e) = store.set_webhook_state(&row.id, &state_text) {
-            tracing::error!(job = %row.id, error = %e, "cannot record the webhook's delivery");
+            tracing::error!(job = %row.id, error = %chain(&e), "cannot record the webhook's delivery");
         }
     });
 }
@@ -213,7 +213,7 @@ pub(crate) async fn deliver_pending_webhooks(state: Arc<AppState>) {
                 announce(&state, row);
             }
         }
-        Ok(Err(e)) => tracing::error!(error = %e, "cannot read pending webhooks"),
+        Ok(Err(e)) => tracing::error!(error = %chain(&e), "cannot read pending webhooks"),
         Err(e) => tracing::error!(error = %e, "job store task failed"),
     }
 }
@@ -227,7 +227,7 @@ pub(crate) async fn purge_loop(state: Arc<AppState>) {
         let cutoff = now_ms() - ttl.as_millis() as i64;
         match tokio::task::spawn_blocking(move || store.purge(cutoff)).await {
             Ok(Ok(n)) if n > 0 => tracing::info!(jobs = n, "expired jobs deleted"),
-            Ok(Err(e)) => tracing::error!(error = %e, "cannot delete expired jobs"),
+            Ok(Err(e)) => tracing::error!(error = %chain(&e), "cannot delete expired jobs"),
             _ => {}
         }
         tokio::select! {

@@ -23,7 +23,7 @@ pub(crate) const CANCELLED: &str = "cancelled";
 #[non_exhaustive]
 pub enum JobStoreError {
     /// The database could not be opened, created or migrated.
-    #[error("job database {path}: {source}")]
+    #[error("job database {path}")]
     Open {
         /// The database file.
         path: PathBuf,
@@ -32,10 +32,10 @@ pub enum JobStoreError {
         source: rusqlite::Error,
     },
     /// The data directory could not be created.
-    #[error("cannot create the data directory: {0}")]
+    #[error("cannot create the data directory")]
     DataDir(#[source] std::io::Error),
     /// A query failed.
-    #[error("job database: {0}")]
+    #[error("job database query failed")]
     Query(#[from] rusqlite::Error),
 }
 
