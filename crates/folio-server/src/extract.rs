@@ -35,10 +35,13 @@ pub(crate) async fn extract(
         )
     })?;
     let reply = reply_for(headers.get(header::ACCEPT));
-    let upload = read_upload(multipart, false).await?;
+    let deadline = started + state.config.request_timeout;
+    // A client that trickles its upload must not hold a place in the queue for ever.
+    let upload = tokio::time::timeout_at(deadline.into(), read_upload(multipart, false))
+        .await
+        .map_err(|_| upload_timeout(state.config.request_timeout))??;
     let format = format_for(reply, upload.options.format, upload.format_given)?;
 
-    let deadline = started + state.config.request_timeout;
     let slot = tokio::select! {
         slot = ticket.slot() => slot,
         _ = tokio::time::sleep_until(deadline.into()) => {
@@ -99,6 +102,14 @@ pub(crate) async fn extract(
     response.timings.total_ms = started.elapsed().as_millis() as u64;
     state.metrics.pages(u64::from(response.pages_extracted));
     Ok(respond(reply, response))
+}
+
+pub(crate) fn upload_timeout(limit: Duration) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        "upload_timeout",
+        format!("the upload did not finish within the request time limit of {limit:?}"),
+    )
 }
 
 /// The JSON envelope, or the raw rendering with the metadata in headers.

@@ -40,6 +40,10 @@ pub(crate) fn spec() -> Value {
     let extract_errors = errors(&[
         ("400", "A bad option or a malformed multipart body."),
         ("401", "Missing or wrong API key."),
+        (
+            "408",
+            "The upload did not finish within the request time limit.",
+        ),
         ("413", "The document is over a size, page or pixel limit."),
         ("415", "Not multipart, or not a document type Folio reads."),
         (
@@ -72,6 +76,10 @@ pub(crate) fn spec() -> Value {
     let mut create_responses = errors(&[
         ("400", "A bad option, webhook URL or multipart body."),
         ("401", "Missing or wrong API key."),
+        (
+            "408",
+            "The upload did not finish within the request time limit.",
+        ),
         ("413", "The document is over the size limit."),
         ("415", "Not multipart, or not a document type Folio reads."),
         ("422", "The document is empty."),

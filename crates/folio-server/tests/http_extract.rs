@@ -359,3 +359,32 @@ fn a_client_that_disconnects_cancels_its_extraction() {
     let m = get(&s.url("/metrics"), &[]).text();
     assert!(m.contains("folio_pages_extracted_total 0"), "{m}");
 }
+
+#[test]
+fn an_upload_that_trickles_past_the_time_limit_is_408() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.request_timeout = Duration::from_millis(500);
+    let s = TestServer::start(c);
+    let pdf = fixture("two-columns.pdf");
+    let (ct, body) = multipart(&[Part::File("a.pdf", &pdf)]);
+    let mut conn = std::net::TcpStream::connect(s.addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    write!(
+        conn,
+        "POST /extract HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    // Half the body, then silence.
+    conn.write_all(&body[..body.len() / 2]).unwrap();
+    let mut answer = String::new();
+    let _ = conn.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.contains(r#"{"error":{"code":"upload_timeout""#),
+        "{answer}"
+    );
+}

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::store::{CancelOutcome, JobRow, NewJob, SUCCEEDED};
 use crate::error::ApiError;
-use crate::extract::respond;
+use crate::extract::{respond, upload_timeout};
 use crate::form::read_upload;
 use crate::negotiate::{reply_for, Reply};
 use crate::state::{blocking, now_ms, rfc3339, AppState};
@@ -89,7 +89,19 @@ pub(crate) async fn create_job(
             "the server is shutting down",
         ));
     }
-    let upload = read_upload(multipart, true).await?;
+    // A full queue turns the request away before its body is read.
+    let store = Arc::clone(&state.jobs.store);
+    let (queued, _) = blocking(move || store.counts()).await?;
+    if queued >= state.config.max_queued_jobs as u64 {
+        return Err(ApiError::busy(
+            format!("{queued} jobs are waiting, the most this server queues; retry later"),
+            state.limiter.retry_after().max(5),
+        ));
+    }
+    let limit = state.config.request_timeout;
+    let upload = tokio::time::timeout(limit, read_upload(multipart, true))
+        .await
+        .map_err(|_| upload_timeout(limit))??;
     if upload.bytes.is_empty() {
         return Err(folio_engine::ExtractError::Empty.into());
     }
@@ -117,14 +129,6 @@ pub(crate) async fn create_job(
         ),
         None => None,
     };
-    let store = Arc::clone(&state.jobs.store);
-    let (queued, _) = blocking(move || store.counts()).await?;
-    if queued >= state.config.max_queued_jobs as u64 {
-        return Err(ApiError::busy(
-            format!("{queued} jobs are waiting, the most this server queues; retry later"),
-            state.limiter.retry_after().max(5),
-        ));
-    }
     let id = new_id();
     let store = Arc::clone(&state.jobs.store);
     let (jid, format) = (id.clone(), upload.options.format.name());
