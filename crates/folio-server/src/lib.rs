@@ -17,8 +17,8 @@ loaded stays the caller's choice) over HTTP with axum:
   [`RequiredModels`]), `GET /metrics` (Prometheus text), `GET /openapi.json`, and a page at `/`
   to drop a file and see its Markdown and rendering.
 
-Every error is `{"error": {"code", "message"}}` with its status (400, 401, 404, 409, 413, 415,
-422, 429, 503); engine errors keep [`folio_engine::ExtractError::code`]. API keys
+Every error is `{"error": {"code", "message"}}` with its status (400, 401, 404, 405, 406, 408,
+409, 413, 415, 422, 429, 503); engine errors keep [`folio_engine::ExtractError::code`]. API keys
 ([`ApiKeys`]) are compared in constant time.
 
 # Limits and back-pressure
