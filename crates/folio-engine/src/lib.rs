@@ -17,6 +17,7 @@ mod ocr;
 mod options;
 mod pipeline;
 mod raster;
+mod request;
 mod response;
 mod sniff;
 
@@ -25,5 +26,6 @@ pub use folio_vision::{BackendKind, OcrParams};
 pub use ocr::{ModelLocator, OcrSettings, OCR_PIXEL_BUDGET, OCR_RENDER_DPI};
 pub use options::{ExtractOptions, Limits, OcrMode, PageSelection, PageSelectionError};
 pub use pipeline::{Engine, Progress};
+pub use request::{OptionError, RequestOptions};
 pub use response::{ExtractResponse, PageSummary, Timings};
 pub use sniff::{sniff, InputKind};

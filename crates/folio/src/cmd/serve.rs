@@ -1,11 +1,200 @@
-//! `folio serve`: not built yet (see the open issues).
+//! `folio serve`: the HTTP service. Flags and glue only; the service is `folio-server`.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use folio_engine::{Engine, Limits};
+use folio_server::{ApiKeys, Readiness, RequiredModels, Server, ServerConfig, WebhookPolicy};
+use folio_store::StoreConfig;
 
 /// Arguments of `folio serve`.
+///
+/// API keys come from FOLIO_API_KEY (comma-separated) and/or --api-key-file; without any, the
+/// server only binds to a loopback address unless --allow-unauthenticated is given.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Address to listen on (port 0 picks a free port; the address is printed on stderr).
+    #[arg(long, default_value = "127.0.0.1:8000", env = "FOLIO_ADDR")]
+    pub addr: SocketAddr,
+    /// File of API keys, one per line (# comments), in addition to FOLIO_API_KEY.
+    #[arg(long, value_name = "FILE", env = "FOLIO_API_KEY_FILE")]
+    pub api_key_file: Option<PathBuf>,
+    /// Serve without an API key on a non-loopback address.
+    #[arg(long)]
+    pub allow_unauthenticated: bool,
+    /// Where jobs and results are kept (default: FOLIO_DATA_DIR, $XDG_STATE_HOME/folio-server,
+    /// ~/.local/state/folio-server).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The model cache root /ready checks (else as `folio doctor` resolves it).
+    #[arg(long, value_name = "DIR", env = "FOLIO_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Models /ready requires: none (born-digital PDFs need none), ocr or all.
+    #[arg(long, default_value = "none", env = "FOLIO_SERVE_REQUIRE_MODELS")]
+    pub require_models: RequiredModels,
+    /// Extractions at once, sync requests and jobs together (default: one per core).
+    #[arg(long, env = "FOLIO_MAX_CONCURRENT")]
+    pub max_concurrent: Option<usize>,
+    /// Sync requests that may wait for a slot; beyond them, 429 with Retry-After.
+    #[arg(long, default_value_t = 64, env = "FOLIO_MAX_QUEUE")]
+    pub max_queue: usize,
+    /// Async jobs that may wait to run; beyond them, 429.
+    #[arg(long, default_value_t = 1000)]
+    pub max_queued_jobs: usize,
+    /// Async jobs run at once (default: half the extraction slots, at least 1).
+    #[arg(long)]
+    pub job_workers: Option<usize>,
+    /// Largest document accepted, in MiB (also the request body limit).
+    #[arg(
+        long,
+        default_value_t = 256,
+        value_name = "MIB",
+        env = "FOLIO_MAX_SIZE_MB"
+    )]
+    pub max_size_mb: u64,
+    /// Most pages processed per document.
+    #[arg(long, default_value_t = 5000, env = "FOLIO_MAX_PAGES")]
+    pub max_pages: u32,
+    /// Seconds one page may take before it is skipped with a warning.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub page_timeout: u64,
+    /// Time limit of one POST /extract, queueing included (e.g. 120s, 5m).
+    #[arg(long, default_value = "120s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Time limit of one async job.
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    pub job_timeout: Duration,
+    /// How long finished jobs and their results are kept (e.g. 24h, 7d).
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub job_ttl: Duration,
+    /// Runs of a job that a crash interrupted before it is marked failed.
+    #[arg(long, default_value_t = 3)]
+    pub job_max_attempts: u32,
+    /// Allowed webhook targets: public (any public address), none, or a comma-separated list
+    /// of hosts (`*.example.org` for subdomains).
+    #[arg(long, default_value = "public", env = "FOLIO_WEBHOOK_HOSTS")]
+    pub webhook_hosts: WebhookPolicy,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`folio serve` is not available in this build yet")
+/// `90`, `90s`, `15m`, `24h`, `7d`.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("invalid duration {s:?} (expected e.g. 90s, 15m, 24h, 7d)"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("invalid duration unit in {s:?} (s, m, h or d)")),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+fn api_keys(file: Option<&PathBuf>) -> anyhow::Result<ApiKeys> {
+    let mut keys = std::env::var("FOLIO_API_KEY")
+        .map(|v| ApiKeys::split_list(&v))
+        .unwrap_or_default();
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the API key file {}", path.display()))?;
+        let from_file = ApiKeys::split_file(&text);
+        anyhow::ensure!(
+            !from_file.is_empty(),
+            "the API key file {} holds no key",
+            path.display()
+        );
+        keys.extend(from_file);
+    }
+    Ok(ApiKeys::new(keys))
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let keys = api_keys(args.api_key_file.as_ref())?;
+    folio_server::check_bind(args.addr, &keys, args.allow_unauthenticated)?;
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| folio_server::default_data_dir(&|k| std::env::var_os(k)));
+    let mut config = ServerConfig::new(data_dir);
+    config.api_keys = keys;
+    config.limits = Limits {
+        max_input_bytes: args.max_size_mb.saturating_mul(1024 * 1024),
+        max_pages: args.max_pages,
+        page_timeout: Duration::from_secs(args.page_timeout.max(1)),
+        total_timeout: args.job_timeout.max(Duration::from_secs(1)),
+        ..Limits::default()
+    };
+    config.request_timeout = args.timeout.max(Duration::from_secs(1));
+    if let Some(n) = args.max_concurrent {
+        config.max_concurrent = n.clamp(1, 1024);
+        config.job_workers = config.max_concurrent.div_ceil(2);
+    }
+    config.max_queue = args.max_queue;
+    config.max_queued_jobs = args.max_queued_jobs.max(1);
+    if let Some(n) = args.job_workers {
+        config.job_workers = n.clamp(1, 1024);
+    }
+    config.job_ttl = args.job_ttl;
+    config.job_max_attempts = args.job_max_attempts.max(1);
+    config.webhooks = args.webhook_hosts;
+    config.shutdown_grace = args.shutdown_grace;
+    let mut store = StoreConfig::from_env();
+    store.cache_dir = args.cache_dir;
+    config.readiness = Readiness {
+        store,
+        required: args.require_models,
+    };
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("folio-serve")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let database = config.database_path();
+        let engine = Arc::new(Engine::new());
+        let server = Server::new(engine, config)
+            .with_context(|| format!("cannot open the job store {}", database.display()))?;
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.addr))?;
+        let local = listener
+            .local_addr()
+            .context("cannot read the bound address")?;
+        announce(local);
+        server
+            .serve(listener, folio_server::shutdown_signal())
+            .await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// One line on stderr (the default log level hides info), so scripts and tests learn the
+/// port when it was 0.
+#[allow(clippy::print_stderr)]
+fn announce(addr: SocketAddr) {
+    eprintln!("folio serve: listening on http://{addr}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604_800));
+        assert!(parse_duration("5w").is_err() && parse_duration("m").is_err());
+    }
 }

@@ -1,0 +1,151 @@
+//! Extraction options as network front doors receive them: named string fields.
+//!
+//! The HTTP service (multipart fields) and the RunPod worker (JSON members) both get `format`,
+//! `pages`, `ocr` and `password` as text. Parsing them here keeps one set of names, defaults and
+//! error messages for every front door.
+
+use folio_doc::Format;
+
+use crate::{ExtractOptions, Limits, OcrMode, PageSelection};
+
+/// A request's extraction options, before limits and cancellation are attached.
+#[derive(Debug, Clone)]
+pub struct RequestOptions {
+    /// Output format; Markdown unless asked otherwise.
+    pub format: Format,
+    /// Pages to extract; all when `None`.
+    pub pages: Option<PageSelection>,
+    /// When to run OCR.
+    pub ocr: OcrMode,
+    /// Password of an encrypted PDF.
+    pub password: Option<String>,
+    /// The input's file name.
+    pub filename: Option<String>,
+}
+
+impl Default for RequestOptions {
+    fn default() -> Self {
+        RequestOptions {
+            format: Format::Markdown,
+            pages: None,
+            ocr: OcrMode::default(),
+            password: None,
+            filename: None,
+        }
+    }
+}
+
+/// An option that does not parse, or that no front door knows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct OptionError {
+    /// The option's name as the caller wrote it.
+    pub field: String,
+    /// What is wrong, quoting the value.
+    pub message: String,
+}
+
+impl OptionError {
+    /// The stable code of every option error.
+    pub fn code(&self) -> &'static str {
+        "bad_option"
+    }
+}
+
+impl RequestOptions {
+    /// The option names [`RequestOptions::set`] accepts.
+    pub const FIELDS: [&'static str; 5] = ["format", "pages", "ocr", "password", "filename"];
+
+    /// Sets one option from its text. An empty value leaves the default in place, since HTML
+    /// forms send empty fields for inputs left blank.
+    pub fn set(&mut self, field: &str, value: &str) -> Result<(), OptionError> {
+        let err = |message: String| OptionError {
+            field: field.to_string(),
+            message,
+        };
+        let raw = value;
+        let value = value.trim();
+        if value.is_empty() && field != "password" {
+            return if Self::FIELDS.contains(&field) {
+                Ok(())
+            } else {
+                Err(err(unknown(field)))
+            };
+        }
+        match field {
+            "format" => {
+                self.format = value
+                    .parse()
+                    .map_err(|e: folio_doc::UnknownFormat| err(e.to_string()))?;
+            }
+            "pages" => {
+                self.pages = Some(
+                    value
+                        .parse()
+                        .map_err(|e: crate::PageSelectionError| err(e.to_string()))?,
+                );
+            }
+            "ocr" => self.ocr = value.parse().map_err(err)?,
+            // Passwords are taken verbatim: spaces can be part of one.
+            "password" => self.password = (!raw.is_empty()).then(|| raw.to_string()),
+            "filename" => self.filename = Some(value.to_string()),
+            _ => return Err(err(unknown(field))),
+        }
+        Ok(())
+    }
+
+    /// The engine's options for this request, with the front door's limits and cancel flag.
+    pub fn extract_options(
+        &self,
+        limits: Limits,
+        cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    ) -> ExtractOptions {
+        ExtractOptions {
+            pages: self.pages.clone(),
+            password: self.password.clone(),
+            ocr: self.ocr,
+            limits,
+            filename: self.filename.clone(),
+            cancel,
+        }
+    }
+}
+
+fn unknown(field: &str) -> String {
+    format!(
+        "unknown option {field:?} (expected one of {})",
+        RequestOptions::FIELDS.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_parse_with_defaults_and_quoted_errors() {
+        let mut o = RequestOptions::default();
+        assert_eq!(o.format, Format::Markdown);
+        o.set("format", "html").unwrap();
+        o.set("pages", "2-3").unwrap();
+        o.set("ocr", "never").unwrap();
+        o.set("password", " a b").unwrap();
+        o.set("ocr", "").unwrap();
+        assert_eq!(o.format, Format::Html);
+        assert_eq!(o.ocr, OcrMode::Never);
+        assert_eq!(o.password.as_deref(), Some(" a b"));
+        assert_eq!(o.pages.as_ref().unwrap().resolve(5).unwrap(), vec![2, 3]);
+
+        let e = o.set("format", "docx").unwrap_err();
+        assert_eq!((e.field.as_str(), e.code()), ("format", "bad_option"));
+        assert!(e.message.contains("docx"), "{e}");
+        assert!(o.set("pages", "3-1").unwrap_err().message.contains("3-1"));
+        assert!(o.set("ocr", "maybe").unwrap_err().message.contains("maybe"));
+        let e = o.set("fromat", "json").unwrap_err();
+        assert!(
+            e.message.contains("fromat") && e.message.contains("format"),
+            "{e}"
+        );
+        assert!(o.set("fromat", "").is_err());
+    }
+}

@@ -1,0 +1,174 @@
+//! The one error type of the HTTP edge and its one mapping to a response:
+//! `{"error": {"code", "message"}}` with the status that fits.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use folio_engine::{ExtractError, OptionError};
+use serde_json::json;
+
+/// An error answer. Client errors keep their message; internal ones answer a generic message
+/// and keep the detail in the response extensions for the metrics and logging middleware.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub retry_after: Option<u64>,
+    /// What went wrong inside, for the log only.
+    pub internal: Option<String>,
+}
+
+/// Put in the extensions of every error response: the code, for the metrics, and the internal
+/// detail, for the log.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorInfo {
+    pub code: &'static str,
+    pub internal: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+            internal: None,
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn unauthorized(message: &str) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn too_large(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
+    }
+
+    pub fn unsupported_media(message: impl Into<String>) -> ApiError {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            message,
+        )
+    }
+
+    pub fn busy(message: impl Into<String>, retry_after: u64) -> ApiError {
+        ApiError {
+            retry_after: Some(retry_after),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "busy", message)
+        }
+    }
+
+    pub fn unavailable(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
+    }
+
+    /// A fault of the service, not of the request: answered as a generic 500.
+    pub fn internal(detail: impl Into<String>) -> ApiError {
+        ApiError {
+            internal: Some(detail.into()),
+            ..ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error; the details are in the server log",
+            )
+        }
+    }
+}
+
+impl From<OptionError> for ApiError {
+    fn from(e: OptionError) -> Self {
+        ApiError::bad_request(e.code(), e.message)
+    }
+}
+
+impl From<ExtractError> for ApiError {
+    fn from(e: ExtractError) -> Self {
+        let status = match &e {
+            ExtractError::TooLarge { .. }
+            | ExtractError::TooManyPages { .. }
+            | ExtractError::TooManyPixels { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ExtractError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            // Not the document's fault: the service could not finish it (time limit, shutdown,
+            // models). Long documents belong on the async jobs API.
+            ExtractError::Timeout(_)
+            | ExtractError::Cancelled
+            | ExtractError::ModelsUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            _ if e.is_input_error() => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        let mut message = e.to_string();
+        if let ExtractError::Timeout(_) = e {
+            message.push_str("; submit long documents to POST /v1/jobs");
+        }
+        ApiError::new(status, e.code(), message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"code": self.code, "message": self.message}});
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response.extensions_mut().insert(ErrorInfo {
+            code: self.code,
+            internal: self.internal,
+        });
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_errors_map_to_client_statuses() {
+        let cases = [
+            (
+                ExtractError::Unsupported("x".into()),
+                415,
+                "unsupported_type",
+            ),
+            (ExtractError::Unreadable("x".into()), 422, "unreadable"),
+            (ExtractError::PasswordRequired, 422, "password_required"),
+            (ExtractError::WrongPassword, 422, "wrong_password"),
+            (ExtractError::Empty, 422, "empty_input"),
+            (
+                ExtractError::NoSuchPage {
+                    requested: 9,
+                    count: 2,
+                },
+                422,
+                "no_such_page",
+            ),
+            (
+                ExtractError::TooLarge { size: 2, limit: 1 },
+                413,
+                "too_large",
+            ),
+            (
+                ExtractError::Timeout(std::time::Duration::from_secs(1)),
+                503,
+                "timeout",
+            ),
+        ];
+        for (e, status, code) in cases {
+            let a = ApiError::from(e);
+            assert_eq!((a.status.as_u16(), a.code), (status, code));
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The multipart upload shared by `POST /extract` and `POST /v1/jobs`: a `file` part plus
+//! option fields.
+
+use axum::body::Bytes;
+use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
+use axum::http::StatusCode;
+use folio_engine::RequestOptions;
+
+use crate::error::ApiError;
+
+/// A parsed upload.
+#[derive(Debug)]
+pub(crate) struct Upload {
+    pub bytes: Bytes,
+    pub options: RequestOptions,
+    /// The option fields as sent, to store with a job and parse again when it runs.
+    pub fields: Vec<(String, String)>,
+    /// Whether `format` was given (else `Accept` may choose it).
+    pub format_given: bool,
+    pub webhook_url: Option<String>,
+}
+
+/// Reads the upload; `webhook_url` is a field only where `jobs` is set.
+pub(crate) async fn read_upload(
+    multipart: Result<Multipart, MultipartRejection>,
+    jobs: bool,
+) -> Result<Upload, ApiError> {
+    let mut multipart = multipart.map_err(|e| {
+        ApiError::unsupported_media(format!(
+            "send the document as multipart/form-data with a \"file\" part ({})",
+            e.body_text()
+        ))
+    })?;
+    let mut bytes = None;
+    let mut options = RequestOptions::default();
+    let mut fields = Vec::new();
+    let mut format_given = false;
+    let mut webhook_url = None;
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        let name = field.name().unwrap_or_default().to_string();
+        match name.as_str() {
+            "file" => {
+                if bytes.is_some() {
+                    return Err(ApiError::bad_request(
+                        "bad_request",
+                        "send one \"file\" part per request",
+                    ));
+                }
+                let filename = field.file_name().map(str::to_string);
+                bytes = Some(field.bytes().await.map_err(multipart_error)?);
+                if let Some(f) = filename.filter(|f| !f.is_empty()) {
+                    if options.filename.is_none() {
+                        options.set("filename", &f)?;
+                        fields.push(("filename".to_string(), f));
+                    }
+                }
+            }
+            "webhook_url" if jobs => {
+                let url = field.text().await.map_err(multipart_error)?;
+                webhook_url = Some(url.trim().to_string()).filter(|u| !u.is_empty());
+            }
+            _ => {
+                let value = field.text().await.map_err(multipart_error)?;
+                options.set(&name, &value)?;
+                format_given |= name == "format" && !value.trim().is_empty();
+                fields.push((name, value));
+            }
+        }
+    }
+    let bytes = bytes.ok_or_else(|| {
+        ApiError::bad_request(
+            "missing_file",
+            "the request has no \"file\" part: send the document as multipart/form-data",
+        )
+    })?;
+    Ok(Upload {
+        bytes,
+        options,
+        fields,
+        format_given,
+        webhook_url,
+    })
+}
+
+fn multipart_error(e: MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::too_large(format!(
+            "the request body is over this server's size limit ({})",
+            e.body_text()
+        ))
+    } else {
+        ApiError::bad_request(
+            "bad_multipart",
+            format!("cannot read the multipart body: {}", e.body_text()),
+        )
+    }
+}

@@ -1,0 +1,255 @@
+//! `/v1/jobs`: create, status, result, cancel.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use folio_engine::ExtractResponse;
+use serde_json::{json, Value};
+
+use super::store::{CancelOutcome, JobRow, NewJob, SUCCEEDED};
+use crate::error::ApiError;
+use crate::extract::{respond, upload_timeout};
+use crate::form::read_upload;
+use crate::negotiate::{reply_for, Reply};
+use crate::state::{blocking, now_ms, rfc3339, AppState};
+
+/// A job's public view: what `GET /v1/jobs/{id}` answers and what webhooks carry.
+pub(crate) fn view(row: &JobRow, progress: Option<(u32, u32)>) -> Value {
+    let error = match (&row.error_code, &row.error_message) {
+        (Some(code), Some(message)) => json!({"code": code, "message": message}),
+        _ => Value::Null,
+    };
+    let webhook = match &row.webhook_url {
+        Some(url) => {
+            json!({"url": url, "state": row.webhook_state.as_deref().unwrap_or("waiting")})
+        }
+        None => Value::Null,
+    };
+    let progress = match progress {
+        Some((done, total)) => json!({"pages_done": done, "pages_total": total}),
+        None => Value::Null,
+    };
+    let mut links = json!({"self": format!("/v1/jobs/{}", row.id)});
+    if row.status == SUCCEEDED {
+        links["result"] = json!(format!("/v1/jobs/{}/result", row.id));
+    }
+    json!({
+        "id": row.id,
+        "status": row.status,
+        "format": row.format,
+        "filename": row.filename,
+        "attempts": row.attempts,
+        "created_at": rfc3339(row.created_ms),
+        "started_at": row.started_ms.map(rfc3339),
+        "finished_at": row.finished_ms.map(rfc3339),
+        "pages_extracted": row.pages,
+        "progress": progress,
+        "error": error,
+        "webhook": webhook,
+        "links": links,
+    })
+}
+
+/// A fresh job id: 128 bits from the standard library's randomly keyed hasher (seeded from
+/// the OS), so ids are neither sequential nor guessable.
+fn new_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::AtomicU64;
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let part = |salt: u64| {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(n);
+        h.write_u64(salt);
+        h.write_i64(now_ms());
+        h.finish()
+    };
+    format!("{:016x}{:016x}", part(1), part(2))
+}
+
+fn valid_id(id: &str) -> Result<(), ApiError> {
+    if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!("no job {id:?}")))
+    }
+}
+
+pub(crate) async fn create_job(
+    State(state): State<Arc<AppState>>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    if state.shutting_down() {
+        return Err(ApiError::unavailable(
+            "shutting_down",
+            "the server is shutting down",
+        ));
+    }
+    // A full queue turns the request away before its body is read.
+    let store = Arc::clone(&state.jobs.store);
+    let (queued, _) = blocking(move || store.counts()).await?;
+    if queued >= state.config.max_queued_jobs as u64 {
+        return Err(ApiError::busy(
+            format!("{queued} jobs are waiting, the most this server queues; retry later"),
+            state.limiter.retry_after().max(5),
+        ));
+    }
+    let limit = state.config.request_timeout;
+    let upload = tokio::time::timeout(limit, read_upload(multipart, true))
+        .await
+        .map_err(|_| upload_timeout(limit))??;
+    if upload.bytes.is_empty() {
+        return Err(folio_engine::ExtractError::Empty.into());
+    }
+    // Refuse what no run can read now rather than after the queue.
+    if folio_engine::sniff(&upload.bytes).is_none() {
+        return Err(ApiError::unsupported_media(
+            "the file is not a PDF or an image Folio reads",
+        ));
+    }
+    let limit = state.config.limits.max_input_bytes;
+    if upload.bytes.len() as u64 > limit {
+        return Err(folio_engine::ExtractError::TooLarge {
+            size: upload.bytes.len() as u64,
+            limit,
+        }
+        .into());
+    }
+    let webhook = match &upload.webhook_url {
+        Some(url) => Some(
+            state
+                .config
+                .webhooks
+                .check_url(url)
+                .map_err(|e| ApiError::bad_request("bad_webhook", e))?,
+        ),
+        None => None,
+    };
+    let id = new_id();
+    let store = Arc::clone(&state.jobs.store);
+    let (jid, format) = (id.clone(), upload.options.format.name());
+    let filename = upload.options.filename.clone();
+    let webhook_url = webhook.map(|t| t.url);
+    let row = blocking(move || {
+        store.create(&NewJob {
+            id: &jid,
+            format,
+            filename: filename.as_deref(),
+            webhook_url: webhook_url.as_deref(),
+            fields: &upload.fields,
+            input: &upload.bytes,
+            now_ms: now_ms(),
+        })
+    })
+    .await?;
+    state.metrics.job("created");
+    state.jobs.wake.notify_one();
+    tracing::info!(job = %id, "job queued");
+    let mut response = (StatusCode::ACCEPTED, axum::Json(view(&row, None))).into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("/v1/jobs/{id}")) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+async fn load(state: &Arc<AppState>, id: &str) -> Result<JobRow, ApiError> {
+    valid_id(id)?;
+    let store = Arc::clone(&state.jobs.store);
+    let key = id.to_string();
+    blocking(move || store.get(&key))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no job {id:?} (finished jobs expire)")))
+}
+
+pub(crate) async fn get_job(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let row = load(&state, &id).await?;
+    let progress = state.jobs.get_running(&id).and_then(|r| r.progress());
+    Ok(axum::Json(view(&row, progress)).into_response())
+}
+
+pub(crate) async fn get_result(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let row = load(&state, &id).await?;
+    if row.status != SUCCEEDED {
+        let why = match (&row.error_code, &row.error_message) {
+            (Some(code), Some(message)) => format!(": {code}: {message}"),
+            _ => String::new(),
+        };
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_result",
+            format!("job {id} is {}{why}", row.status),
+        ));
+    }
+    let store = Arc::clone(&state.jobs.store);
+    let body = blocking(move || store.result(&id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("the job's result has expired"))?;
+    let reply = reply_for(headers.get(header::ACCEPT));
+    if reply == Reply::Json {
+        let mut r = body.into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        return Ok(r);
+    }
+    let response: ExtractResponse = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::internal(format!("stored result does not parse: {e}")))?;
+    match reply {
+        Reply::Raw(f) if f.name() == response.format => Ok(respond(reply, response)),
+        Reply::Raw(f) => Err(ApiError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "not_acceptable",
+            format!(
+                "the job was extracted as {}, not {}; ask for application/json or {}",
+                response.format,
+                f.name(),
+                response.format
+            ),
+        )),
+        Reply::Json => Ok(respond(reply, response)),
+    }
+}
+
+pub(crate) async fn cancel_job(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    valid_id(&id)?;
+    let store = Arc::clone(&state.jobs.store);
+    let key = id.clone();
+    let outcome = blocking(move || store.cancel(&key, now_ms())).await?;
+    let body = match outcome {
+        CancelOutcome::Missing => return Err(ApiError::not_found(format!("no job {id:?}"))),
+        CancelOutcome::Cancelled(row) => {
+            state.metrics.job("cancelled");
+            view(&row, None)
+        }
+        CancelOutcome::Running(row) => {
+            if let Some(job) = state.jobs.get_running(&id) {
+                job.by_client.store(true, Ordering::Relaxed);
+                job.cancel.store(true, Ordering::Relaxed);
+            }
+            let mut v = view(&row, None);
+            v["status"] = json!("cancelling");
+            v
+        }
+        CancelOutcome::Deleted(row) => {
+            let mut v = view(&row, None);
+            v["deleted"] = json!(true);
+            v
+        }
+    };
+    Ok(axum::Json(body).into_response())
+}

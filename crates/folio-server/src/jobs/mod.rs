@@ -1,0 +1,80 @@
+//! Async jobs: accepted into the durable store, run by a dispatcher that shares the
+//! extraction slots with sync requests, observable, cancellable, announced by webhook.
+
+mod api;
+mod runner;
+mod store;
+mod webhook;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::Notify;
+
+pub(crate) use api::{cancel_job, create_job, get_job, get_result};
+pub(crate) use runner::{deliver_pending_webhooks, dispatch, purge_loop};
+pub(crate) use store::JobStore;
+pub use store::JobStoreError;
+pub use webhook::WebhookPolicy;
+
+/// A job being run: how to stop it and how far it got.
+#[derive(Debug, Default)]
+pub(crate) struct RunningJob {
+    /// The engine's cancel flag.
+    pub cancel: Arc<AtomicBool>,
+    /// Set when a client cancelled it (as opposed to a shutdown, which requeues it).
+    pub by_client: AtomicBool,
+    /// `done << 32 | total` pages.
+    pub progress: Arc<AtomicU64>,
+}
+
+impl RunningJob {
+    pub fn progress(&self) -> Option<(u32, u32)> {
+        let v = self.progress.load(Ordering::Relaxed);
+        (v != 0).then_some(((v >> 32) as u32, v as u32))
+    }
+}
+
+/// The job side of the shared state.
+pub(crate) struct Jobs {
+    pub store: Arc<JobStore>,
+    running: Mutex<HashMap<String, Arc<RunningJob>>>,
+    /// Wakes the dispatcher when a job is queued.
+    pub wake: Notify,
+}
+
+impl Jobs {
+    pub fn new(store: JobStore) -> Jobs {
+        Jobs {
+            store: Arc::new(store),
+            running: Mutex::new(HashMap::new()),
+            wake: Notify::new(),
+        }
+    }
+
+    fn running(&self) -> MutexGuard<'_, HashMap<String, Arc<RunningJob>>> {
+        self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn get_running(&self, id: &str) -> Option<Arc<RunningJob>> {
+        self.running().get(id).cloned()
+    }
+
+    fn start(&self, id: &str) -> Arc<RunningJob> {
+        let job = Arc::new(RunningJob::default());
+        self.running().insert(id.to_string(), Arc::clone(&job));
+        job
+    }
+
+    fn stop(&self, id: &str) {
+        self.running().remove(id);
+    }
+
+    /// Shutdown: stops every running job; each is requeued by its runner.
+    pub fn cancel_all(&self) {
+        for job in self.running().values() {
+            job.cancel.store(true, Ordering::Relaxed);
+        }
+    }
+}

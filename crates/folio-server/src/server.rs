@@ -1,0 +1,176 @@
+//! Start-up (job store recovery), serving, and graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use folio_engine::Engine;
+use tokio::net::TcpListener;
+
+use crate::app::{self, Route};
+use crate::config::ServerConfig;
+use crate::jobs::{self, JobStore, JobStoreError, Jobs};
+use crate::limiter::Limiter;
+use crate::metrics::Metrics;
+use crate::state::{now_ms, AppState};
+
+/// Why the service cannot start or stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The job store cannot be opened or recovered.
+    #[error(transparent)]
+    JobStore(#[from] JobStoreError),
+    /// No API key and an address other machines can reach.
+    #[error(
+        "refusing to serve on {0} without an API key: set FOLIO_API_KEY (or --api-key-file), \
+         bind to 127.0.0.1, or pass --allow-unauthenticated"
+    )]
+    Unauthenticated(SocketAddr),
+    /// The listener failed.
+    #[error("serving failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The HTTP service, ready to serve.
+pub struct Server {
+    state: Arc<AppState>,
+    router: Router,
+    routes: Vec<Route>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("routes", &self.routes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Opens the job store under `config.data_dir` and recovers it: jobs a crash left
+    /// `running` are queued again, or failed after `job_max_attempts`. The engine comes from
+    /// the caller, who decides how it is built (models loaded from the store, or none).
+    pub fn new(engine: Arc<Engine>, config: ServerConfig) -> Result<Server, ServerError> {
+        let path = config.database_path();
+        let store = JobStore::open(&path)?;
+        let recovery = store.recover(config.job_max_attempts, now_ms())?;
+        if !recovery.requeued.is_empty() || !recovery.ended.is_empty() {
+            tracing::warn!(
+                requeued = ?recovery.requeued,
+                ended = ?recovery.ended,
+                "jobs interrupted by the last stop recovered"
+            );
+        }
+        tracing::info!(database = %path.display(), "job store open");
+        let (shutdown, _) = tokio::sync::watch::channel(false);
+        let state = Arc::new(AppState {
+            engine,
+            limiter: Limiter::new(config.max_concurrent, config.max_queue),
+            metrics: Metrics::default(),
+            jobs: Jobs::new(store),
+            config,
+            shutdown,
+        });
+        for _ in &recovery.requeued {
+            state.metrics.job("requeued");
+        }
+        let (router, routes) = app::router(Arc::clone(&state));
+        Ok(Server {
+            state,
+            router,
+            routes,
+        })
+    }
+
+    /// Every route the router serves.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// The router, to serve another way or to test without a socket.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then stops accepting, lets in-flight
+    /// requests finish within the grace period, and requeues the running jobs so that the
+    /// next start runs them.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let state = self.state;
+        let dispatcher = tokio::spawn(jobs::dispatch(Arc::clone(&state)));
+        let purger = tokio::spawn(jobs::purge_loop(Arc::clone(&state)));
+        tokio::spawn(jobs::deliver_pending_webhooks(Arc::clone(&state)));
+
+        let drain = {
+            let state = Arc::clone(&state);
+            async move { state.until_shutdown().await }
+        };
+        let mut serving = tokio::spawn(async move {
+            axum::serve(listener, self.router)
+                .with_graceful_shutdown(drain)
+                .await
+        });
+        tokio::select! {
+            _ = shutdown => {}
+            ended = &mut serving => {
+                state.shutdown.send_replace(true);
+                let _ = dispatcher.await;
+                return match ended {
+                    Ok(r) => r.map_err(ServerError::from),
+                    Err(e) => Err(std::io::Error::other(e.to_string()).into()),
+                };
+            }
+        }
+        tracing::info!("shutting down: no new connections; finishing in-flight requests");
+        state.shutdown.send_replace(true);
+        state.jobs.cancel_all();
+        let grace = state.config.shutdown_grace;
+        match tokio::time::timeout(grace, &mut serving).await {
+            Ok(_) => tracing::info!("in-flight requests finished"),
+            Err(_) => {
+                tracing::warn!(
+                    ?grace,
+                    "in-flight requests did not finish in time; closing them"
+                );
+                serving.abort();
+            }
+        }
+        // Running jobs stop at their next page and are requeued.
+        if tokio::time::timeout(grace, dispatcher).await.is_err() {
+            tracing::warn!("running jobs did not stop in time; the next start requeues them");
+        }
+        purger.abort();
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM"),
+                    _ = int.recv() => tracing::info!("SIGINT"),
+                }
+                return;
+            }
+            _ => tracing::warn!("cannot listen for SIGTERM; stopping on Ctrl-C only"),
+        }
+    }
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
