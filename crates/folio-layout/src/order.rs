@@ -124,8 +124,7 @@ fn is_column_split(boxes: &[BBox], left: &[usize], right: &[usize], region_width
             .iter()
             .filter(|&&a| {
                 to.iter().any(|&b| {
-                    boxes[a].overlap_y(&boxes[b])
-                        >= 0.5 * boxes[a].height().min(boxes[b].height())
+                    boxes[a].overlap_y(&boxes[b]) >= 0.5 * boxes[a].height().min(boxes[b].height())
                 })
             })
             .count();

@@ -16,7 +16,7 @@ pub enum RequiredModels {
     /// None: only the store's root must be usable (born-digital PDFs need no model).
     #[default]
     None,
-    /// The OCR models (detection, recognition, line classifier).
+    /// The OCR models (detection, recognition, line classifier, page orientation).
     Ocr,
     /// Every model Folio knows.
     All,

@@ -44,11 +44,12 @@ impl ModelId {
         ModelId::Layout,
         ModelId::TableStructure,
     ];
-    /// The models OCR needs.
-    pub const OCR: [ModelId; 3] = [
+    /// The models OCR needs (page orientation included: scans arrive sideways).
+    pub const OCR: [ModelId; 4] = [
         ModelId::TextDetection,
         ModelId::TextRecognition,
         ModelId::TextLineClassifier,
+        ModelId::PageOrientation,
     ];
 
     /// Short name (`ocr-det`, …).

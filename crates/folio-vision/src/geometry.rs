@@ -78,8 +78,7 @@ pub fn convex_hull(mut points: Vec<Point>) -> Vec<Point> {
     }
     let lower = hull.len() + 1;
     for &p in points.iter().rev().skip(1) {
-        while hull.len() >= lower && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0.0
-        {
+        while hull.len() >= lower && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0.0 {
             hull.pop();
         }
         hull.push(p);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use folio_engine::{Engine, Limits};
+use folio_engine::{BackendKind, Limits};
 use folio_server::{ApiKeys, Readiness, RequiredModels, Server, ServerConfig, WebhookPolicy};
 use folio_store::StoreConfig;
 
@@ -33,7 +33,11 @@ pub struct Args {
     /// The model cache root /ready checks (else as `folio doctor` resolves it).
     #[arg(long, value_name = "DIR", env = "FOLIO_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
-    /// Models /ready requires: none (born-digital PDFs need none), ocr or all.
+    /// Inference backend for OCR: rten (built in), ort or ort-cuda (builds with those features).
+    #[arg(long, default_value = "rten", env = "FOLIO_OCR_BACKEND", value_parser = super::parse_backend)]
+    pub ocr_backend: BackendKind,
+    /// Models /ready requires: none (born-digital PDFs need none), ocr or all. With ocr or
+    /// all, the OCR models are loaded before the server listens.
     #[arg(long, default_value = "none", env = "FOLIO_SERVE_REQUIRE_MODELS")]
     pub require_models: RequiredModels,
     /// Extractions at once, sync requests and jobs together (default: one per core).
@@ -148,6 +152,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     config.job_max_attempts = args.job_max_attempts.max(1);
     config.webhooks = args.webhook_hosts;
     config.shutdown_grace = args.shutdown_grace;
+    let engine = Arc::new(super::engine(args.cache_dir.clone(), args.ocr_backend));
+    if args.require_models != RequiredModels::None {
+        // Warm: the first scanned page should not pay for loading the models.
+        if let Err(e) = engine.load_ocr() {
+            tracing::warn!(error = %e, "OCR models not loaded; /ready will say why");
+        }
+    }
     let mut store = StoreConfig::from_env();
     store.cache_dir = args.cache_dir;
     config.readiness = Readiness {
@@ -162,7 +173,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let database = config.database_path();
-        let engine = Arc::new(Engine::new());
         let server = Server::new(engine, config)
             .with_context(|| format!("cannot open the job store {}", database.display()))?;
         let listener = tokio::net::TcpListener::bind(args.addr)
