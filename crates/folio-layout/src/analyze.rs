@@ -3,7 +3,7 @@
 use folio_doc::{BBox, Block, BlockKind, Page, Provenance, Source};
 
 use crate::blocks::{blocks, lines};
-use crate::order::reading_order;
+use crate::order::{reading_order, Columns};
 use crate::words::{fragments, Fragment};
 use crate::{tables, PageContent};
 
@@ -59,7 +59,11 @@ pub fn analyze_page(content: &PageContent, page_number: u32, source: Source) -> 
     items.extend(frags.into_iter().map(Item::Text));
 
     let boxes: Vec<BBox> = items.iter().map(Item::bbox).collect();
-    let order = reading_order(&boxes, em, rtl);
+    let columns = match source {
+        Source::Ocr => Columns::TextOnly,
+        _ => Columns::Aligned,
+    };
+    let order = reading_order(&boxes, em, rtl, columns);
     let mut slots: Vec<Option<Item>> = items.into_iter().map(Some).collect();
     let mut out = Vec::new();
     let mut run: Vec<Fragment> = Vec::new();

@@ -13,39 +13,58 @@ use folio_doc::BBox;
 /// Deeper than this, a region is read in plain row order (bounds the work on pathological pages).
 const MAX_DEPTH: usize = 48;
 
+/// What may be read as columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Columns {
+    /// Sides that are text columns, or sides of pieces that do not line up row by row.
+    Aligned,
+    /// Only sides that are both text columns (mostly full lines). For OCR'd scans, which are
+    /// mostly receipts and forms whose rows wander: a label and its value often sit half a
+    /// line apart, and items print their name on one line and their amounts on the next.
+    TextOnly,
+}
+
 /// Returns the indices of `boxes` in reading order. `em` is the typical font size on the page.
-pub(crate) fn reading_order(boxes: &[BBox], em: f32, rtl: bool) -> Vec<usize> {
+pub(crate) fn reading_order(boxes: &[BBox], em: f32, rtl: bool, policy: Columns) -> Vec<usize> {
     let mut out = Vec::with_capacity(boxes.len());
     let items: Vec<usize> = (0..boxes.len()).collect();
-    cut(boxes, items, em.max(1.0), rtl, 0, &mut out);
+    let page = Page {
+        boxes,
+        em: em.max(1.0),
+        rtl,
+        policy,
+    };
+    cut(&page, items, 0, &mut out);
     out
 }
 
-fn cut(
-    boxes: &[BBox],
-    mut items: Vec<usize>,
+/// What every level of the cut shares.
+struct Page<'a> {
+    boxes: &'a [BBox],
     em: f32,
     rtl: bool,
-    depth: usize,
-    out: &mut Vec<usize>,
-) {
+    policy: Columns,
+}
+
+fn cut(page: &Page<'_>, mut items: Vec<usize>, depth: usize, out: &mut Vec<usize>) {
+    let boxes = page.boxes;
     if items.len() <= 1 || depth >= MAX_DEPTH {
         row_order(boxes, &mut items);
         out.extend(items);
         return;
     }
-    if let Some(mut parts) = vertical_cut(boxes, &items, em) {
-        if rtl {
+    if let Some(mut parts) = vertical_cut(boxes, &items, page.em, page.policy) {
+        if page.rtl {
             parts.reverse();
         }
         for p in parts {
-            cut(boxes, p, em, rtl, depth + 1, out);
+            cut(page, p, depth + 1, out);
         }
         return;
     }
-    if let Some(parts) = horizontal_cut(boxes, &items, em) {
+    if let Some(parts) = horizontal_cut(boxes, &items, page.em) {
         for p in parts {
-            cut(boxes, p, em, rtl, depth + 1, out);
+            cut(page, p, depth + 1, out);
         }
         return;
     }
@@ -88,7 +107,12 @@ fn gaps(mut spans: Vec<(f32, f32)>) -> Vec<(f32, f32)> {
     out
 }
 
-fn vertical_cut(boxes: &[BBox], items: &[usize], em: f32) -> Option<Vec<Vec<usize>>> {
+fn vertical_cut(
+    boxes: &[BBox],
+    items: &[usize],
+    em: f32,
+    policy: Columns,
+) -> Option<Vec<Vec<usize>>> {
     let region = BBox::union_all(items.iter().map(|&i| &boxes[i]))?;
     let bands = gaps(items.iter().map(|&i| (boxes[i].x0, boxes[i].x1)).collect());
     // The widest gutter first; accept the first that separates two column-like sides.
@@ -104,7 +128,7 @@ fn vertical_cut(boxes: &[BBox], items: &[usize], em: f32) -> Option<Vec<Vec<usiz
         if left.is_empty() || right.is_empty() {
             continue;
         }
-        if is_column_split(boxes, &left, &right, region.width()) {
+        if is_column_split(boxes, &left, &right, region.width(), policy) {
             return Some(vec![left, right]);
         }
     }
@@ -114,7 +138,13 @@ fn vertical_cut(boxes: &[BBox], items: &[usize], em: f32) -> Option<Vec<Vec<usiz
 /// Columns are wide, or, when narrow, do not line up row by row (that would be a form or a
 /// table read across). Wide sides that line up row by row are still a form (a receipt's labels
 /// and amounts) when their items are short pieces rather than lines that fill a column.
-fn is_column_split(boxes: &[BBox], left: &[usize], right: &[usize], region_width: f32) -> bool {
+fn is_column_split(
+    boxes: &[BBox],
+    left: &[usize],
+    right: &[usize],
+    region_width: f32,
+    policy: Columns,
+) -> bool {
     let side_width = |side: &[usize]| {
         BBox::union_all(side.iter().map(|&i| &boxes[i])).map_or(0.0, |b| b.width())
     };
@@ -140,10 +170,11 @@ fn is_column_split(boxes: &[BBox], left: &[usize], right: &[usize], region_width
                 .count();
             full as f32 / side.len().max(1) as f32
         };
+        let pieces = full_share(left, left_width) < 0.5 || full_share(right, right_width) < 0.5;
         let form = tall_enough
-            && aligned_share(left, right) >= 0.6
-            && aligned_share(right, left) >= 0.6
-            && (full_share(left, left_width) < 0.5 || full_share(right, right_width) < 0.5);
+            && pieces
+            && (policy == Columns::TextOnly
+                || (aligned_share(left, right) >= 0.6 && aligned_share(right, left) >= 0.6));
         return !form;
     }
     // Narrow sides: a column of labels or bullets beside their text reads across.
@@ -195,10 +226,13 @@ mod tests {
             b(320.0, 84.0, 550.0, 94.0), // 6 right line 3
         ];
         assert_eq!(
-            reading_order(&boxes, 10.0, false),
+            reading_order(&boxes, 10.0, false, Columns::Aligned),
             vec![0, 1, 3, 5, 2, 4, 6]
         );
-        assert_eq!(reading_order(&boxes, 10.0, true), vec![0, 2, 4, 6, 1, 3, 5]);
+        assert_eq!(
+            reading_order(&boxes, 10.0, true, Columns::Aligned),
+            vec![0, 2, 4, 6, 1, 3, 5]
+        );
     }
 
     #[test]
@@ -211,7 +245,10 @@ mod tests {
             b(50.0, 50.0, 100.0, 60.0),  // 4 "Total:"
             b(200.0, 50.0, 300.0, 60.0), // 5 value
         ];
-        assert_eq!(reading_order(&boxes, 10.0, false), vec![0, 1, 2, 3, 4, 5]);
+        assert_eq!(
+            reading_order(&boxes, 10.0, false, Columns::Aligned),
+            vec![0, 1, 2, 3, 4, 5]
+        );
     }
 
     #[test]
@@ -226,8 +263,28 @@ mod tests {
             boxes.push(b(300.0 - value_w, y, 300.0, y + 10.0));
         }
         assert_eq!(
-            reading_order(&boxes, 10.0, false),
+            reading_order(&boxes, 10.0, false, Columns::Aligned),
             vec![0, 1, 2, 3, 4, 5, 6, 7]
+        );
+    }
+
+    #[test]
+    fn ocr_reads_names_above_their_amounts_row_by_row() {
+        // Item names on one line, their amounts on the next, never level with each other.
+        let mut boxes = Vec::new();
+        for (item, name_width) in [70.0, 40.0, 55.0, 90.0].into_iter().enumerate() {
+            let y = 10.0 + item as f32 * 40.0;
+            boxes.push(b(10.0, y, 10.0 + name_width, y + 12.0));
+            boxes.push(b(120.0, y + 20.0, 300.0, y + 32.0));
+        }
+        let in_rows: Vec<usize> = (0..8).collect();
+        assert_eq!(
+            reading_order(&boxes, 10.0, false, Columns::TextOnly),
+            in_rows
+        );
+        assert_ne!(
+            reading_order(&boxes, 10.0, false, Columns::Aligned),
+            in_rows
         );
     }
 
@@ -243,6 +300,9 @@ mod tests {
                 )
             })
             .collect();
-        assert_eq!(reading_order(&boxes, 10.0, false).len(), boxes.len());
+        assert_eq!(
+            reading_order(&boxes, 10.0, false, Columns::Aligned).len(),
+            boxes.len()
+        );
     }
 }
