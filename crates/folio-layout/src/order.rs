@@ -160,21 +160,34 @@ fn is_column_split(
             .count();
         aligned as f32 / from.len().max(1) as f32
     };
+    // Text columns are mostly full lines; a form side is pieces of assorted widths.
+    let full_share = |side: &[usize], width: f32| {
+        let full = side
+            .iter()
+            .filter(|&&i| boxes[i].width() >= 0.85 * width)
+            .count();
+        full as f32 / side.len().max(1) as f32
+    };
+    let pieces = full_share(left, left_width) < 0.5 || full_share(right, right_width) < 0.5;
+    if policy == Columns::TextOnly {
+        // Lines of running text are long for their height; amounts and codes are not, even
+        // when a receipt's right-aligned amounts fill their side.
+        let long_lines = |side: &[usize]| {
+            let mut aspect: Vec<f32> = side
+                .iter()
+                .map(|&i| boxes[i].width() / boxes[i].height().max(0.1))
+                .collect();
+            aspect.sort_by(f32::total_cmp);
+            aspect.get(aspect.len() / 2).is_some_and(|&a| a >= 8.0)
+        };
+        return !pieces && long_lines(left) && long_lines(right);
+    }
     let tall_enough = left.len() >= 3 && right.len() >= 3;
     if left_width >= 0.25 * region_width && right_width >= 0.25 * region_width {
-        // Text columns are mostly full lines; a form side is pieces of assorted widths.
-        let full_share = |side: &[usize], width: f32| {
-            let full = side
-                .iter()
-                .filter(|&&i| boxes[i].width() >= 0.85 * width)
-                .count();
-            full as f32 / side.len().max(1) as f32
-        };
-        let pieces = full_share(left, left_width) < 0.5 || full_share(right, right_width) < 0.5;
         let form = tall_enough
             && pieces
-            && (policy == Columns::TextOnly
-                || (aligned_share(left, right) >= 0.6 && aligned_share(right, left) >= 0.6));
+            && aligned_share(left, right) >= 0.6
+            && aligned_share(right, left) >= 0.6;
         return !form;
     }
     // Narrow sides: a column of labels or bullets beside their text reads across.
@@ -286,6 +299,18 @@ mod tests {
             reading_order(&boxes, 10.0, false, Columns::Aligned),
             in_rows
         );
+    }
+
+    #[test]
+    fn ocr_reads_two_text_columns_column_by_column() {
+        let mut boxes = Vec::new();
+        for line in 0..5 {
+            let y = 10.0 + line as f32 * 14.0;
+            boxes.push(b(10.0, y, 280.0, y + 10.0));
+            boxes.push(b(320.0, y + 3.0, 590.0, y + 13.0));
+        }
+        let order = reading_order(&boxes, 10.0, false, Columns::TextOnly);
+        assert_eq!(order, vec![0, 2, 4, 6, 8, 1, 3, 5, 7, 9]);
     }
 
     #[test]
