@@ -237,6 +237,10 @@ pub fn text(doc: &Document, options: RenderOptions) -> String {
                     .map(|r| r.join("\t"))
                     .collect::<Vec<_>>()
                     .join("\n"),
+                // The bullet was taken off the text; plain text keeps the item a list item.
+                (BlockKind::ListItem { ordered: false }, _) => {
+                    format!("- {}", block.text.trim_end())
+                }
                 _ => block.text.trim_end().to_string(),
             };
             if piece.is_empty() {

@@ -130,8 +130,23 @@ pub(crate) fn page_content(page: &OcrPage, px_per_unit: f32) -> PageContent {
         // Detection boxes carry some margin around the letters: their height is about 1.3 times
         // the font size, which word spacing and heading detection are measured against.
         let size = line.height * k / 1.3;
-        for w in &line.words {
+        for (i, w) in line.words.iter().enumerate() {
             let [x0, y0, x1, y1] = w.bbox;
+            if i > 0 {
+                // The recogniser read a space here: say so with a space glyph, since word
+                // boxes placed from character positions can nearly touch.
+                let at = glyphs
+                    .last()
+                    .map_or(x0 * k, |g: &Glyph| g.bbox.x1.min(x0 * k));
+                glyphs.push(Glyph {
+                    text: " ".to_string(),
+                    bbox: BBox::new(at, y0 * k, at, y1 * k),
+                    size,
+                    angle: 0.0,
+                    font: Arc::clone(&font),
+                    seq: glyphs.len() as u32,
+                });
+            }
             glyphs.push(Glyph {
                 text: w.text.clone(),
                 bbox: BBox::new(x0 * k, y0 * k, x1 * k, y1 * k),

@@ -15,7 +15,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|b| BackendKind::from_name(&b))
         .unwrap_or_default();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = std::env::var("THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let t = Instant::now();
     let (det, rec, cls, ori) = (
         dir.join("det.onnx"),
@@ -40,6 +43,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Ok(v) = std::env::var("MIN_SIDE") {
         params.det.min_side = v.parse()?;
+    }
+    if let Ok(v) = std::env::var("MAX_SIDE") {
+        params.det.max_side = v.parse()?;
     }
     if let Ok(v) = std::env::var("BATCH") {
         params.rec.batch = v.parse()?;

@@ -158,10 +158,9 @@ impl Ocr {
         let mut frames: Vec<Frame> = boxes.iter().map(|b| line_frame(&b.quad)).collect();
         if let (true, Some(model)) = (p.classify_lines, &self.cls) {
             let t = Instant::now();
-            let flips = cls::upside_down(model.as_ref(), img, &frames)?;
-            for (frame, (flip, _)) in frames.iter_mut().zip(flips) {
+            for (i, flip) in upside_down_lines(model.as_ref(), img, &frames)? {
                 if flip {
-                    *frame = frame.turned_half();
+                    frames[i] = frames[i].turned_half();
                 }
             }
             timings.cls_ms = ms(t);
@@ -186,6 +185,37 @@ impl Ocr {
             timings,
         })
     }
+}
+
+/// Lines the direction classifier checks before deciding whether the rest need it.
+const CLS_SAMPLE: usize = 12;
+
+/// Which lines read upside down. The classifier first sees the longest lines (the surest
+/// answers); only when one of them is upside down are all the others classified too. A page
+/// the orientation model turned upright rarely holds a flipped line, and this spares most of
+/// the classifier's time on such pages.
+fn upside_down_lines(
+    model: &dyn Session,
+    img: &RgbImage,
+    frames: &[Frame],
+) -> Result<Vec<(usize, bool)>, BackendError> {
+    let mut by_length: Vec<usize> = (0..frames.len()).collect();
+    by_length.sort_by(|&a, &b| frames[b].width().total_cmp(&frames[a].width()));
+    let (sample, rest) = by_length.split_at(by_length.len().min(CLS_SAMPLE));
+    let classify = |ids: &[usize]| -> Result<Vec<(usize, bool)>, BackendError> {
+        let picked: Vec<Frame> = ids.iter().map(|&i| frames[i]).collect();
+        let flips = cls::upside_down(model, img, &picked)?;
+        Ok(ids
+            .iter()
+            .copied()
+            .zip(flips.into_iter().map(|(f, _)| f))
+            .collect())
+    };
+    let mut out = classify(sample)?;
+    if out.iter().any(|&(_, flip)| flip) {
+        out.extend(classify(rest)?);
+    }
+    Ok(out)
 }
 
 fn ms(t: Instant) -> u64 {

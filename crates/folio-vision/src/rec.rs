@@ -22,7 +22,9 @@ impl Default for RecParams {
     fn default() -> Self {
         RecParams {
             batch: 8,
-            min_width: 320,
+            // PP-OCR pads every batch to 320; measured on the SROIE receipts, 64 reads the
+            // same and spares a tenth of the time short lines spent on padding.
+            min_width: 64,
             max_width: 2400,
         }
     }
@@ -81,55 +83,12 @@ impl Recognizer {
         // Similar widths share a batch, so little of each batch is padding.
         let mut order: Vec<usize> = (0..frames.len()).collect();
         order.sort_by_key(|&i| widths[i]);
+        let batches: Vec<&[usize]> = order.chunks(p.batch.max(1)).collect();
         let mut out: Vec<Option<RecLine>> = vec![None; frames.len()];
-        for chunk in order.chunks(p.batch.max(1)) {
-            let batch_w = chunk
-                .iter()
-                .map(|&i| widths[i])
-                .max()
-                .unwrap_or(p.min_width)
-                .max(p.min_width);
-            let h = REC_HEIGHT as usize;
-            let plane = h * batch_w as usize;
-            let mut input = Tensor::zeros(&[chunk.len(), 3, h, batch_w as usize]);
-            for (slot, &i) in chunk.iter().enumerate() {
-                let dst = &mut input.data[slot * 3 * plane..(slot + 1) * 3 * plane];
-                sample_into(
-                    img,
-                    &frames[i],
-                    widths[i],
-                    REC_HEIGHT,
-                    Normalize::PP_OCR,
-                    dst,
-                    plane,
-                    batch_w as usize,
-                );
-            }
+        for chunk in batches {
+            let (input, batch_w) = self.batch_input(img, frames, &widths, chunk, p);
             let res = self.session.run(input)?;
-            let [n, steps, classes] = res.shape[..] else {
-                return Err(BackendError::Output(format!(
-                    "recognition output is {:?}, expected [batch, steps, classes]",
-                    res.shape
-                )));
-            };
-            if n != chunk.len() || steps == 0 {
-                return Err(BackendError::Output(format!(
-                    "recognition output is {:?} for a batch of {}",
-                    res.shape,
-                    chunk.len()
-                )));
-            }
-            for (slot, &i) in chunk.iter().enumerate() {
-                let probs = &res.data[slot * steps * classes..(slot + 1) * steps * classes];
-                let decoded = ctc_greedy(probs, classes, &self.dict)
-                    .map_err(|e| BackendError::Output(e.to_string()))?;
-                // A step covers batch_w / steps input columns; the line fills widths[i] of them.
-                let step_width = batch_w as f32 / steps as f32 / widths[i].max(1) as f32;
-                out[i] = Some(RecLine {
-                    decoded,
-                    step_width,
-                });
-            }
+            self.decode_batch(res, chunk, &widths, batch_w, &mut out)?;
         }
         Ok(out
             .into_iter()
@@ -144,6 +103,78 @@ impl Recognizer {
                 })
             })
             .collect())
+    }
+}
+
+impl Recognizer {
+    /// The input tensor of one batch of lines, and its width.
+    fn batch_input(
+        &self,
+        img: &RgbImage,
+        frames: &[Frame],
+        widths: &[u32],
+        chunk: &[usize],
+        p: &RecParams,
+    ) -> (Tensor, u32) {
+        let batch_w = chunk
+            .iter()
+            .map(|&i| widths[i])
+            .max()
+            .unwrap_or(p.min_width)
+            .max(p.min_width);
+        let h = REC_HEIGHT as usize;
+        let plane = h * batch_w as usize;
+        let mut input = Tensor::zeros(&[chunk.len(), 3, h, batch_w as usize]);
+        for (slot, &i) in chunk.iter().enumerate() {
+            let dst = &mut input.data[slot * 3 * plane..(slot + 1) * 3 * plane];
+            sample_into(
+                img,
+                &frames[i],
+                widths[i],
+                REC_HEIGHT,
+                Normalize::PP_OCR,
+                dst,
+                plane,
+                batch_w as usize,
+            );
+        }
+        (input, batch_w)
+    }
+
+    /// Decodes one batch's output into `out` at the lines' own positions.
+    fn decode_batch(
+        &self,
+        res: Tensor,
+        chunk: &[usize],
+        widths: &[u32],
+        batch_w: u32,
+        out: &mut [Option<RecLine>],
+    ) -> Result<(), BackendError> {
+        let [n, steps, classes] = res.shape[..] else {
+            return Err(BackendError::Output(format!(
+                "recognition output is {:?}, expected [batch, steps, classes]",
+                res.shape
+            )));
+        };
+        if n != chunk.len() || steps == 0 {
+            return Err(BackendError::Output(format!(
+                "recognition output is {:?} for a batch of {}",
+                res.shape,
+                chunk.len()
+            )));
+        }
+        for (slot, &i) in chunk.iter().enumerate() {
+            let probs = &res.data[slot * steps * classes..(slot + 1) * steps * classes];
+            let decoded = ctc_greedy(probs, classes, &self.dict)
+                .map_err(|e| BackendError::Output(e.to_string()))?;
+            // A step covers batch_w / steps input columns; the line fills widths[i] of them.
+            let step_width = batch_w as f32 / steps as f32 / widths[i].max(1) as f32;
+            out[i] = Some(RecLine {
+                decoded,
+                step_width,
+            });
+        }
+        Ok(())
     }
 }
 
