@@ -47,6 +47,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Ok(v) = std::env::var("MAX_SIDE") {
         params.det.max_side = v.parse()?;
     }
+    if let Ok(v) = std::env::var("MIN_SCORE") {
+        params.min_line_score = v.parse()?;
+    }
+    if let Ok(v) = std::env::var("BOX_THRESH") {
+        params.det.box_threshold = v.parse()?;
+    }
+    if let Ok(v) = std::env::var("UNCLIP") {
+        params.det.unclip_ratio = v.parse()?;
+    }
+    if let Ok(v) = std::env::var("ORIENT") {
+        params.orientation_threshold = v.parse()?;
+    }
     if let Ok(v) = std::env::var("BATCH") {
         params.rec.batch = v.parse()?;
     }

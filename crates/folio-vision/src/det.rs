@@ -36,7 +36,9 @@ impl Default for DetParams {
             max_side: 1536,
             pixel_threshold: 0.3,
             box_threshold: 0.5,
-            unclip_ratio: 1.6,
+            // PP-OCR grows boxes by 1.6; on the receipts 1.4 reads better (case-insensitive
+            // CER 0.0982 against 0.1012: looser boxes catch the edges of the lines around them).
+            unclip_ratio: 1.4,
             max_candidates: 1000,
         }
     }

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# OCR quality and speed on the SROIE receipts (../shared/corpus/ocr), folio beside tesseract and
+# rapidocr, all run in this one session on the same images, one process per image (start-up and
+# model loading included, as a user pays them). Needs: pip install rapidfuzz rapidocr onnxruntime;
+# Debian tesseract-ocr tesseract-ocr-eng. Usage: bash bench/ocr.sh [path/to/folio] (default:
+# the release build). Extra folio flags can go in FOLIO_FLAGS (e.g. --ocr-backend ort).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+folio=${1:-$root/target/release/folio}
+corpus=$root/../shared/corpus
+out=${OUT:-$root/bench/out/ocr}
+mkdir -p "$out"
+command -v tesseract >/dev/null || { echo "tesseract is missing: apt-get install tesseract-ocr tesseract-ocr-eng" >&2; exit 1; }
+python3 -c 'import rapidfuzz, rapidocr' 2>/dev/null || { echo "missing: pip install rapidfuzz rapidocr onnxruntime" >&2; exit 1; }
+
+run() { # name command
+  python3 "$corpus/score.py" --set ocr --cmd "$2" --name "$1" --timeout 120 \
+    --json "$out/$1.json" --save "$out/$1" >/dev/null 2>&1
+}
+run folio "$folio extract {input} --format text --ocr always ${FOLIO_FLAGS:-}"
+# Tesseract as the corpus baselines run it: one thread, its default page segmentation.
+run tesseract "OMP_THREAD_LIMIT=1 tesseract {input} - 2>/dev/null"
+run rapidocr "python3 $root/bench/rapidocr_text.py {input} 2>/dev/null"
+
+python3 - "$out" <<'PY'
+import json, os, sys
+out = sys.argv[1]
+rows = {n: json.load(open(os.path.join(out, n + ".json")))["summary"] for n in ("folio", "tesseract", "rapidocr")}
+t = rows["tesseract"]
+print("| tool | cer_ci | cer | wer | bow_f1 | s/image | x tesseract time | cer_ci / tesseract's | peak RSS MB | status |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+for name, s in rows.items():
+    print(f"| {name} | {s['cer_ci']:.4f} | {s['cer']:.4f} | {s['wer']:.4f} | {s['bow_f1']:.4f} | "
+          f"{s['total_s_per_page']:.3f} | {s['total_s_per_page'] / t['total_s_per_page']:.2f} | "
+          f"{s['cer_ci'] / t['cer_ci']:.2f} | {s['peak_rss_mb_max']:.0f} | {json.dumps(s['status_counts'])} |")
+PY
