@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use folio_engine::{Engine, Limits};
-use folio_worker::fitness::{self, Required};
+use folio_store::RequiredModels;
+use folio_worker::fitness;
 use folio_worker::{Worker, WorkerConfig, WorkerError};
 
 /// Arguments of `folio worker`.
@@ -25,7 +26,7 @@ pub struct Args {
     /// Models that must be loadable before any job is taken: ocr, all, or none (born-digital
     /// documents only). A worker that fails this check reports itself unhealthy and exits.
     #[arg(long, default_value = "ocr", env = "FOLIO_WORKER_REQUIRE_MODELS")]
-    pub require_models: Required,
+    pub require_models: RequiredModels,
     /// Inference backend for OCR: rten (built in), ort or ort-cuda (builds with those features).
     #[arg(long, default_value = "rten", env = "FOLIO_OCR_BACKEND", value_parser = super::parse_backend)]
     pub ocr_backend: folio_engine::BackendKind,
