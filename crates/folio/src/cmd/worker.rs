@@ -34,7 +34,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1, env = "FOLIO_WORKER_CONCURRENCY")]
     pub concurrency: usize,
     /// Ask RunPod for a fresh worker after each job (the SDK's `refresh_worker`).
-    #[arg(long, env = "FOLIO_WORKER_REFRESH")]
+    #[arg(long, env = "FOLIO_WORKER_REFRESH", value_parser = clap::builder::BoolishValueParser::new())]
     pub refresh_worker: bool,
     /// Seconds between progress updates (pages done) of a running job; 0 sends none.
     #[arg(
@@ -69,6 +69,11 @@ pub struct Args {
     /// Seconds a `file_url` download may take.
     #[arg(long, default_value_t = 120, value_name = "SECS")]
     pub download_timeout: u64,
+    /// Let `file_url` reach loopback, private, link-local (cloud metadata) and other non-public
+    /// addresses. Off by default, so that a job cannot make the worker fetch from its own
+    /// network; turn it on only where every job is trusted (or for tests on 127.0.0.1).
+    #[arg(long, env = "FOLIO_WORKER_ALLOW_PRIVATE_URLS", value_parser = clap::builder::BoolishValueParser::new())]
+    pub allow_private_urls: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -78,6 +83,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     cfg.progress_interval =
         (args.progress_interval > 0).then(|| Duration::from_secs(args.progress_interval));
     cfg.download_timeout = Duration::from_secs(args.download_timeout.max(1));
+    cfg.allow_private_urls = args.allow_private_urls;
     cfg.limits = Limits {
         max_input_bytes: args.max_size_mb.saturating_mul(1024 * 1024),
         max_pages: args.max_pages,
