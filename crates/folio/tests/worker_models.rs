@@ -197,3 +197,79 @@ fn a_cold_worker_on_a_warm_volume_is_ready_in_seconds() {
         "models must come from the volume"
     );
 }
+
+/// Copies the OCR models of the installed store into `to` (same layout).
+fn copy_ocr_models(from: &Path, to: &Path) {
+    fn copy_tree(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap().flatten() {
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_tree(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+    for id in RequiredModels::Ocr.ids() {
+        let dir = Path::new("models-v1").join(id.name());
+        copy_tree(&from.join(&dir), &to.join(&dir));
+    }
+}
+
+/// Runs a worker that must fail its fitness check on `cache`; returns the reason it reported.
+fn unfit_reason(cache: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fake.push_job(
+        "must-not-run",
+        json!({"file_base64": base64(&text_pdf(1, 1))}),
+    );
+    let mut cmd = worker_command(&fake.env(POD, 1000), cache, args);
+    cmd.envs(env.iter().copied());
+    let exited = Running::spawn(cmd, dir.path()).wait(Duration::from_secs(120));
+    assert_eq!(exited.status.code(), Some(1), "stderr: {}", exited.stderr);
+    assert!(exited.stderr.contains("not fit"), "{}", exited.stderr);
+    assert!(
+        fake.requests_to("job-take").is_empty(),
+        "no job may be taken"
+    );
+    let pings = fake.requests_to("ping");
+    assert_eq!(pings.len(), 1, "one unhealthy report: {pings:?}");
+    assert_eq!(pings[0].param("status"), Some("unhealthy"));
+    assert_eq!(pings[0].param("check"), Some("models"));
+    pings[0].param("reason").unwrap_or_default().to_string()
+}
+
+#[test]
+fn models_of_the_right_size_with_the_wrong_bytes_fail_the_fitness_check() {
+    let installed = installed_store();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    copy_ocr_models(&installed, &cache);
+    // The store checks sizes on every load; only loading the model shows this.
+    let rec = Store::open(StoreConfig {
+        cache_dir: Some(cache.clone()),
+        offline: true,
+        ..StoreConfig::default()
+    })
+    .model_path(folio_store::ModelId::TextRecognition)
+    .expect("the copy serves ocr-rec");
+    let size = std::fs::metadata(&rec).unwrap().len();
+    std::fs::write(&rec, vec![0u8; size as usize]).unwrap();
+    let reason = unfit_reason(&cache, &["--require-models", "ocr"], &[]);
+    assert!(reason.contains("models unavailable"), "{reason}");
+}
+
+#[test]
+fn an_ocr_backend_that_cannot_start_fails_the_fitness_check() {
+    // The CUDA image's failure mode (no ONNX Runtime library, or no CUDA provider), here on a
+    // build without the `cuda` feature or with a library path that does not exist.
+    let models = installed_store();
+    let reason = unfit_reason(
+        &models,
+        &["--require-models", "ocr", "--ocr-backend", "ort-cuda"],
+        &[("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")],
+    );
+    assert!(reason.contains("models unavailable"), "{reason}");
+}

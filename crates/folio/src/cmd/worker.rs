@@ -98,10 +98,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return run_local(&engine, &cfg, args.test_input.as_deref());
     }
 
-    let worker = Worker::new(cfg, engine);
+    let worker = Worker::new(cfg, Arc::clone(&engine));
     folio_worker::handle_signals(worker.shutdown_handle()).context("cannot listen for SIGTERM")?;
     let required = args.require_models;
-    match worker.run(move || fitness::check_models(required)) {
+    let warm = Arc::clone(&engine);
+    let fit = move || {
+        fitness::check_models(required)?;
+        // Every required set includes the OCR models: load them now, with the chosen backend.
+        if required != RequiredModels::None {
+            fitness::check_ocr(&warm)?;
+        }
+        Ok(())
+    };
+    match worker.run(fit) {
         Ok(summary) => {
             tracing::info!(?summary, "worker exiting");
             Ok(ExitCode::SUCCESS)
