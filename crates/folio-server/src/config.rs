@@ -5,47 +5,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use folio_engine::Limits;
-use folio_store::{ModelId, StoreConfig};
+use folio_store::StoreConfig;
+
+/// Which models `/ready` requires the store to serve: the set the worker's fitness check uses too.
+pub use folio_store::RequiredModels;
 
 use crate::auth::ApiKeys;
 use crate::jobs::WebhookPolicy;
-
-/// Which models `/ready` requires the store to serve.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum RequiredModels {
-    /// None: only the store's root must be usable (born-digital PDFs need no model).
-    #[default]
-    None,
-    /// The OCR models (detection, recognition, line classifier, page orientation).
-    Ocr,
-    /// Every model Folio knows.
-    All,
-}
-
-impl std::str::FromStr for RequiredModels {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "none" => Ok(RequiredModels::None),
-            "ocr" => Ok(RequiredModels::Ocr),
-            "all" => Ok(RequiredModels::All),
-            _ => Err(format!(
-                "unknown model set {s:?} (expected none, ocr or all)"
-            )),
-        }
-    }
-}
-
-impl RequiredModels {
-    /// The model ids this set stands for.
-    pub fn models(self) -> &'static [ModelId] {
-        match self {
-            RequiredModels::None => &[],
-            RequiredModels::Ocr => &ModelId::OCR,
-            RequiredModels::All => &ModelId::ALL,
-        }
-    }
-}
 
 /// The inputs of the readiness check: how to open the model store, and what it must serve.
 #[derive(Debug, Clone, Default)]

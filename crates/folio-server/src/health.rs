@@ -20,7 +20,7 @@ async fn store_health(state: &Arc<AppState>) -> Option<Health> {
     let readiness = state.config.readiness.clone();
     blocking(move || {
         Ok::<_, std::convert::Infallible>(
-            Store::open(readiness.store).health(readiness.required.models()),
+            Store::open(readiness.store).health(readiness.required.ids()),
         )
     })
     .await
@@ -37,7 +37,7 @@ pub(crate) async fn ready(State(state): State<Arc<AppState>>) -> Response {
     if health.ok {
         return axum::Json(json!({
             "status": "ready",
-            "required_models": state.config.readiness.required.models().iter().map(|m| m.name()).collect::<Vec<_>>(),
+            "required_models": state.config.readiness.required.ids().iter().map(|m| m.name()).collect::<Vec<_>>(),
             "store": health,
         }))
         .into_response();

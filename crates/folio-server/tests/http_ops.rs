@@ -161,6 +161,7 @@ fn ready_is_503_with_the_fix_when_required_models_are_missing() {
         store: StoreConfig {
             cache_dir: Some(cache.path().to_path_buf()),
             offline: true,
+            ..StoreConfig::default()
         },
         required: RequiredModels::Ocr,
     };

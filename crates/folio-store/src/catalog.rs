@@ -121,3 +121,85 @@ impl ModelId {
         ModelId::ALL.into_iter().find(|m| m.name() == name)
     }
 }
+
+/// A named set of models a front door requires the store to serve before it calls itself ready:
+/// the HTTP service's `/ready` and the RunPod worker's start-up fitness check read the same names
+/// (`--require-models none|ocr|all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RequiredModels {
+    /// None: only the store's root must be usable (born-digital PDFs need no model).
+    #[default]
+    None,
+    /// The OCR models ([`ModelId::OCR`]: detection, recognition, line classifier, page
+    /// orientation): scans and images work.
+    Ocr,
+    /// Every model Folio knows ([`ModelId::ALL`]).
+    All,
+}
+
+impl RequiredModels {
+    /// The model ids this set stands for.
+    pub fn ids(self) -> &'static [ModelId] {
+        match self {
+            RequiredModels::None => &[],
+            RequiredModels::Ocr => &ModelId::OCR,
+            RequiredModels::All => &ModelId::ALL,
+        }
+    }
+
+    /// The set's name, as [`std::str::FromStr`] reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RequiredModels::None => "none",
+            RequiredModels::Ocr => "ocr",
+            RequiredModels::All => "all",
+        }
+    }
+}
+
+impl std::str::FromStr for RequiredModels {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "none" => Ok(RequiredModels::None),
+            "ocr" => Ok(RequiredModels::Ocr),
+            "all" => Ok(RequiredModels::All),
+            _ => Err(format!(
+                "unknown model set {s:?} (expected none, ocr or all)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for RequiredModels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn required_sets_parse_by_name_and_list_their_models() {
+        for set in [
+            RequiredModels::None,
+            RequiredModels::Ocr,
+            RequiredModels::All,
+        ] {
+            assert_eq!(set.name().parse::<RequiredModels>(), Ok(set));
+        }
+        assert_eq!(RequiredModels::Ocr.ids().len(), 4);
+        assert!(RequiredModels::Ocr
+            .ids()
+            .contains(&ModelId::PageOrientation));
+        assert_eq!(RequiredModels::All.ids(), &ModelId::ALL);
+        assert!(RequiredModels::None.ids().is_empty());
+        let e = "tables".parse::<RequiredModels>().unwrap_err();
+        assert!(
+            e.contains("tables") && e.contains("none, ocr or all"),
+            "{e}"
+        );
+    }
+}

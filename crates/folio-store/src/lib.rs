@@ -32,7 +32,7 @@ mod lock;
 mod root;
 mod store;
 
-pub use catalog::{ModelId, ModelSpec};
+pub use catalog::{ModelId, ModelSpec, RequiredModels};
 pub use gc::{GcItem, GcReport};
 pub use install::{local_models, model_url};
 pub use root::{

@@ -42,6 +42,9 @@ pub struct WorkerConfig {
     pub limits: Limits,
     /// Longest a `file_url` download may take.
     pub download_timeout: Duration,
+    /// Whether `file_url` may point at loopback, private, link-local or other non-public
+    /// addresses. Off by default: a job must not reach into the worker's own network.
+    pub allow_private_urls: bool,
     /// Longest the start-up fitness check may take before the worker gives up on it.
     pub fitness_timeout: Duration,
     /// Longest a job take may be held open by the server (the SDK's `jobs_fetcher_timeout`).
@@ -98,6 +101,7 @@ impl WorkerConfig {
             refresh_worker: false,
             limits: Limits::default(),
             download_timeout: Duration::from_secs(120),
+            allow_private_urls: false,
             fitness_timeout: Duration::from_secs(60),
             take_timeout: Duration::from_secs(90),
             too_many_requests_wait: Duration::from_secs(5),

@@ -6,27 +6,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use folio_doc::Format;
-use folio_engine::{Engine, ExtractError, ExtractOptions, ExtractResponse, OcrMode, PageSelection};
-use serde::Deserialize;
+use folio_engine::{Engine, ExtractError, ExtractResponse, OptionError, RequestOptions};
+use folio_net::PublicOnlyResolver;
 use serde_json::Value;
 
 use crate::config::WorkerConfig;
 use crate::protocol::JobFailure;
-
-/// A job's `input`, as callers write it. Unknown members are refused so that a typo
-/// (`"fromat"`) fails loudly instead of being ignored.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JobInput {
-    file_base64: Option<String>,
-    file_url: Option<String>,
-    filename: Option<String>,
-    format: Option<String>,
-    pages: Option<Value>,
-    ocr: Option<String>,
-    password: Option<String>,
-}
 
 /// How a job ended.
 #[derive(Debug)]
@@ -55,31 +40,27 @@ pub(crate) fn run_job(
             Source::Url(url) => (
                 download(
                     url,
-                    cfg.limits.max_input_bytes,
-                    cfg.download_timeout,
+                    &Fetch {
+                        limit: cfg.limits.max_input_bytes,
+                        timeout: cfg.download_timeout,
+                        allow_private: cfg.allow_private_urls,
+                    },
                     cancel,
                 )?,
                 url_file_name(url),
             ),
         };
-        let filename = req.filename.clone().or(url_name);
-        // Options the engine grows later keep their defaults here.
-        #[allow(clippy::needless_update)]
-        let opts = ExtractOptions {
-            pages: req.pages.clone(),
-            password: req.password.clone(),
-            ocr: req.ocr,
-            limits: cfg.limits.clone(),
-            filename,
-            cancel: Some(Arc::clone(cancel)),
-            ..ExtractOptions::default()
-        };
+        let mut options = req.options;
+        if options.filename.is_none() {
+            options.filename = url_name;
+        }
+        let opts = options.extract_options(cfg.limits.clone(), Some(Arc::clone(cancel)));
         let extract_start = Instant::now();
         let doc = engine
             .extract_with_progress(&bytes, &opts, &|done, total| progress.set(done, total))
             .map_err(extract_failure)?;
         let extract_ms = extract_start.elapsed().as_millis() as u64;
-        let mut response = ExtractResponse::new(&doc, req.format, extract_ms);
+        let mut response = ExtractResponse::new(&doc, options.format, extract_ms);
         // The caller waited for the download too: count it in the total.
         response.timings.total_ms = started.elapsed().as_millis() as u64;
         serde_json::to_value(&response)
@@ -126,27 +107,73 @@ enum Source {
 #[derive(Debug)]
 struct Request {
     source: Source,
-    filename: Option<String>,
-    format: Format,
-    pages: Option<PageSelection>,
-    ocr: OcrMode,
-    password: Option<String>,
+    /// Parsed as `POST /extract` parses its form fields, so both accept the same options with
+    /// the same messages.
+    options: RequestOptions,
 }
 
 fn bad_input(message: impl Into<String>) -> JobFailure {
     JobFailure::new("bad_input", message)
 }
 
+/// An option that does not parse: the same code and message `POST /extract` answers with.
+fn bad_option(e: OptionError) -> JobFailure {
+    JobFailure::new(e.code(), e.message)
+}
+
+/// Reads a job's `input`. The document comes in `file_base64` or `file_url`; every other member
+/// is an option, given to [`RequestOptions::set`] as text (a number, or for `pages` a list like
+/// `[1, "4-5"]`, is accepted too, since JSON callers write those). Unknown members are refused,
+/// so a typo (`"fromat"`) fails loudly instead of being ignored.
+///
 /// Takes the input by value: its `file_base64` can be hundreds of megabytes, not to be copied.
 fn parse_input(input: Value) -> Result<Request, JobFailure> {
-    if !input.is_object() {
+    let Value::Object(members) = input else {
         return Err(bad_input(
             "the job's \"input\" must be an object with \"file_base64\" or \"file_url\"",
         ));
+    };
+    let mut file_base64 = None;
+    let mut file_url = None;
+    let mut options = RequestOptions::default();
+    for (name, value) in members {
+        match name.as_str() {
+            "file_base64" | "file_url" => {
+                let Value::String(text) = value else {
+                    return Err(bad_input(format!("\"{name}\" must be a string")));
+                };
+                if name == "file_base64" {
+                    file_base64 = Some(text);
+                } else {
+                    file_url = Some(text);
+                }
+            }
+            _ => {
+                let known = RequestOptions::FIELDS.contains(&name.as_str());
+                let text = match option_text(&name, &value) {
+                    Some(text) => text,
+                    None if known => {
+                        return Err(JobFailure::new(
+                            "bad_option",
+                            format!("option {name:?} must be a string, not {value}"),
+                        ))
+                    }
+                    // An unknown member: `set` says so, whatever its value.
+                    None => String::new(),
+                };
+                options.set(&name, &text).map_err(|e| {
+                    let mut failure = bad_option(e);
+                    if !known {
+                        failure
+                            .message
+                            .push_str("; the document goes in \"file_base64\" or \"file_url\"");
+                    }
+                    failure
+                })?;
+            }
+        }
     }
-    let raw: JobInput =
-        serde_json::from_value(input).map_err(|e| bad_input(format!("invalid job input: {e}")))?;
-    let source = match (raw.file_base64, raw.file_url) {
+    let source = match (file_base64, file_url) {
         (Some(b64), None) => Source::Base64(b64),
         (None, Some(url)) => Source::Url(url),
         (None, None) => {
@@ -160,56 +187,28 @@ fn parse_input(input: Value) -> Result<Request, JobFailure> {
             ))
         }
     };
-    let format = match raw.format.as_deref() {
-        None => Format::Markdown,
-        Some(f) => f
-            .parse()
-            .map_err(|e: folio_doc::UnknownFormat| bad_input(e.to_string()))?,
-    };
-    let ocr = match raw.ocr.as_deref() {
-        None => OcrMode::Auto,
-        Some(m) => m.parse().map_err(bad_input)?,
-    };
-    let pages = match &raw.pages {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(
-            s.parse()
-                .map_err(|e: folio_engine::PageSelectionError| bad_input(e.to_string()))?,
-        ),
-        Some(Value::Number(n)) => Some(
-            n.to_string()
-                .parse()
-                .map_err(|e: folio_engine::PageSelectionError| bad_input(e.to_string()))?,
-        ),
-        Some(Value::Array(items)) => {
-            let list: Vec<String> = items
-                .iter()
-                .map(|v| match v {
-                    Value::Number(n) => Ok(n.to_string()),
-                    Value::String(s) => Ok(s.clone()),
-                    other => Err(bad_input(format!("invalid page {other} in \"pages\""))),
-                })
-                .collect::<Result<_, _>>()?;
-            Some(
-                list.join(",")
-                    .parse()
-                    .map_err(|e: folio_engine::PageSelectionError| bad_input(e.to_string()))?,
-            )
-        }
-        Some(other) => {
-            return Err(bad_input(format!(
-                "\"pages\" must be a string like \"1-3,7\", a number or a list, not {other}"
-            )))
-        }
-    };
-    Ok(Request {
-        source,
-        filename: raw.filename,
-        format,
-        pages,
-        ocr,
-        password: raw.password,
-    })
+    Ok(Request { source, options })
+}
+
+/// An option's value as the text a form field would carry: strings as they are, numbers
+/// written out, `null` as empty (the default), and for `pages` a list joined with commas.
+/// `None` for anything else.
+fn option_text(name: &str, value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => Some(String::new()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Array(items) if name == "pages" => items
+            .iter()
+            .map(|v| match v {
+                Value::Number(n) => Some(n.to_string()),
+                Value::String(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(|parts| parts.join(",")),
+        _ => None,
+    }
 }
 
 /// Decodes `file_base64`, refusing oversized input before decoding it. Whitespace (line-wrapped
@@ -266,14 +265,33 @@ fn download_failure(message: impl Into<String>) -> JobFailure {
     JobFailure::new("download_failed", message)
 }
 
-/// Fetches `file_url` (http or https only) within `limit` bytes and `timeout`, stopping early
-/// when the job is cancelled.
-fn download(
-    url: &str,
+/// How a `file_url` may be fetched.
+#[derive(Debug, Clone, Copy)]
+struct Fetch {
+    /// Most bytes.
     limit: u64,
+    /// Longest the whole download may take.
     timeout: Duration,
-    cancel: &AtomicBool,
-) -> Result<Vec<u8>, JobFailure> {
+    /// Whether loopback, private and other non-public addresses may be fetched
+    /// (`FOLIO_WORKER_ALLOW_PRIVATE_URLS`); by default they are refused.
+    allow_private: bool,
+}
+
+/// Fetches `file_url` (http or https only) within the fetch's size and time limits, stopping
+/// early when the job is cancelled.
+///
+/// A job must not be able to make the worker fetch from inside its own network (the cloud
+/// metadata service at 169.254.169.254, a sidecar on loopback, the datacenter's private
+/// addresses): unless `allow_private`, the agent's resolver refuses every host with a non-public
+/// address. The check sits in the resolver, so the agent connects to exactly the addresses
+/// checked (no DNS rebinding between check and connection) and each redirect hop is checked
+/// too; proxies are off, since through one the address checked would be the proxy's.
+fn download(url: &str, fetch: &Fetch, cancel: &AtomicBool) -> Result<Vec<u8>, JobFailure> {
+    let Fetch {
+        limit,
+        timeout,
+        allow_private,
+    } = *fetch;
     let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
     if !matches!(scheme.as_deref(), Some("http" | "https")) {
         return Err(bad_input(format!(
@@ -281,17 +299,30 @@ fn download(
             truncate(url, 80)
         )));
     }
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+    let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(timeout))
-        .max_redirects(5)
-        .build()
-        .into();
+        .max_redirects(5);
+    let guard = (!allow_private).then(PublicOnlyResolver::new);
+    let agent = match &guard {
+        Some(resolver) => resolver.agent(config.proxy(None).build()),
+        None => config.build().into(),
+    };
     let started = Instant::now();
-    let response = agent
-        .get(url)
-        .call()
-        .map_err(|e| download_failure(format!("cannot fetch file_url: {e}")))?;
+    let response = agent.get(url).call().map_err(|e| {
+        match guard.as_ref().and_then(PublicOnlyResolver::refused) {
+            Some(refused) => JobFailure::new(
+                "url_not_allowed",
+                format!(
+                    "file_url {:?} is refused: {refused}; this worker fetches documents from \
+                     public addresses only (its operator can allow others with \
+                     FOLIO_WORKER_ALLOW_PRIVATE_URLS=1)",
+                    truncate(url, 80)
+                ),
+            ),
+            None => download_failure(format!("cannot fetch file_url: {e}")),
+        }
+    })?;
     let status = response.status().as_u16();
     if !(200..300).contains(&status) {
         return Err(download_failure(format!("file_url answered HTTP {status}")));
@@ -370,34 +401,88 @@ mod tests {
 
     #[test]
     fn input_validation() {
-        let ok = parse_input(json!({"file_base64": "JVBERg==", "format": "json", "pages": [1, "3-4"], "ocr": "never"})).unwrap();
-        assert_eq!(ok.format, Format::Json);
-        assert_eq!(ok.ocr, OcrMode::Never);
-        assert_eq!(ok.pages.unwrap().resolve(9).unwrap(), vec![1, 3, 4]);
+        let ok = parse_input(json!({"file_base64": "JVBERg==", "format": "json", "pages": [1, "3-4"], "ocr": "never", "password": " pw", "filename": "a.pdf"})).unwrap();
+        assert_eq!(ok.options.format, folio_doc::Format::Json);
+        assert_eq!(ok.options.ocr, folio_engine::OcrMode::Never);
+        assert_eq!(ok.options.pages.unwrap().resolve(9).unwrap(), vec![1, 3, 4]);
+        assert_eq!(ok.options.password.as_deref(), Some(" pw"));
+        assert_eq!(ok.options.filename.as_deref(), Some("a.pdf"));
+        let n =
+            parse_input(json!({"file_url": "https://h/x", "pages": 2, "format": null})).unwrap();
+        assert_eq!(n.options.pages.unwrap().resolve(3).unwrap(), vec![2]);
+        assert_eq!(n.options.format, folio_doc::Format::Markdown);
         let cases = [
-            (json!("a string"), "must be an object"),
-            (json!({}), "needs \"file_base64\""),
+            (json!("a string"), "bad_input", "must be an object"),
+            (json!({}), "bad_input", "needs \"file_base64\""),
+            (json!({"file_base64": 7}), "bad_input", "must be a string"),
             (
                 json!({"file_base64": "a", "file_url": "http://x/y"}),
+                "bad_input",
                 "not both",
             ),
             (
                 json!({"file_base64": "a", "fromat": "json"}),
-                "unknown field `fromat`",
+                "bad_option",
+                "unknown option \"fromat\"",
             ),
-            (json!({"file_base64": "a", "format": "docx"}), "docx"),
-            (json!({"file_base64": "a", "ocr": "maybe"}), "maybe"),
-            (json!({"file_base64": "a", "pages": "3-1"}), "backwards"),
+            (
+                json!({"file_base64": "a", "fromat": {"x": 1}}),
+                "bad_option",
+                "file_base64",
+            ),
+            (
+                json!({"file_base64": "a", "format": "docx"}),
+                "bad_option",
+                "docx",
+            ),
+            (
+                json!({"file_base64": "a", "ocr": "maybe"}),
+                "bad_option",
+                "maybe",
+            ),
+            (
+                json!({"file_base64": "a", "ocr": true}),
+                "bad_option",
+                "must be a string",
+            ),
+            (
+                json!({"file_base64": "a", "pages": "3-1"}),
+                "bad_option",
+                "3-1",
+            ),
             (
                 json!({"file_base64": "a", "pages": {"from": 1}}),
+                "bad_option",
                 "\"pages\" must be",
             ),
         ];
-        for (input, needle) in cases {
+        for (input, code, needle) in cases {
             let shown = input.to_string();
             let err = parse_input(input).unwrap_err();
-            assert_eq!(err.error_type, "bad_input");
+            assert_eq!(err.error_type, code, "{shown}");
             assert!(err.message.contains(needle), "{shown}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn options_fail_with_the_messages_post_extract_gives() {
+        // The HTTP service feeds its form fields to `RequestOptions::set`; a job's members must
+        // fail with the very same text.
+        for (field, value) in [
+            ("format", "docx"),
+            ("pages", "0"),
+            ("ocr", "maybe"),
+            ("colour", "red"),
+        ] {
+            let http = RequestOptions::default().set(field, value).unwrap_err();
+            let job = parse_input(json!({"file_base64": "a", field: value})).unwrap_err();
+            assert_eq!(job.error_type, http.code());
+            assert!(
+                job.message.starts_with(&http.message),
+                "{} vs {}",
+                job.message,
+                http.message
+            );
         }
     }
 
@@ -430,7 +515,12 @@ mod tests {
             "/etc/passwd",
             "gopher://x",
         ] {
-            let err = download(url, 10, Duration::from_secs(1), &cancel).unwrap_err();
+            let fetch = Fetch {
+                limit: 10,
+                timeout: Duration::from_secs(1),
+                allow_private: true,
+            };
+            let err = download(url, &fetch, &cancel).unwrap_err();
             assert_eq!(err.error_type, "bad_input", "{url}");
         }
         assert_eq!(
@@ -439,5 +529,35 @@ mod tests {
         );
         assert_eq!(url_file_name("https://h/"), None);
         assert_eq!(url_file_name("https://h"), None);
+    }
+
+    #[test]
+    fn non_public_urls_are_refused_by_default_without_a_connection() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let cancel = AtomicBool::new(false);
+        let fetch = Fetch {
+            limit: 1000,
+            timeout: Duration::from_secs(5),
+            allow_private: false,
+        };
+        for url in [
+            format!("http://127.0.0.1:{port}/doc.pdf"),
+            format!("http://localhost:{port}/doc.pdf"),
+            "http://169.254.169.254/latest/meta-data/".to_string(),
+            "http://10.1.2.3/doc.pdf".to_string(),
+            "http://[::ffff:127.0.0.1]/doc.pdf".to_string(),
+        ] {
+            let err = download(&url, &fetch, &cancel).unwrap_err();
+            assert_eq!(err.error_type, "url_not_allowed", "{url}: {}", err.message);
+            assert!(
+                err.message.contains("not a public address")
+                    && err.message.contains("FOLIO_WORKER_ALLOW_PRIVATE_URLS"),
+                "{url}: {}",
+                err.message
+            );
+        }
+        listener.set_nonblocking(true).unwrap();
+        assert!(listener.accept().is_err(), "nothing may connect");
     }
 }

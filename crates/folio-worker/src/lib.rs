@@ -28,7 +28,8 @@ first-class RunPod worker without Python:
   `refresh_worker` marks the result `stopPod: true` and ends the worker after one job.
 - **Fitness check** before any job: a failure is reported as the SDK's unhealthy ping
   (`status=unhealthy&check=...&reason=...`) and [`Worker::run`] returns
-  [`WorkerError::Unfit`] without taking a job. [`fitness::check_models`] checks the model store.
+  [`WorkerError::Unfit`] without taking a job. [`fitness::check_models`] checks the model store,
+  [`fitness::check_ocr`] loads the OCR models with the engine's backend.
 - **Local mode** ([`run_local`]): one test job (`test_input.json`), no queue.
 
 Jobs run through the same [`folio_engine::Engine::extract`] and
@@ -38,9 +39,16 @@ Jobs run through the same [`folio_engine::Engine::extract`] and
 
 `{"input": {"file_base64" | "file_url", "filename", "format", "pages", "ocr", "password"}}`:
 exactly one of `file_base64` (standard or URL-safe base64, optionally a `data:` URL) or
-`file_url` (http/https only, size- and time-bounded); `format` is `markdown` (default), `json`,
-`html`, `text` or `csv`; `pages` a selection like `"1-3,7"`, a number or a list; `ocr` is
-`auto`, `always` or `never`. Unknown members are refused.
+`file_url` (http/https only, size- and time-bounded). Every other member is an option parsed by
+[`folio_engine::RequestOptions`], exactly as `POST /extract` parses its form fields (same names,
+defaults and `bad_option` messages; a number, or for `pages` a list like `[1, "4-5"]`, is
+accepted as well). Unknown members are refused.
+
+`file_url` reaches public addresses only unless [`WorkerConfig::allow_private_urls`] is set:
+the download's resolver ([`folio_net::PublicOnlyResolver`]) refuses a host with any loopback,
+private, link-local or otherwise non-public address, on every redirect hop, and the connection
+goes to the addresses it checked. A refusal is the job's error (`url_not_allowed`), not the
+worker's.
 
 # Scope
 

@@ -130,8 +130,7 @@ pub(crate) fn ping_url(base: &str, job_ids: &[String]) -> String {
 
 /// The one-shot unhealthy report `rp_fitness._report_unhealthy` sends before the worker exits.
 pub(crate) fn unhealthy_url(base: &str, check: &str, reason: &str) -> String {
-    // The SDK cuts the reason at 256 characters; cut on a character boundary.
-    let reason: String = reason.chars().take(256).collect();
+    let reason = shorten(reason, 256);
     with_query(
         base,
         &[
@@ -141,6 +140,22 @@ pub(crate) fn unhealthy_url(base: &str, check: &str, reason: &str) -> String {
             ("runpod_version", RUNPOD_PROTOCOL_VERSION),
         ],
     )
+}
+
+/// `text` in at most `max` characters, as the SDK cuts the unhealthy reason (at 256). A longer
+/// text keeps its start and its end around an ellipsis, since a load error names the model
+/// first and its root cause last (`... libcublasLt.so.13: cannot open shared object file`).
+fn shorten(text: &str, max: usize) -> String {
+    let count = text.chars().count();
+    if count <= max {
+        return text.to_string();
+    }
+    let head = max / 3;
+    let tail = max - head - 1;
+    let mut out: String = text.chars().take(head).collect();
+    out.push('…');
+    out.extend(text.chars().skip(count - tail));
+    out
 }
 
 /// Why a job failed, as the SDK reports a handler exception.
@@ -298,7 +313,18 @@ mod tests {
         let long = "é".repeat(300);
         let u = unhealthy_url("http://h/p", "models", &long);
         assert!(u.starts_with("http://h/p?status=unhealthy&check=models&reason=%C3%A9"));
-        assert_eq!(u.matches("%C3%A9").count(), 256);
+        // 255 characters kept, plus the ellipsis.
+        assert_eq!(u.matches("%C3%A9").count(), 255);
+        let cause = format!(
+            "models unavailable: cannot load model /v/{}/model.onnx: libcublasLt.so.13: \
+             cannot open shared object file",
+            "0".repeat(200)
+        );
+        let short = shorten(&cause, 256);
+        assert_eq!(short.chars().count(), 256);
+        assert!(short.starts_with("models unavailable"), "{short}");
+        assert!(short.ends_with("libcublasLt.so.13: cannot open shared object file"));
+        assert_eq!(shorten("short", 256), "short");
     }
 
     #[test]

@@ -118,6 +118,24 @@ fn a_file_in_place_of_the_cache_reports_unhealthy_and_takes_no_job() {
 }
 
 #[test]
+fn a_volume_that_is_not_mounted_reports_unhealthy_and_takes_no_job() {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let volume = dir.path().join("runpod-volume");
+    let exited = run_unfit(
+        &fake,
+        dir.path(),
+        &cache,
+        &[("FOLIO_VOLUME", volume.to_str().unwrap())],
+    );
+    let reason = assert_unfit(&fake, &exited, "models");
+    assert!(reason.contains("FOLIO_VOLUME"), "{reason}");
+    // A volume that is not there is never created on the worker's own disk.
+    assert!(!volume.exists());
+}
+
+#[test]
 fn a_missing_result_url_is_a_config_failure() {
     let fake = FakeRunPod::start(KEY).unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -14,12 +14,31 @@ use worker_common::{base64, text_pdf, worker_command, Running};
 const KEY: &str = "rpa_TESTKEY123";
 const POD: &str = "pod-abc123";
 
-/// A worker on `fake`, needing no models (born-digital PDFs), with its own cache and logs.
+/// A worker on `fake`, needing no models (born-digital PDFs), with its own cache and logs. It
+/// may fetch `file_url`s from private addresses: the fake serves files on 127.0.0.1.
 fn start_worker(fake: &FakeRunPod, dir: &Path, ping_ms: u64, args: &[&str]) -> Running {
+    start_worker_with(
+        fake,
+        dir,
+        ping_ms,
+        args,
+        &[("FOLIO_WORKER_ALLOW_PRIVATE_URLS", "1")],
+    )
+}
+
+/// [`start_worker`] with exactly these extra environment variables.
+fn start_worker_with(
+    fake: &FakeRunPod,
+    dir: &Path,
+    ping_ms: u64,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Running {
     let mut all = vec!["--require-models", "none"];
     all.extend_from_slice(args);
     let mut cmd = worker_command(&fake.env(POD, ping_ms), &dir.join("cache"), &all);
     cmd.env("RUST_LOG", "folio_worker=debug,warn");
+    cmd.envs(env.iter().copied());
     Running::spawn(cmd, dir)
 }
 
@@ -321,7 +340,7 @@ fn bad_jobs_are_answered_in_the_sdk_error_shape_and_the_worker_survives() {
         (
             "typo",
             json!({"file_base64": "QUJD", "fromat": "json"}),
-            "bad_input",
+            "bad_option",
         ),
         (
             "bad-pages",
@@ -331,7 +350,7 @@ fn bad_jobs_are_answered_in_the_sdk_error_shape_and_the_worker_survives() {
         (
             "bad-format",
             json!({"file_base64": "QUJD", "format": "docx"}),
-            "bad_input",
+            "bad_option",
         ),
         (
             "bad-url",
@@ -501,6 +520,58 @@ fn an_oversized_job_is_answered_too_large_by_id() {
     assert!(results
         .iter()
         .any(|r| r.job_id == "small" && r.body["output"].is_object()));
+}
+
+#[test]
+fn file_urls_at_private_addresses_are_refused_by_default_and_the_worker_goes_on() {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fake.serve_file("report.pdf", text_pdf(1, 1), None);
+    let refused = [
+        ("loopback", fake.file_url("report.pdf")),
+        ("private", "http://10.20.30.40:8080/doc.pdf".to_string()),
+        (
+            "metadata",
+            "http://169.254.169.254/latest/meta-data/".to_string(),
+        ),
+        ("mapped", "http://[::ffff:127.0.0.1]/doc.pdf".to_string()),
+    ];
+    for (id, url) in &refused {
+        fake.push_job(id, json!({"file_url": url}));
+    }
+    fake.push_job("after", json!({"file_base64": base64(&text_pdf(1, 1))}));
+    // No FOLIO_WORKER_ALLOW_PRIVATE_URLS: the default policy.
+    let worker = start_worker_with(&fake, dir.path(), 1000, &[], &[]);
+    assert!(
+        fake.wait_for_results(refused.len() + 1, Duration::from_secs(60)),
+        "stderr: {}",
+        worker.stderr_now()
+    );
+    worker.sigterm();
+    assert!(worker.wait(Duration::from_secs(30)).status.success());
+    let results = fake.results();
+    for (id, url) in &refused {
+        let r = &results.iter().find(|r| r.job_id == *id).unwrap().body;
+        assert!(r.get("output").is_none(), "{id}: {r}");
+        let info = error_info(r);
+        assert_eq!(info["error_type"], "url_not_allowed", "{id}: {info}");
+        let message = info["error_message"].as_str().unwrap();
+        assert!(
+            message.contains("not a public address")
+                && message.contains("FOLIO_WORKER_ALLOW_PRIVATE_URLS"),
+            "{id} ({url}): {message}"
+        );
+        assert_eq!(info["worker_id"], POD);
+    }
+    assert!(
+        fake.requests_to("files").is_empty(),
+        "the worker must not fetch from 127.0.0.1"
+    );
+    let after = &results.iter().find(|r| r.job_id == "after").unwrap().body;
+    assert!(after["output"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("Folio worker test page 1"));
 }
 
 #[test]

@@ -8,10 +8,11 @@
 //! private one at the connection (DNS rebinding) is not caught; where that matters, name the
 //! allowed hosts ([`WebhookPolicy::AllowList`]) or turn webhooks off.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
+use std::net::{IpAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use axum::http::Uri;
+use folio_net::is_public;
 
 /// Which webhook targets are allowed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -132,43 +133,6 @@ fn host_matches(pattern: &str, host: &str) -> bool {
             .is_some_and(|rest| rest.ends_with('.')),
         None => pattern == host,
     }
-}
-
-/// Whether an address is reachable on the public internet (the unstable `IpAddr::is_global`,
-/// spelled out).
-fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public_v4(v4);
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80 // link-local
-                || (first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
-                || v6 == Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0, 0))
-        }
-    }
-}
-
-fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
-    !(ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local()
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_documentation()
-        || ip.is_multicast()
-        || a == 0
-        || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
-        || (a == 192 && b == 0 && ip.octets()[2] == 0)
-        || (a == 198 && (18..20).contains(&b)) // benchmarking
-        || a >= 240)
 }
 
 /// Delivery attempts and the waits between them.

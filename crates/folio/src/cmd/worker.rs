@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use folio_engine::{Engine, Limits};
-use folio_worker::fitness::{self, Required};
+use folio_store::RequiredModels;
+use folio_worker::fitness;
 use folio_worker::{Worker, WorkerConfig, WorkerError};
 
 /// Arguments of `folio worker`.
@@ -25,7 +26,7 @@ pub struct Args {
     /// Models that must be loadable before any job is taken: ocr, all, or none (born-digital
     /// documents only). A worker that fails this check reports itself unhealthy and exits.
     #[arg(long, default_value = "ocr", env = "FOLIO_WORKER_REQUIRE_MODELS")]
-    pub require_models: Required,
+    pub require_models: RequiredModels,
     /// Inference backend for OCR: rten (built in), ort or ort-cuda (builds with those features).
     #[arg(long, default_value = "rten", env = "FOLIO_OCR_BACKEND", value_parser = super::parse_backend)]
     pub ocr_backend: folio_engine::BackendKind,
@@ -33,7 +34,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1, env = "FOLIO_WORKER_CONCURRENCY")]
     pub concurrency: usize,
     /// Ask RunPod for a fresh worker after each job (the SDK's `refresh_worker`).
-    #[arg(long, env = "FOLIO_WORKER_REFRESH")]
+    #[arg(long, env = "FOLIO_WORKER_REFRESH", value_parser = clap::builder::BoolishValueParser::new())]
     pub refresh_worker: bool,
     /// Seconds between progress updates (pages done) of a running job; 0 sends none.
     #[arg(
@@ -68,6 +69,11 @@ pub struct Args {
     /// Seconds a `file_url` download may take.
     #[arg(long, default_value_t = 120, value_name = "SECS")]
     pub download_timeout: u64,
+    /// Let `file_url` reach loopback, private, link-local (cloud metadata) and other non-public
+    /// addresses. Off by default, so that a job cannot make the worker fetch from its own
+    /// network; turn it on only where every job is trusted (or for tests on 127.0.0.1).
+    #[arg(long, env = "FOLIO_WORKER_ALLOW_PRIVATE_URLS", value_parser = clap::builder::BoolishValueParser::new())]
+    pub allow_private_urls: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -77,6 +83,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     cfg.progress_interval =
         (args.progress_interval > 0).then(|| Duration::from_secs(args.progress_interval));
     cfg.download_timeout = Duration::from_secs(args.download_timeout.max(1));
+    cfg.allow_private_urls = args.allow_private_urls;
     cfg.limits = Limits {
         max_input_bytes: args.max_size_mb.saturating_mul(1024 * 1024),
         max_pages: args.max_pages,
@@ -91,10 +98,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return run_local(&engine, &cfg, args.test_input.as_deref());
     }
 
-    let worker = Worker::new(cfg, engine);
+    let worker = Worker::new(cfg, Arc::clone(&engine));
     folio_worker::handle_signals(worker.shutdown_handle()).context("cannot listen for SIGTERM")?;
     let required = args.require_models;
-    match worker.run(move || fitness::check_models(required)) {
+    let warm = Arc::clone(&engine);
+    let fit = move || {
+        fitness::check_models(required)?;
+        // Every required set includes the OCR models: load them now, with the chosen backend.
+        if required != RequiredModels::None {
+            fitness::check_ocr(&warm)?;
+        }
+        Ok(())
+    };
+    match worker.run(fit) {
         Ok(summary) => {
             tracing::info!(?summary, "worker exiting");
             Ok(ExitCode::SUCCESS)
