@@ -1,7 +1,7 @@
 //! The text-line direction classifier: upright (0°) or upside down (180°).
 
 use crate::backend::{BackendError, Session, Tensor};
-use crate::image::{sample_into, Frame, Normalize, RgbImage};
+use crate::image::{sample_into, Frame, Normalize, RgbImage, Slot};
 
 const CLS_HEIGHT: u32 = 48;
 const CLS_WIDTH: u32 = 192;
@@ -23,16 +23,12 @@ pub fn upside_down(
             let ratio = f.width() / f.height().max(1.0);
             let w = ((CLS_HEIGHT as f32 * ratio).ceil() as u32).clamp(1, CLS_WIDTH);
             let dst = &mut input.data[slot * 3 * plane..(slot + 1) * 3 * plane];
-            sample_into(
-                img,
-                f,
-                w,
-                CLS_HEIGHT,
-                Normalize::PP_OCR,
-                dst,
+            let slot = Slot {
+                data: dst,
                 plane,
-                CLS_WIDTH as usize,
-            );
+                row: CLS_WIDTH as usize,
+            };
+            sample_into(img, f, (w, CLS_HEIGHT), Normalize::PP_OCR, slot);
         }
         let res = session.run(input)?;
         if res.shape != [chunk.len(), 2] {

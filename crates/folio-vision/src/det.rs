@@ -7,7 +7,7 @@
 
 use crate::backend::{BackendError, Session, Tensor};
 use crate::geometry::{inside_quad, min_area_rect, Point, RotatedRect};
-use crate::image::{sample_into, Frame, Normalize, RgbImage};
+use crate::image::{sample_into, Frame, Normalize, RgbImage, Slot};
 
 /// Tuning of detection; the defaults are PP-OCR's (as rapidocr configures them).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -79,19 +79,16 @@ pub fn detect(
     let plane = dw as usize * dh as usize;
     let mut input = Tensor::zeros(&[1, 3, dh as usize, dw as usize]);
     let frame = Frame::axis_aligned(0.0, 0.0, img.width() as f32, img.height() as f32);
-    sample_into(
-        img,
-        &frame,
-        dw,
-        dh,
-        Normalize {
-            antialias: false,
-            ..Normalize::PP_OCR
-        },
-        &mut input.data,
+    let norm = Normalize {
+        antialias: false,
+        ..Normalize::PP_OCR
+    };
+    let slot = Slot {
+        data: &mut input.data,
         plane,
-        dw as usize,
-    );
+        row: dw as usize,
+    };
+    sample_into(img, &frame, (dw, dh), norm, slot);
     let out = session.run(input)?;
     if out.shape.len() != 4 || out.shape[2] != dh as usize || out.shape[3] != dw as usize {
         return Err(BackendError::Output(format!(

@@ -262,19 +262,28 @@ impl Normalize {
     };
 }
 
-/// Writes `frame` of `img`, sampled to `w × h`, into a CHW tensor slot whose planes are
-/// `plane_stride` apart and whose rows are `row_stride` apart (so a narrow line can sit at the
-/// left of a wider, zero-padded batch slot).
+/// Where sampled pixels go: a CHW tensor slot whose planes are `plane` values apart and whose
+/// rows are `row` values apart (so a narrow line can sit at the left of a wider, zero-padded
+/// batch slot).
+pub(crate) struct Slot<'a> {
+    pub data: &'a mut [f32],
+    pub plane: usize,
+    pub row: usize,
+}
+
+/// Writes `frame` of `img`, sampled to `size` (width, height), into `slot`.
 pub(crate) fn sample_into(
     img: &RgbImage,
     frame: &Frame,
-    w: u32,
-    h: u32,
+    (w, h): (u32, u32),
     norm: Normalize,
-    out: &mut [f32],
-    plane_stride: usize,
-    row_stride: usize,
+    slot: Slot<'_>,
 ) {
+    let Slot {
+        data: out,
+        plane: plane_stride,
+        row: row_stride,
+    } = slot;
     let sampler = Sampler::new(img, frame, w, h, if norm.antialias { 4 } else { 1 });
     let order: [usize; 3] = if norm.bgr { [2, 1, 0] } else { [0, 1, 2] };
     for v in 0..h {
@@ -330,7 +339,12 @@ mod tests {
             mean: [0.0; 3],
             std: [1.0 / 255.0; 3],
         };
-        sample_into(&img, &frame, 4, 3, norm, &mut out, 12, 4);
+        let slot = Slot {
+            data: &mut out,
+            plane: 12,
+            row: 4,
+        };
+        sample_into(&img, &frame, (4, 3), norm, slot);
         // Plane 0 is red = x * 10.
         assert!((out[2] - 20.0).abs() < 1e-3, "{}", out[2]);
         // Plane 1 is green = y * 10, row 2.

