@@ -233,17 +233,23 @@ fn collect_pages(
     for (number, outcome) in pages.iter().zip(outcomes) {
         match outcome {
             Ok(page) => doc.pages.push(page),
-            Err(reason) => {
-                tracing::warn!(page = number, %reason, "page failed");
-                doc.warn(Some(*number), reason.clone());
-                failures.push(reason);
-            }
+            Err(reason) => failures.push((*number, reason)),
         }
     }
     if doc.pages.is_empty() && !pages.is_empty() {
+        // The error carries the reason; logging the page as well would say it twice (a bad
+        // image is one line on stderr, not a warning and then the same words as an error).
         return Err(ExtractError::AllPagesFailed(
-            failures.into_iter().next().unwrap_or_default(),
+            failures
+                .into_iter()
+                .next()
+                .map(|(_, reason)| reason)
+                .unwrap_or_default(),
         ));
+    }
+    for (number, reason) in failures {
+        tracing::warn!(page = number, %reason, "page failed");
+        doc.warn(Some(number), reason);
     }
     folio_layout::finish_document(&mut doc.pages);
     Ok(())
