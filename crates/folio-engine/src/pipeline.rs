@@ -288,10 +288,18 @@ fn ocr_page(
         0 => String::new(),
         q => format!(", turned upright by {}°", u32::from(q) * 90),
     };
+    // The page is the image as given (turned upright): its size comes from the image's own
+    // dimensions, not from the scaled-down copy OCR read, whose whole-pixel rounding would make
+    // a downscaled page a fraction of a pixel shorter than the image.
+    let (upright_w, upright_h) = if found.turned % 2 == 1 {
+        (h, w)
+    } else {
+        (w, h)
+    };
     Ok(Page {
         number,
-        width: content.width,
-        height: content.height,
+        width: upright_w as f32 / px_per_point,
+        height: upright_h as f32 / px_per_point,
         rotation: 0,
         blocks,
         provenance: PageProvenance {
