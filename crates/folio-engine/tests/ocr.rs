@@ -316,6 +316,7 @@ fn mixed_pdf() -> Vec<u8> {
 fn auto_reads_the_text_layer_of_born_digital_pages_and_ocrs_the_scanned_one() {
     let doc = extract(&mixed_pdf(), OcrMode::Auto);
     assert_eq!(doc.pages.len(), 2);
+    assert_eq!(doc.status, folio_doc::Status::Success, "{:?}", doc.warnings);
     let (p1, p2) = (&doc.pages[0], &doc.pages[1]);
     assert_eq!(
         p1.provenance.source,
@@ -363,6 +364,21 @@ fn never_leaves_the_scanned_page_empty_and_says_ocr_was_disabled() {
         p2.provenance.decision,
         "no text layer (0 characters); OCR disabled"
     );
+}
+
+#[test]
+fn an_engine_without_ocr_keeps_the_text_layer_and_reports_the_scanned_page() {
+    let doc = Engine::new()
+        .extract(&mixed_pdf(), &ExtractOptions::default())
+        .unwrap();
+    assert_eq!(page_text(&doc, 1), BORN_DIGITAL.join(" "));
+    assert_eq!(
+        doc.pages[1].provenance.decision,
+        "no text layer (0 characters); OCR needed but this engine has no OCR models"
+    );
+    assert_eq!(doc.status, folio_doc::Status::Partial);
+    assert_eq!(doc.warnings.len(), 1, "{:?}", doc.warnings);
+    assert_eq!(doc.warnings[0].page, Some(2));
 }
 
 #[test]

@@ -306,10 +306,20 @@ fn without_models_images_fail_and_pdfs_still_extract() {
             PdfPage::Scan(crop_jpeg(), crop.width, crop.height),
         ]),
     );
-    let v = json(&folio_without_models(
-        &cache,
-        &["extract", arg(&pdf), "--format", "json"],
-    ));
+    let o = folio_without_models(&cache, &["extract", arg(&pdf), "--format", "json"]);
+    let v = json(&o);
+    // The page is missing its text, so the document is partial and says which page and why.
+    assert_eq!(v["status"], "partial");
+    let warnings = v["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0]["page"], 2);
+    let message = warnings[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("page 2: OCR needed but unavailable: ")
+            && message.contains("folio models install"),
+        "{message}"
+    );
+    assert!(stderr(&o).contains(message), "{}", stderr(&o));
     let pages = v["pages"].as_array().unwrap();
     assert_eq!(pages[0]["provenance"]["source"], "text_layer");
     assert_eq!(
