@@ -115,7 +115,7 @@ impl Engine {
         progress: Progress<'_>,
     ) -> Result<Document, ExtractError> {
         let started = Instant::now();
-        let source = ImageSource::open(input, kind, &opts.limits)?;
+        let source = ImageSource::open(input, kind)?;
         let count = source.page_count();
         let pages = select_pages(count, opts)?;
         if !source.is_multi_page() {
@@ -139,8 +139,8 @@ impl Engine {
         let bytes = Arc::new(input.to_vec());
         let max_pixels = opts.limits.max_page_pixels;
         let outcomes = run_isolated(&pages, opts, started, progress, move |number| {
-            let source = ImageSource::open(&bytes, kind, &crate::Limits::default())
-                .map_err(|e| format!("page {number}: {e}"))?;
+            // Counted already: each page decodes only its own part of the input.
+            let source = ImageSource::reopen(&bytes, kind, count);
             let img = source
                 .page(number - 1, max_pixels)
                 .map_err(|e| format!("page {number}: {e}"))?;
