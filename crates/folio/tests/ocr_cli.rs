@@ -149,26 +149,32 @@ fn a_tiff_with_more_pages_than_allowed_is_refused() {
         height: 8,
         data: vec![255; 8 * 8 * 3],
     };
-    let path = write(dir.path(), "three.tiff", &tiff(&[&page, &page, &page]));
+    let path = write(dir.path(), "five.tiff", &tiff(&[&page; 5]));
+    // The message counts the pages there are, not the limit plus one.
     assert_clean_failure(
         &folio(&["extract", arg(&path), "--max-pages", "2"]),
-        "3 pages selected, over the limit of 2",
+        "5 pages selected, over the limit of 2",
     );
-    // Within the limit, every page is there (empty: OCR is off).
+    // A selection within the limit is fine, and the document still has its five pages.
     let v = json(&folio(&[
         "extract",
         arg(&path),
         "--max-pages",
-        "3",
+        "2",
+        "--pages",
+        "4-5",
         "--ocr",
         "never",
         "--format",
         "json",
     ]));
     assert_eq!(v["metadata"]["format"], "tiff");
-    assert_eq!(v["pages"].as_array().unwrap().len(), 3);
+    assert_eq!(v["metadata"]["page_count"], 5);
+    let pages = v["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 2);
+    assert_eq!(pages[1]["number"], 5);
     assert_eq!(
-        v["pages"][2]["provenance"]["decision"],
+        pages[1]["provenance"]["decision"],
         "image; OCR disabled (--ocr never), nothing extracted"
     );
 }
