@@ -194,7 +194,7 @@ pub const PAGE_W: f32 = 612.0;
 pub const PAGE_H: f32 = 792.0;
 
 /// The part of the paper page most tests read, in points `[x0, y0, x1, y1]`: the running
-/// header, a paragraph, the 5.1 heading and the paragraph below it (15 lines). OCR time grows
+/// header, a paragraph, the 5.1 heading and the paragraph below it (11 lines). OCR time grows
 /// with the amount of text, and the whole page takes about 20 s in a dev build.
 pub const CROP_PT: [f32; 4] = [120.0, 80.0, 495.0, 262.0];
 
