@@ -153,7 +153,10 @@ impl Engine {
                     "image; OCR disabled (--ocr never), nothing extracted",
                 )),
             };
-            page.map(|p| (p, None))
+            // The decoder fills what a cut JPEG lacks: the page is there, but incomplete.
+            let note = (kind == InputKind::Jpeg && crate::raster::jpeg_is_truncated(&bytes))
+                .then(|| format!("page {number}: the JPEG data ends early (a truncated file?); the rest of the image is blank"));
+            page.map(|p| (p, note))
         })?;
         collect_pages(&mut doc, &pages, outcomes)?;
         Ok(doc)

@@ -75,6 +75,17 @@ impl<'a> ImageSource<'a> {
     }
 }
 
+/// Whether a JPEG stops before its end-of-image marker: the decoder then keeps the rows it has
+/// and leaves the rest grey, which would pass for a complete page. The marker must follow the
+/// last start-of-scan (inside scan data a 0xFF byte is always followed by 0x00 or a restart
+/// marker, and an embedded thumbnail comes before the main image's scans).
+pub(crate) fn jpeg_is_truncated(bytes: &[u8]) -> bool {
+    let Some(last_scan) = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]) else {
+        return false;
+    };
+    !bytes[last_scan..].windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
 fn check_pixels(width: u32, height: u32, limit: u64) -> Result<(), ExtractError> {
     if u64::from(width) * u64::from(height) > limit || width == 0 || height == 0 {
         if width == 0 || height == 0 {
@@ -284,6 +295,21 @@ mod tests {
             src.page(0, 1 << 20),
             Err(ExtractError::Unreadable(_))
         ));
+    }
+
+    #[test]
+    fn a_jpeg_cut_inside_its_scan_data_is_truncated() {
+        let img =
+            image::RgbImage::from_fn(64, 64, |x, y| image::Rgb([(x * 4) as u8, (y * 4) as u8, 0]));
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+        let bytes = out.into_inner();
+        assert!(!jpeg_is_truncated(&bytes));
+        assert!(jpeg_is_truncated(&bytes[..bytes.len() - 40]));
+        // Bytes after the end-of-image marker (some cameras append data) are not a cut.
+        let mut padded = bytes.clone();
+        padded.extend_from_slice(&[0u8; 16]);
+        assert!(!jpeg_is_truncated(&padded));
     }
 
     #[test]
