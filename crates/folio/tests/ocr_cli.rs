@@ -124,21 +124,28 @@ fn truncated_images_fail_cleanly() {
     let path = write(dir.path(), "cut.jpg", &crop_jpeg()[..300]);
     assert_clean_failure(&folio(&["extract", arg(&path)]), "jpeg image:");
     // Cut inside its scan data, the decoder keeps the rows it has (as image viewers do): the
-    // page is there, at its full size.
-    let path = write(
-        dir.path(),
-        "cut-data.jpg",
-        &crop_jpeg()[..crop_jpeg().len() / 2],
-    );
-    let v = json(&folio(&[
-        "extract",
-        arg(&path),
-        "--ocr",
-        "never",
-        "--format",
-        "json",
-    ]));
+    // page is there, at its full size, and the document says it is incomplete.
+    let never_json = |path: &Path| {
+        json(&folio(&[
+            "extract",
+            arg(path),
+            "--ocr",
+            "never",
+            "--format",
+            "json",
+        ]))
+    };
+    let half = &crop_jpeg()[..crop_jpeg().len() / 2];
+    let v = never_json(&write(dir.path(), "cut-data.jpg", half));
     assert_eq!(v["pages"][0]["width"].as_f64(), Some(f64::from(crop.width)));
+    assert_eq!(v["status"], "partial");
+    assert_eq!(
+        v["warnings"][0]["message"],
+        "page 1: the JPEG data ends early (a truncated file?); the rest of the image is blank"
+    );
+    // The whole file is complete.
+    let v = never_json(&write(dir.path(), "whole.jpg", crop_jpeg()));
+    assert_eq!(v["status"], "success", "{}", v["warnings"]);
 }
 
 #[test]
