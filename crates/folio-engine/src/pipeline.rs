@@ -36,6 +36,10 @@ pub struct Engine {
 /// What one page produced: its finished page, or why it failed.
 type PageOutcome = Result<Page, String>;
 
+/// A finished page with what its reader has to report about it (OCR that the page needed but
+/// that could not run), or why the page failed.
+type ReportedPage = Result<(Page, Option<String>), String>;
+
 impl Engine {
     /// An engine for born-digital documents only: images and scanned pages are refused with
     /// [`ExtractError::ModelsUnavailable`].
@@ -111,7 +115,7 @@ impl Engine {
         progress: Progress<'_>,
     ) -> Result<Document, ExtractError> {
         let started = Instant::now();
-        let source = ImageSource::open(input, kind, &opts.limits)?;
+        let source = ImageSource::open(input, kind)?;
         let count = source.page_count();
         let pages = select_pages(count, opts)?;
         if !source.is_multi_page() {
@@ -135,12 +139,12 @@ impl Engine {
         let bytes = Arc::new(input.to_vec());
         let max_pixels = opts.limits.max_page_pixels;
         let outcomes = run_isolated(&pages, opts, started, progress, move |number| {
-            let source = ImageSource::open(&bytes, kind, &crate::Limits::default())
-                .map_err(|e| format!("page {number}: {e}"))?;
+            // Counted already: each page decodes only its own part of the input.
+            let source = ImageSource::reopen(&bytes, kind, count);
             let img = source
                 .page(number - 1, max_pixels)
                 .map_err(|e| format!("page {number}: {e}"))?;
-            match &runtime {
+            let page = match &runtime {
                 Some(runtime) => ocr_page(runtime, img, number, 1.0, "image"),
                 None => Ok(empty_page(
                     number,
@@ -148,7 +152,11 @@ impl Engine {
                     img.height() as f32,
                     "image; OCR disabled (--ocr never), nothing extracted",
                 )),
-            }
+            };
+            // The decoder fills what a cut JPEG lacks: the page is there, but incomplete.
+            let note = (kind == InputKind::Jpeg && crate::raster::jpeg_is_truncated(&bytes))
+                .then(|| format!("page {number}: the JPEG data ends early (a truncated file?); the rest of the image is blank"));
+            page.map(|p| (p, note))
         })?;
         collect_pages(&mut doc, &pages, outcomes)?;
         Ok(doc)
@@ -227,23 +235,39 @@ fn select_pages(count: u32, opts: &ExtractOptions) -> Result<Vec<u32>, ExtractEr
 fn collect_pages(
     doc: &mut Document,
     pages: &[u32],
-    outcomes: Vec<PageOutcome>,
+    outcomes: Vec<ReportedPage>,
 ) -> Result<(), ExtractError> {
     let mut failures = Vec::new();
+    let mut notes = Vec::new();
     for (number, outcome) in pages.iter().zip(outcomes) {
         match outcome {
-            Ok(page) => doc.pages.push(page),
-            Err(reason) => {
-                tracing::warn!(page = number, %reason, "page failed");
-                doc.warn(Some(*number), reason.clone());
-                failures.push(reason);
+            Ok((page, note)) => {
+                doc.pages.push(page);
+                notes.push((*number, note));
             }
+            Err(reason) => failures.push((*number, reason)),
         }
     }
     if doc.pages.is_empty() && !pages.is_empty() {
+        // The error carries the reason; logging the page as well would say it twice (a bad
+        // image is one line on stderr, not a warning and then the same words as an error).
         return Err(ExtractError::AllPagesFailed(
-            failures.into_iter().next().unwrap_or_default(),
+            failures
+                .into_iter()
+                .next()
+                .map(|(_, reason)| reason)
+                .unwrap_or_default(),
         ));
+    }
+    for (number, reason) in failures {
+        tracing::warn!(page = number, %reason, "page failed");
+        doc.warn(Some(number), reason);
+    }
+    // A page that came out without the OCR it needed is incomplete: the document is partial.
+    for (number, note) in notes {
+        if let Some(note) = note {
+            doc.warn(Some(number), note);
+        }
     }
     folio_layout::finish_document(&mut doc.pages);
     Ok(())
@@ -282,10 +306,18 @@ fn ocr_page(
         0 => String::new(),
         q => format!(", turned upright by {}°", u32::from(q) * 90),
     };
+    // The page is the image as given (turned upright): its size comes from the image's own
+    // dimensions, not from the scaled-down copy OCR read, whose whole-pixel rounding would make
+    // a downscaled page a fraction of a pixel shorter than the image.
+    let (upright_w, upright_h) = if found.turned % 2 == 1 {
+        (h, w)
+    } else {
+        (w, h)
+    };
     Ok(Page {
         number,
-        width: content.width,
-        height: content.height,
+        width: upright_w as f32 / px_per_point,
+        height: upright_h as f32 / px_per_point,
         rotation: 0,
         blocks,
         provenance: PageProvenance {
@@ -338,7 +370,7 @@ fn pdf_page(
     mode: OcrMode,
     runtime: Option<&OcrRuntime>,
     max_pixels: u64,
-) -> PageOutcome {
+) -> ReportedPage {
     let content = pdf
         .page_content(number - 1)
         .map_err(|e| format!("page {number}: {e}"))?;
@@ -375,22 +407,26 @@ fn pdf_page(
             _ if !usable => format!("{layer}; no scanned image to read"),
             _ => layer,
         };
-        return Ok(text_layer_page(decision));
+        return Ok((text_layer_page(decision), None));
     }
     let why = match mode {
         OcrMode::Always => format!("{layer}; --ocr always"),
         _ => layer.clone(),
     };
+    // Without models, auto mode on a document whose other pages may be fine: the page keeps
+    // what its text layer has, says why it was not read, and the document reports it.
     let Some(runtime) = runtime else {
-        return Ok(text_layer_page(format!(
-            "{layer}; OCR needed but this engine has no OCR models"
-        )));
+        let why = "OCR needed but this engine has no OCR models";
+        return Ok((
+            text_layer_page(format!("{layer}; {why}")),
+            Some(format!("page {number}: {why}")),
+        ));
     };
     if let Err(e) = runtime.models() {
-        // Auto mode on a document whose other pages may be fine: the page keeps what its text
-        // layer has, and says why it was not read.
-        tracing::warn!(page = number, error = %e, "OCR unavailable");
-        return Ok(text_layer_page(format!("{layer}; OCR unavailable: {e}")));
+        return Ok((
+            text_layer_page(format!("{layer}; OCR unavailable: {e}")),
+            Some(format!("page {number}: OCR needed but unavailable: {e}")),
+        ));
     }
     let points = page_area;
     let budget = (OCR_PIXEL_BUDGET.min(max_pixels)) as f32;
@@ -400,21 +436,22 @@ fn pdf_page(
         .map_err(|e| format!("page {number}: cannot render for OCR: {e}"))?;
     let img = RgbImage::new(raster.width, raster.height, raster.rgb)
         .map_err(|e| format!("page {number}: {e}"))?;
-    ocr_page(runtime, img, number, scale, &why)
+    ocr_page(runtime, img, number, scale, &why).map(|p| (p, None))
 }
 
 /// Runs `work` for each page on worker threads, at most one per core at a time. A page that
 /// panics or runs past the page time limit becomes an `Err` for that page; the thread of a page
 /// that timed out is abandoned (it cannot be killed) and its result is dropped if it ever ends.
-fn run_isolated<F>(
+fn run_isolated<F, T>(
     pages: &[u32],
     opts: &ExtractOptions,
     started: Instant,
     progress: Progress<'_>,
     work: F,
-) -> Result<Vec<PageOutcome>, ExtractError>
+) -> Result<Vec<Result<T, String>>, ExtractError>
 where
-    F: Fn(u32) -> PageOutcome + Send + Sync + 'static,
+    F: Fn(u32) -> Result<T, String> + Send + Sync + 'static,
+    T: Send + 'static,
 {
     let work = Arc::new(work);
     let workers = std::thread::available_parallelism()
@@ -422,8 +459,8 @@ where
         .unwrap_or(1)
         .clamp(1, 8);
     let total = pages.len() as u32;
-    let mut results: Vec<Option<PageOutcome>> = (0..pages.len()).map(|_| None).collect();
-    let (tx, rx) = mpsc::channel::<(usize, PageOutcome)>();
+    let mut results: Vec<Option<Result<T, String>>> = (0..pages.len()).map(|_| None).collect();
+    let (tx, rx) = mpsc::channel::<(usize, Result<T, String>)>();
     let mut in_flight: HashMap<usize, Instant> = HashMap::new();
     let mut next = 0usize;
     let mut done = 0u32;

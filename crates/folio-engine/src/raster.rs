@@ -9,7 +9,12 @@ use std::io::Cursor;
 use folio_vision::RgbImage;
 use image::ImageDecoder;
 
-use crate::{ExtractError, InputKind, Limits};
+use crate::{ExtractError, InputKind};
+
+/// TIFF pages are counted up to this many, whatever the page limit, so that the count (and the
+/// error for a document over the limit) is the real one: multi-page scans are far below it, and
+/// a chain of tiny page headers cannot keep the count going for long.
+const MAX_TIFF_PAGES: u32 = 100_000;
 
 /// A decoded-on-demand image document.
 pub(crate) struct ImageSource<'a> {
@@ -24,16 +29,17 @@ fn unreadable(kind: InputKind, e: impl std::fmt::Display) -> ExtractError {
 
 impl<'a> ImageSource<'a> {
     /// Opens an image input and counts its pages (without decoding them).
-    pub(crate) fn open(
-        bytes: &'a [u8],
-        kind: InputKind,
-        limits: &Limits,
-    ) -> Result<ImageSource<'a>, ExtractError> {
+    pub(crate) fn open(bytes: &'a [u8], kind: InputKind) -> Result<ImageSource<'a>, ExtractError> {
         let pages = match kind {
-            InputKind::Tiff => count_tiff_pages(bytes, limits.max_pages)?,
+            InputKind::Tiff => count_tiff_pages(bytes)?,
             _ => 1,
         };
         Ok(ImageSource { bytes, kind, pages })
+    }
+
+    /// An input already opened (and counted) once, to decode one of its pages.
+    pub(crate) fn reopen(bytes: &'a [u8], kind: InputKind, pages: u32) -> ImageSource<'a> {
+        ImageSource { bytes, kind, pages }
     }
 
     /// Pages in the input.
@@ -67,6 +73,17 @@ impl<'a> ImageSource<'a> {
             kind => decode_single(self.bytes, kind, max_pixels),
         }
     }
+}
+
+/// Whether a JPEG stops before its end-of-image marker: the decoder then keeps the rows it has
+/// and leaves the rest grey, which would pass for a complete page. The marker must follow the
+/// last start-of-scan (inside scan data a 0xFF byte is always followed by 0x00 or a restart
+/// marker, and an embedded thumbnail comes before the main image's scans).
+pub(crate) fn jpeg_is_truncated(bytes: &[u8]) -> bool {
+    let Some(last_scan) = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]) else {
+        return false;
+    };
+    !bytes[last_scan..].windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
 fn check_pixels(width: u32, height: u32, limit: u64) -> Result<(), ExtractError> {
@@ -135,14 +152,16 @@ fn tiff_decoder(bytes: &[u8]) -> Result<tiff::decoder::Decoder<Cursor<&[u8]>>, E
     tiff::decoder::Decoder::new(Cursor::new(bytes)).map_err(|e| unreadable(InputKind::Tiff, e))
 }
 
-fn count_tiff_pages(bytes: &[u8], max_pages: u32) -> Result<u32, ExtractError> {
+fn count_tiff_pages(bytes: &[u8]) -> Result<u32, ExtractError> {
     let mut dec = tiff_decoder(bytes)?;
     let mut pages = 1u32;
     while dec.more_images() {
-        // A page chain that loops or runs on forever stops at the page limit plus one, which
-        // the caller then reports as too many pages.
-        if pages > max_pages {
-            break;
+        // The decoder refuses a page chain that loops; one that runs on is cut short here.
+        if pages >= MAX_TIFF_PAGES {
+            return Err(unreadable(
+                InputKind::Tiff,
+                format!("more than {MAX_TIFF_PAGES} pages"),
+            ));
         }
         dec.next_image()
             .map_err(|e| unreadable(InputKind::Tiff, e))?;
@@ -247,7 +266,7 @@ mod tests {
     #[test]
     fn decodes_a_png() {
         let bytes = png(7, 5);
-        let src = ImageSource::open(&bytes, InputKind::Png, &Limits::default()).unwrap();
+        let src = ImageSource::open(&bytes, InputKind::Png).unwrap();
         assert_eq!(src.page_count(), 1);
         let img = src.page(0, 1000).unwrap();
         assert_eq!((img.width(), img.height()), (7, 5));
@@ -257,7 +276,7 @@ mod tests {
     #[test]
     fn refuses_too_many_pixels_before_decoding() {
         let bytes = png(100, 100);
-        let src = ImageSource::open(&bytes, InputKind::Png, &Limits::default()).unwrap();
+        let src = ImageSource::open(&bytes, InputKind::Png).unwrap();
         assert!(matches!(
             src.page(0, 9_999),
             Err(ExtractError::TooManyPixels {
@@ -271,11 +290,26 @@ mod tests {
     #[test]
     fn truncated_image_is_unreadable() {
         let bytes = png(50, 50);
-        let src = ImageSource::open(&bytes[..40], InputKind::Png, &Limits::default()).unwrap();
+        let src = ImageSource::open(&bytes[..40], InputKind::Png).unwrap();
         assert!(matches!(
             src.page(0, 1 << 20),
             Err(ExtractError::Unreadable(_))
         ));
+    }
+
+    #[test]
+    fn a_jpeg_cut_inside_its_scan_data_is_truncated() {
+        let img =
+            image::RgbImage::from_fn(64, 64, |x, y| image::Rgb([(x * 4) as u8, (y * 4) as u8, 0]));
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+        let bytes = out.into_inner();
+        assert!(!jpeg_is_truncated(&bytes));
+        assert!(jpeg_is_truncated(&bytes[..bytes.len() - 40]));
+        // Bytes after the end-of-image marker (some cameras append data) are not a cut.
+        let mut padded = bytes.clone();
+        padded.extend_from_slice(&[0u8; 16]);
+        assert!(!jpeg_is_truncated(&padded));
     }
 
     #[test]
@@ -289,7 +323,7 @@ mod tests {
                 .unwrap();
         }
         let bytes = out.into_inner();
-        let src = ImageSource::open(&bytes, InputKind::Tiff, &Limits::default()).unwrap();
+        let src = ImageSource::open(&bytes, InputKind::Tiff).unwrap();
         assert_eq!(src.page_count(), 2);
         let p0 = src.page(0, 100).unwrap();
         assert_eq!((p0.width(), p0.height(), p0.as_bytes()[0]), (4, 3, 9));

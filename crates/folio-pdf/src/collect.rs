@@ -155,6 +155,18 @@ fn glyph_text(glyph: &HayroGlyph<'_>) -> String {
     }
 }
 
+/// An image's size in pixels, as its dictionary gives it (what the interpreter scaled by).
+fn image_pixels(image: &Image<'_, '_>) -> Option<(f64, f64)> {
+    use hayro::hayro_syntax::object::dict::keys::{H, HEIGHT, W, WIDTH};
+    let dict = match image {
+        Image::Stencil(s) => s.stream().dict(),
+        Image::Raster(r) => r.stream().dict(),
+    };
+    let w = dict.get::<u32>(W).or_else(|| dict.get::<u32>(WIDTH))?;
+    let h = dict.get::<u32>(H).or_else(|| dict.get::<u32>(HEIGHT))?;
+    Some((f64::from(w), f64::from(h)))
+}
+
 fn glyph_advance(glyph: &HayroGlyph<'_>) -> f64 {
     let adv = match glyph {
         HayroGlyph::Outline(o) => o.advance_width(),
@@ -293,14 +305,19 @@ impl<'a> Device<'a> for Collector {
         }
     }
 
-    fn draw_image(&mut self, _image: Image<'a, '_>, props: ImageDrawProps<'a>) {
-        // Images are drawn into the unit square of their transform.
+    fn draw_image(&mut self, image: Image<'a, '_>, props: ImageDrawProps<'a>) {
+        // The interpreter has already mapped the PDF's unit square onto the image's pixel grid
+        // (a scale of 1/width, 1/height), so the transform takes pixel coordinates: the unit
+        // square here would be one pixel, and every scan would look like a speck.
+        let Some((w, h)) = image_pixels(&image) else {
+            return;
+        };
         let t = props.transform;
         let pts = [
             t * Point::new(0.0, 0.0),
-            t * Point::new(1.0, 0.0),
-            t * Point::new(0.0, 1.0),
-            t * Point::new(1.0, 1.0),
+            t * Point::new(w, 0.0),
+            t * Point::new(0.0, h),
+            t * Point::new(w, h),
         ];
         let xs = pts.iter().map(|p| p.x as f32);
         let ys = pts.iter().map(|p| p.y as f32);

@@ -63,3 +63,67 @@ fn garbage_is_invalid_not_a_panic() {
     let r = PdfDocument::open(Arc::new(b"%PDF-1.4\nnothing here".to_vec()), None);
     assert!(matches!(r, Err(PdfError::Invalid)));
 }
+
+/// A one-page PDF (400 x 300 points) that draws a 4 x 2 pixel RGB image into
+/// `[x, y, x + w, y + h]` (PDF coordinates, origin at the bottom left).
+fn pdf_with_image(x: f32, y: f32, w: f32, h: f32) -> Vec<u8> {
+    let content = format!("q {w} 0 0 {h} {x} {y} cm /Im0 Do Q");
+    let pixels = [0x80u8; 4 * 2 * 3];
+    let mut objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 300] \
+           /Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >>"
+            .to_vec(),
+        format!(
+            "<< /Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        )
+        .into_bytes(),
+        format!(
+            "<< /Type /XObject /Subtype /Image /Width 4 /Height 2 /ColorSpace /DeviceRGB \
+             /BitsPerComponent 8 /Length {} >>\nstream\n",
+            pixels.len()
+        )
+        .into_bytes(),
+    ];
+    objects[4].extend_from_slice(&pixels);
+    objects[4].extend_from_slice(b"\nendstream");
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for off in offsets {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+#[test]
+fn image_boxes_cover_where_the_image_is_drawn() {
+    // Whatever the image's pixel size, its box is the rectangle the page maps it onto (a scan
+    // covering the page must not shrink to a pixel, or pages of scans look empty).
+    let doc = PdfDocument::open(Arc::new(pdf_with_image(50.0, 100.0, 300.0, 150.0)), None).unwrap();
+    let page = doc.page_content(0).unwrap();
+    assert_eq!(page.images.len(), 1, "{:?}", page.images);
+    let b = page.images[0];
+    // Top-left origin: PDF y 100..250 becomes 50..200 on a 300-point page.
+    for (got, want) in [(b.x0, 50.0), (b.y0, 50.0), (b.x1, 350.0), (b.y1, 200.0)] {
+        assert!((got - want).abs() < 0.01, "{b:?}");
+    }
+}

@@ -79,5 +79,12 @@ fn main() -> ExitCode {
 /// Prints the error once, on one line: `error: outer: cause: root cause`.
 #[allow(clippy::print_stderr)]
 fn report(err: &anyhow::Error) {
-    eprintln!("error: {err:#}");
+    // Some decoders end their messages with line breaks; the error stays one line regardless.
+    let message = format!("{err:#}");
+    let one_line: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    eprintln!("error: {}", one_line.join(" "));
 }
