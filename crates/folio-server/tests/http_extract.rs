@@ -200,8 +200,8 @@ fn unsupported_types_are_415() {
     // An image is a supported type; this server has no OCR models, which is the service's
     // state, not the document's fault.
     let jpg = corpus("ocr/docs/sroie_005.jpg");
-    let m = post_form(&url, &[], &[Part::File("r.jpg", &jpg)])
-        .assert_error(503, "models_unavailable");
+    let m =
+        post_form(&url, &[], &[Part::File("r.jpg", &jpg)]).assert_error(503, "models_unavailable");
     assert!(m.contains("OCR"), "{m}");
 }
 
