@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use folio_doc::BBox;
 use folio_layout::{FontInfo, Glyph, PageContent};
 use folio_store::ModelId;
-use folio_vision::{BackendKind, Ocr, OcrModelPaths, OcrPage, OcrParams, RgbImage};
+use folio_vision::{BackendKind, Ocr, OcrLine, OcrModelPaths, OcrPage, OcrParams, RgbImage};
 
 use crate::ExtractError;
 
@@ -116,7 +116,11 @@ impl OcrRuntime {
     }
 }
 
-/// The words of an OCR page as glyphs in page units: image pixels divided by `px_per_unit`.
+/// The lines of an OCR page as glyphs in page units: image pixels divided by `px_per_unit`.
+///
+/// Each recognised line is one glyph (its words joined by the spaces the recogniser read): the
+/// detector already decided what belongs together, and a line kept whole cannot be interleaved
+/// word by word with a neighbour that a slightly skewed scan brings onto the same band.
 pub(crate) fn page_content(page: &OcrPage, px_per_unit: f32) -> PageContent {
     let font = Arc::new(FontInfo {
         name: "OCR".to_string(),
@@ -125,37 +129,21 @@ pub(crate) fn page_content(page: &OcrPage, px_per_unit: f32) -> PageContent {
         monospace: false,
     });
     let k = 1.0 / px_per_unit.max(f32::MIN_POSITIVE);
-    let mut glyphs = Vec::new();
+    let mut glyphs = Vec::with_capacity(page.lines.len());
     for line in &page.lines {
-        // Detection boxes carry some margin around the letters: their height is about 1.3 times
-        // the font size, which word spacing and heading detection are measured against.
-        let size = line.height * k / 1.3;
-        for (i, w) in line.words.iter().enumerate() {
-            let [x0, y0, x1, y1] = w.bbox;
-            if i > 0 {
-                // The recogniser read a space here: say so with a space glyph, since word
-                // boxes placed from character positions can nearly touch.
-                let at = glyphs
-                    .last()
-                    .map_or(x0 * k, |g: &Glyph| g.bbox.x1.min(x0 * k));
-                glyphs.push(Glyph {
-                    text: " ".to_string(),
-                    bbox: BBox::new(at, y0 * k, at, y1 * k),
-                    size,
-                    angle: 0.0,
-                    font: Arc::clone(&font),
-                    seq: glyphs.len() as u32,
-                });
-            }
-            glyphs.push(Glyph {
-                text: w.text.clone(),
-                bbox: BBox::new(x0 * k, y0 * k, x1 * k, y1 * k),
-                size,
-                angle: 0.0,
-                font: Arc::clone(&font),
-                seq: glyphs.len() as u32,
-            });
-        }
+        let Some([x0, y0, x1, y1]) = line_extent(line) else {
+            continue;
+        };
+        glyphs.push(Glyph {
+            text: line.text.clone(),
+            bbox: BBox::new(x0 * k, y0 * k, x1 * k, y1 * k),
+            // Detection boxes carry some margin around the letters: their height is about 1.3
+            // times the font size, which spacing and heading detection are measured against.
+            size: line.height * k / 1.3,
+            angle: 0.0,
+            font: Arc::clone(&font),
+            seq: glyphs.len() as u32,
+        });
     }
     PageContent {
         width: page.width as f32 * k,
@@ -165,5 +153,109 @@ pub(crate) fn page_content(page: &OcrPage, px_per_unit: f32) -> PageContent {
         segments: Vec::new(),
         images: Vec::new(),
         warnings: Vec::new(),
+    }
+}
+
+/// The box around a line's words (tighter than its detection quad on a skewed line), or around
+/// its quad when it has no words.
+fn line_extent(line: &OcrLine) -> Option<[f32; 4]> {
+    let boxes: Vec<[f32; 4]> = if line.words.is_empty() {
+        let xs = line.quad.map(|p| p.0);
+        let ys = line.quad.map(|p| p.1);
+        vec![[
+            xs.iter().copied().fold(f32::INFINITY, f32::min),
+            ys.iter().copied().fold(f32::INFINITY, f32::min),
+            xs.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+            ys.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+        ]]
+    } else {
+        line.words.iter().map(|w| w.bbox).collect()
+    };
+    let extent = boxes.into_iter().reduce(|a, b| {
+        [
+            a[0].min(b[0]),
+            a[1].min(b[1]),
+            a[2].max(b[2]),
+            a[3].max(b[3]),
+        ]
+    })?;
+    let usable = !line.text.trim().is_empty() && extent.iter().all(|v| v.is_finite());
+    usable.then_some(extent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use folio_doc::Source;
+    use folio_vision::{OcrTimings, OcrWord};
+
+    fn ocr_line(words: &[(&str, [f32; 4])]) -> OcrLine {
+        let [x0, y0, _, y1] = words[0].1;
+        let x1 = words[words.len() - 1].1[2];
+        OcrLine {
+            text: words.iter().map(|w| w.0).collect::<Vec<_>>().join(" "),
+            score: 0.9,
+            quad: [(x0, y0), (x1, y0), (x1, y1), (x0, y1)],
+            height: y1 - y0,
+            words: words
+                .iter()
+                .map(|&(text, bbox)| OcrWord {
+                    text: text.to_string(),
+                    bbox,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_skewed_neighbour_is_not_interleaved_into_a_line() {
+        // On a skewed receipt an amount from the row below sits half inside this row's band and
+        // between its words. Word by word, the layout used to read "SC-03, 49.00 240VAC".
+        let item = ocr_line(&[
+            ("SR:", [100.0, 100.0, 130.0, 120.0]),
+            ("CONTACTOR,", [136.0, 100.0, 230.0, 120.0]),
+            ("SC-03,", [236.0, 100.0, 290.0, 120.0]),
+            ("240VAC", [380.0, 101.0, 440.0, 121.0]),
+        ]);
+        let amount = ocr_line(&[("49.00", [300.0, 109.0, 350.0, 129.0])]);
+        let page = OcrPage {
+            width: 600,
+            height: 300,
+            turned: 0,
+            lines: vec![item, amount],
+            timings: OcrTimings::default(),
+        };
+        let blocks = folio_layout::analyze_page(&page_content(&page, 1.0), 1, Source::Ocr);
+        let lines: Vec<String> = blocks
+            .iter()
+            .flat_map(|b| b.lines.iter().map(|l| l.text()))
+            .collect();
+        assert!(
+            lines.iter().any(|l| l == "SR: CONTACTOR, SC-03, 240VAC"),
+            "{lines:?}"
+        );
+        assert!(lines.iter().any(|l| l == "49.00"), "{lines:?}");
+    }
+
+    #[test]
+    fn blank_lines_are_dropped_and_boxes_scale_to_page_units() {
+        let mut blank = ocr_line(&[("", [0.0, 0.0, 10.0, 10.0])]);
+        blank.text = " ".to_string();
+        let page = OcrPage {
+            width: 400,
+            height: 400,
+            turned: 0,
+            lines: vec![blank, ocr_line(&[("TOTAL", [40.0, 80.0, 120.0, 106.0])])],
+            timings: OcrTimings::default(),
+        };
+        let content = page_content(&page, 2.0);
+        assert_eq!(content.glyphs.len(), 1);
+        let g = &content.glyphs[0];
+        assert_eq!(g.text, "TOTAL");
+        assert_eq!(
+            (g.bbox.x0, g.bbox.y0, g.bbox.x1, g.bbox.y1),
+            (20.0, 40.0, 60.0, 53.0)
+        );
+        assert_eq!((content.width, content.height), (200.0, 200.0));
     }
 }
