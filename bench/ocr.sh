@@ -3,7 +3,8 @@
 # rapidocr, all run in this one session on the same images, one process per image (start-up and
 # model loading included, as a user pays them). Needs: pip install rapidfuzz rapidocr onnxruntime;
 # Debian tesseract-ocr tesseract-ocr-eng. Usage: bash bench/ocr.sh [path/to/folio] (default:
-# the release build). Extra folio flags can go in FOLIO_FLAGS (e.g. --ocr-backend ort).
+# the release build). Extra folio flags can go in FOLIO_FLAGS. FOLIO_ORT_BIN=path/to/folio built
+# with `--features ort` (and ORT_DYLIB_PATH set to libonnxruntime) adds a row for the ort backend.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 folio=${1:-$root/target/release/folio}
@@ -21,11 +22,16 @@ run folio "$folio extract {input} --format text --ocr always ${FOLIO_FLAGS:-}"
 # Tesseract as the corpus baselines run it: one thread, its default page segmentation.
 run tesseract "OMP_THREAD_LIMIT=1 tesseract {input} - 2>/dev/null"
 run rapidocr "python3 $root/bench/rapidocr_text.py {input} 2>/dev/null"
+tools="folio tesseract rapidocr"
+if [ -n "${FOLIO_ORT_BIN:-}" ]; then
+  run folio-ort "$FOLIO_ORT_BIN extract {input} --format text --ocr always --ocr-backend ort"
+  tools="folio folio-ort tesseract rapidocr"
+fi
 
-python3 - "$out" <<'PY'
+python3 - "$out" $tools <<'PY'
 import json, os, sys
 out = sys.argv[1]
-rows = {n: json.load(open(os.path.join(out, n + ".json")))["summary"] for n in ("folio", "tesseract", "rapidocr")}
+rows = {n: json.load(open(os.path.join(out, n + ".json")))["summary"] for n in sys.argv[2:]}
 t = rows["tesseract"]
 print("| tool | cer_ci | cer | wer | bow_f1 | s/image | x tesseract time | cer_ci / tesseract's | peak RSS MB | status |")
 print("|---|---|---|---|---|---|---|---|---|---|")

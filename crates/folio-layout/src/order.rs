@@ -38,6 +38,9 @@ pub(crate) fn reading_order(boxes: &[BBox], em: f32, rtl: bool, policy: Columns)
     out
 }
 
+/// Items whose heights differ by more than this factor never share a row.
+const ROW_HEIGHT_RATIO: f32 = 3.0;
+
 /// What every level of the cut shares.
 struct Page<'a> {
     boxes: &'a [BBox],
@@ -73,7 +76,9 @@ fn cut(page: &Page<'_>, mut items: Vec<usize>, depth: usize, out: &mut Vec<usize
 }
 
 /// Top to bottom by line, then left to right within a line (items whose vertical extents
-/// overlap by half their height share a line).
+/// overlap by half their height share a line). An item several times taller than another (a
+/// figure beside text) shares no line with it: otherwise every line beside the figure would
+/// join the figure's row and be read left to right across the whole page.
 fn row_order(boxes: &[BBox], items: &mut [usize]) {
     items.sort_by(|&a, &b| boxes[a].y0.total_cmp(&boxes[b].y0));
     let mut start = 0;
@@ -83,7 +88,11 @@ fn row_order(boxes: &[BBox], items: &mut [usize]) {
         while end < items.len() {
             let b = boxes[items[end]];
             let overlap = first.overlap_y(&b);
-            if overlap < 0.5 * first.height().min(b.height()).max(0.1) {
+            let (short, tall) = (
+                first.height().min(b.height()).max(0.1),
+                first.height().max(b.height()),
+            );
+            if overlap < 0.5 * short || tall > ROW_HEIGHT_RATIO * short {
                 break;
             }
             end += 1;
@@ -311,6 +320,23 @@ mod tests {
         }
         let order = reading_order(&boxes, 10.0, false, Columns::TextOnly);
         assert_eq!(order, vec![0, 2, 4, 6, 8, 1, 3, 5, 7, 9]);
+    }
+
+    #[test]
+    fn a_figure_beside_lines_does_not_pull_them_into_its_row() {
+        // A sidebar figure as tall as the text, too close for a column gutter: the lines read
+        // top to bottom, not left to right across the page.
+        let boxes = [
+            b(442.0, 202.0, 595.0, 648.0),
+            b(71.0, 208.0, 437.0, 221.0),
+            b(83.0, 230.0, 437.0, 243.0),
+            b(71.0, 251.0, 437.0, 264.0),
+        ];
+        for rtl in [false, true] {
+            let order = reading_order(&boxes, 13.0, rtl, Columns::Aligned);
+            let lines: Vec<usize> = order.into_iter().filter(|&i| i != 0).collect();
+            assert_eq!(lines, vec![1, 2, 3], "rtl {rtl}");
+        }
     }
 
     #[test]
