@@ -9,6 +9,9 @@ counted, as a user pays it), with a per-document time limit. Pages come from PyM
                            [--timeout 30] [--json out.json]
 
 Also builds a 500+ page PDF (pdfunite of a corpus document) and reports folio's peak RSS on it.
+Folio runs with `--ocr never`: this compares text-layer extraction with text-layer extractors
+(the robust set holds scanned pages that folio would otherwise read by OCR, which
+bench/ocr.sh measures against OCR tools).
 """
 import argparse, glob, json, os, shutil, subprocess, sys, tempfile, time
 
@@ -83,7 +86,7 @@ def main():
     pages = page_counts(files)
     n_pages = sum(pages.values())
     tools = [
-        ("folio", lambda f: [a.folio, "extract", f, "--format", "markdown"]),
+        ("folio", lambda f: [a.folio, "extract", f, "--format", "markdown", "--ocr", "never"]),
         ("pdftotext", lambda f: ["pdftotext", f, "-"]),
         ("pymupdf", lambda f: [sys.executable, "-c", PY_PYMUPDF, f]),
         ("pypdf", lambda f: [sys.executable, "-c", PY_PYPDF, f]),
@@ -116,7 +119,7 @@ def main():
         copies = max(1, -(-500 // pages[longest]))
         subprocess.run(["pdfunite"] + [longest] * copies + [big], check=True, stderr=subprocess.DEVNULL)
         big_pages = page_counts([big])[big]
-        r = measure("folio-big", lambda f: [a.folio, "extract", f, "--format", "markdown"], [big], 300)
+        r = measure("folio-big", lambda f: [a.folio, "extract", f, "--format", "markdown", "--ocr", "never"], [big], 300)
         q = measure("pdftotext-big", lambda f: ["pdftotext", f, "-"], [big], 300)
         print(f"{big_pages}-page PDF ({os.path.basename(longest)} x{copies}): folio {r['seconds']:.2f} s, "
               f"peak RSS {r['peak_rss_mb']:.1f} MB, {r['status']}; pdftotext {q['seconds']:.2f} s, "
