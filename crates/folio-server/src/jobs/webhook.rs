@@ -12,7 +12,7 @@ use std::net::{IpAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use axum::http::Uri;
-use folio_net::is_public;
+use folio_net::{is_public, PublicOnlyResolver};
 
 /// Which webhook targets are allowed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -145,15 +145,20 @@ pub(crate) fn deliver(
     job_id: &str,
     body: &[u8],
 ) -> Result<(), String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+    let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         // A redirect could lead anywhere, past the checks above; a proxy would connect to
         // addresses other than the ones checked.
         .max_redirects(0)
         .proxy(None)
         .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into();
+        .build();
+    // The addresses are checked again where the connection is made: a name that resolved to a
+    // public address in `check_addresses` could resolve elsewhere a moment later (DNS rebinding).
+    let agent = match policy {
+        WebhookPolicy::PublicOnly => PublicOnlyResolver::new().agent(config),
+        _ => config.into(),
+    };
     let mut last = String::new();
     for attempt in 0..=WAITS.len() {
         if attempt > 0 {
