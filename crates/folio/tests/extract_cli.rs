@@ -1,8 +1,12 @@
 //! `folio extract` end to end: the real binary on real corpus documents.
 
+mod cli_common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
+
+use cli_common::*;
 
 fn corpus() -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
@@ -16,32 +20,6 @@ fn corpus() -> PathBuf {
 
 fn doc(rel: &str) -> PathBuf {
     corpus().join(rel)
-}
-
-fn folio(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_folio"))
-        .args(args)
-        .env_remove("FOLIO_PDF_PASSWORD")
-        .output()
-        .expect("run folio")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A failure is exit code 2 and exactly one line on stderr that starts with `error:`.
-fn assert_clean_failure(o: &Output, expect: &str) {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "one line expected, got: {err:?}");
-    assert!(err.starts_with("error: "), "{err:?}");
-    assert!(err.contains(expect), "expected {expect:?} in {err:?}");
-    assert!(!err.contains("panicked"), "{err:?}");
 }
 
 const PAPER: &str = "text/docs/docling__2305.03393v1-pg9.pdf";

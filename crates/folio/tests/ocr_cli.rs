@@ -7,37 +7,14 @@
 #[path = "../../folio-engine/tests/support/mod.rs"]
 mod support;
 
+mod cli_common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use cli_common::*;
 use support::*;
-
-fn folio(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_folio"))
-        .args(args)
-        .env_remove("FOLIO_OCR_BACKEND")
-        .output()
-        .expect("run folio")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A failure is exit code 2 and exactly one line on stderr that starts with `error:`.
-fn assert_clean_failure(o: &Output, expect: &str) {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "one line expected, got: {err:?}");
-    assert!(err.starts_with("error: "), "{err:?}");
-    assert!(err.contains(expect), "expected {expect:?} in {err:?}");
-    assert!(!err.contains("panicked"), "{err:?}");
-}
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
