@@ -1,6 +1,6 @@
 //! Inference backends behind one trait, so that the OCR stages never name a runtime.
 //!
-//! [`rten`](https://crates.io/crates/rten) is the default: pure Rust, it loads the `.onnx` files
+//! `rten` is the default: pure Rust, it loads the `.onnx` files
 //! directly and builds from the Cargo registry alone. ONNX Runtime (`ort`, loaded at run time
 //! from a `libonnxruntime.so` the user provides) is the `ort` feature; `cuda` adds its CUDA
 //! execution provider. CPU builds and tests never need either.
