@@ -1,5 +1,8 @@
 //! The reader on real PDFs: text positions, rules, rendering and passwords.
 
+#[path = "common/pdf_writer.rs"]
+mod pdf_writer;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -69,49 +72,20 @@ fn garbage_is_invalid_not_a_panic() {
 fn pdf_with_image(x: f32, y: f32, w: f32, h: f32) -> Vec<u8> {
     let content = format!("q {w} 0 0 {h} {x} {y} cm /Im0 Do Q");
     let pixels = [0x80u8; 4 * 2 * 3];
-    let mut objects: Vec<Vec<u8>> = vec![
+    let objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 300] \
            /Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >>"
             .to_vec(),
-        format!(
-            "<< /Length {} >>\nstream\n{content}\nendstream",
-            content.len()
-        )
-        .into_bytes(),
-        format!(
-            "<< /Type /XObject /Subtype /Image /Width 4 /Height 2 /ColorSpace /DeviceRGB \
-             /BitsPerComponent 8 /Length {} >>\nstream\n",
-            pixels.len()
-        )
-        .into_bytes(),
+        pdf_writer::stream("", content.as_bytes()),
+        pdf_writer::stream(
+            "/Type /XObject /Subtype /Image /Width 4 /Height 2 /ColorSpace /DeviceRGB \
+             /BitsPerComponent 8",
+            &pixels,
+        ),
     ];
-    objects[4].extend_from_slice(&pixels);
-    objects[4].extend_from_slice(b"\nendstream");
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for off in offsets {
-        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    pdf_writer::pdf(&objects)
 }
 
 #[test]
