@@ -8,7 +8,7 @@
 //! private one at the connection (DNS rebinding) is not caught; where that matters, name the
 //! allowed hosts ([`WebhookPolicy::AllowList`]) or turn webhooks off.
 
-use std::net::{IpAddr, ToSocketAddrs};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use axum::http::Uri;
@@ -54,7 +54,6 @@ impl std::str::FromStr for WebhookPolicy {
 pub(crate) struct Target {
     pub url: String,
     host: String,
-    port: u16,
 }
 
 impl WebhookPolicy {
@@ -66,11 +65,9 @@ impl WebhookPolicy {
         let uri: Uri = url
             .parse()
             .map_err(|e| format!("webhook_url {url:?} is not a URL: {e}"))?;
-        let port = match uri.scheme_str() {
-            Some("http") => 80,
-            Some("https") => 443,
-            _ => return Err(format!("webhook_url {url:?} must be http or https")),
-        };
+        if !matches!(uri.scheme_str(), Some("http" | "https")) {
+            return Err(format!("webhook_url {url:?} must be http or https"));
+        }
         let host = uri
             .host()
             .ok_or_else(|| format!("webhook_url {url:?} has no host"))?
@@ -82,7 +79,6 @@ impl WebhookPolicy {
         }
         let target = Target {
             url: url.to_string(),
-            port: uri.port_u16().unwrap_or(port),
             host,
         };
         match self {
@@ -105,24 +101,6 @@ impl WebhookPolicy {
             }
         }
         Ok(target)
-    }
-
-    /// Checks the addresses a target resolves to, right before a delivery.
-    fn check_addresses(&self, target: &Target) -> Result<(), String> {
-        if *self != WebhookPolicy::PublicOnly {
-            return Ok(());
-        }
-        let addrs: Vec<_> = (target.host.as_str(), target.port)
-            .to_socket_addrs()
-            .map_err(|e| format!("cannot resolve {}: {e}", target.host))?
-            .collect();
-        if addrs.is_empty() || addrs.iter().any(|a| !is_public(a.ip())) {
-            return Err(format!(
-                "webhook host {} resolves to a non-public address",
-                target.host
-            ));
-        }
-        Ok(())
     }
 }
 
@@ -153,18 +131,18 @@ pub(crate) fn deliver(
         .proxy(None)
         .timeout_global(Some(Duration::from_secs(10)))
         .build();
-    // The addresses are checked again where the connection is made: a name that resolved to a
-    // public address in `check_addresses` could resolve elsewhere a moment later (DNS rebinding).
-    let agent = match policy {
-        WebhookPolicy::PublicOnly => PublicOnlyResolver::new().agent(config),
-        _ => config.into(),
+    // Under the public-only policy the addresses are checked where the connection is made, on
+    // every attempt: a name can resolve elsewhere between a check and a connect (DNS rebinding).
+    let guard = (*policy == WebhookPolicy::PublicOnly).then(PublicOnlyResolver::new);
+    let agent = match &guard {
+        Some(resolver) => resolver.agent(config),
+        None => config.into(),
     };
     let mut last = String::new();
     for attempt in 0..=WAITS.len() {
         if attempt > 0 {
             std::thread::sleep(WAITS[attempt - 1]);
         }
-        policy.check_addresses(target)?;
         let sent = agent
             .post(&target.url)
             .header("content-type", "application/json")
@@ -177,7 +155,12 @@ pub(crate) fn deliver(
         match sent {
             Ok(r) if r.status().is_success() => return Ok(()),
             Ok(r) => last = format!("HTTP {}", r.status().as_u16()),
-            Err(e) => last = e.to_string(),
+            Err(e) => {
+                if let Some(refused) = guard.as_ref().and_then(PublicOnlyResolver::refused) {
+                    return Err(format!("webhook host is not public: {refused}"));
+                }
+                last = e.to_string();
+            }
         }
         tracing::info!(job = job_id, attempt = attempt + 1, error = %last, "webhook delivery failed");
     }
@@ -208,7 +191,8 @@ mod tests {
             assert!(p.check_url(bad).is_err(), "{bad}");
         }
         let localhost = p.check_url("http://localhost:1/").unwrap();
-        assert!(p.check_addresses(&localhost).is_err());
+        let refused = deliver(&p, &localhost, "job", b"{}").unwrap_err();
+        assert!(refused.contains("not public"), "{refused}");
     }
 
     #[test]
