@@ -157,6 +157,39 @@ fn receipts_read_within_their_measured_error_rates() {
     assert!(mean <= 0.08, "mean character error rate {mean:.4}");
 }
 
+#[test]
+fn recognition_in_parallel_lanes_reads_what_one_thread_reads() {
+    // Two threads run recognition batches side by side, one per lane; the text must not
+    // depend on which lane read which batch, nor on how many there were.
+    let bytes = std::fs::read(corpus().join("ocr/docs/sroie_035.jpg")).unwrap();
+    let one_thread = Engine::with_store(
+        Arc::new(store_with_ocr_models()),
+        OcrSettings {
+            threads: 1,
+            ..OcrSettings::default()
+        },
+    );
+    let two_lanes = Engine::with_store(
+        Arc::new(store_with_ocr_models()),
+        OcrSettings {
+            threads: 2,
+            ..OcrSettings::default()
+        },
+    );
+    let opts = ExtractOptions {
+        ocr: OcrMode::Always,
+        limits: Limits {
+            page_timeout: Duration::from_secs(600),
+            ..Limits::default()
+        },
+        ..ExtractOptions::default()
+    };
+    let read = |engine: &Engine| text(&engine.extract(&bytes, &opts).expect("extract"));
+    let expected = read(&one_thread);
+    assert!(expected.lines().count() > 20, "{expected}");
+    assert_eq!(read(&two_lanes), expected);
+}
+
 // ---------------------------------------------------------------- every image format
 
 #[test]

@@ -63,6 +63,20 @@ pub trait Session: Send + Sync + std::fmt::Debug {
 
     /// A custom metadata value of the model (PP-OCR keeps its dictionary under `character`).
     fn metadata(&self, key: &str) -> Option<String>;
+
+    /// How many runs may go side by side through [`Session::run_in_lane`], each on a thread of
+    /// its own; 1 when runs should share the session's threads instead.
+    fn lanes(&self) -> usize {
+        1
+    }
+
+    /// Runs the model like [`Session::run`], but on the one thread of `lane` (below
+    /// [`Session::lanes`]), so that several small runs use the cores without the
+    /// synchronisation that splitting each operator between threads costs.
+    fn run_in_lane(&self, lane: usize, input: Tensor) -> Result<Tensor, BackendError> {
+        let _ = lane;
+        self.run(input)
+    }
 }
 
 /// Which runtime runs the models.

@@ -1,7 +1,7 @@
 //! The rten backend: pure Rust, reads `.onnx` files directly.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rten::{Model, RunOptions, ThreadPool};
 use rten_tensor::prelude::*;
@@ -14,6 +14,9 @@ use super::{BackendError, Session, Tensor};
 pub(crate) struct RtenSession {
     model: Model,
     pool: Arc<ThreadPool>,
+    threads: usize,
+    /// One single-thread pool per lane, made on first use (most sessions never run in lanes).
+    lane_pools: OnceLock<Vec<Arc<ThreadPool>>>,
 }
 
 impl std::fmt::Debug for RtenSession {
@@ -31,12 +34,18 @@ impl RtenSession {
         Ok(RtenSession {
             model,
             pool: Arc::new(ThreadPool::with_num_threads(threads.max(1))),
+            threads: threads.max(1),
+            lane_pools: OnceLock::new(),
         })
     }
 
     fn options(&self) -> RunOptions {
+        self.options_with(&self.pool)
+    }
+
+    fn options_with(&self, pool: &Arc<ThreadPool>) -> RunOptions {
         let mut options = RunOptions::default();
-        options.thread_pool = Some(Arc::clone(&self.pool));
+        options.thread_pool = Some(Arc::clone(pool));
         options
     }
 }
@@ -80,5 +89,26 @@ impl Session for RtenSession {
 
     fn metadata(&self, key: &str) -> Option<String> {
         self.model.metadata().get(key).map(str::to_string)
+    }
+
+    fn lanes(&self) -> usize {
+        self.threads
+    }
+
+    fn run_in_lane(&self, lane: usize, input: Tensor) -> Result<Tensor, BackendError> {
+        let pools = self.lane_pools.get_or_init(|| {
+            (0..self.threads)
+                .map(|_| Arc::new(ThreadPool::with_num_threads(1)))
+                .collect()
+        });
+        let pool = pools.get(lane).ok_or_else(|| {
+            BackendError::Run(format!("lane {lane} of a session with {}", self.threads))
+        })?;
+        let t = RtenTensor::from_data(input.shape.as_slice(), input.data);
+        let out = self
+            .model
+            .run_one(t.into(), Some(self.options_with(pool)))
+            .map_err(|e| BackendError::Run(e.to_string()))?;
+        to_tensor(out)
     }
 }
