@@ -102,7 +102,7 @@ impl RgbImage {
     /// output pixel is the mean of the source area it covers. Separable (rows, then columns
     /// within each row band), and split across threads by output rows: on a 35-megapixel scan
     /// this used to cost more than detection itself.
-    fn area_resized(&self, nw: u32, nh: u32) -> RgbImage {
+    pub(crate) fn area_resized(&self, nw: u32, nh: u32) -> RgbImage {
         let (w, h) = (self.width as usize, self.height as usize);
         let (nw, nh) = (
             nw.clamp(1, self.width) as usize,

@@ -27,7 +27,16 @@ pub struct Orientation {
 pub fn classify(session: &dyn Session, img: &RgbImage) -> Result<Orientation, BackendError> {
     let (w, h) = (img.width() as f32, img.height() as f32);
     let scale = RESIZE_SHORT / w.min(h).max(1.0);
-    let side = SIDE as f32 / scale;
+    // A page larger than the model's input is shrunk by area averaging first: supersampling
+    // the crop straight from a megapixel page took 30 ms, twice the model's own run.
+    let shrunk = (scale < 1.0).then(|| {
+        let size = |v: f32| ((v * scale).round() as u32).max(RESIZE_SHORT as u32);
+        img.area_resized(size(w), size(h))
+    });
+    let img = shrunk.as_ref().unwrap_or(img);
+    let (w, h) = (img.width() as f32, img.height() as f32);
+    // The centre square that becomes 224 pixels once the short side is 256.
+    let side = SIDE as f32 * w.min(h).max(1.0) / RESIZE_SHORT;
     let frame = Frame::axis_aligned((w - side) / 2.0, (h - side) / 2.0, side, side);
     let plane = (SIDE * SIDE) as usize;
     let mut input = Tensor::zeros(&[1, 3, SIDE as usize, SIDE as usize]);
