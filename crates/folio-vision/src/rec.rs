@@ -91,46 +91,41 @@ impl Recognizer {
             .map(|r| &order[r])
             .collect();
         let mut out: Vec<Option<RecLine>> = vec![None; frames.len()];
+        // Widest batches first, so that parallel lanes finish close together.
+        batches.reverse();
         let lanes = self.session.lanes().min(batches.len());
-        if lanes > 1 {
-            // Widest batches first, so that the lanes finish close together.
-            batches.reverse();
-            let next = AtomicUsize::new(0);
-            let done = Mutex::new(&mut out);
-            let run_lane = |lane: usize| -> Result<(), BackendError> {
-                loop {
-                    let Some(&chunk) = batches.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                        return Ok(());
-                    };
-                    let (input, batch_w) = self.batch_input(img, frames, &widths, chunk, p);
-                    let res = self.session.run_in_lane(lane, input)?;
-                    let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
-                    self.decode_batch(res, chunk, &widths, batch_w, &mut done)?;
-                }
-            };
-            std::thread::scope(|scope| {
-                let others: Vec<_> = (1..lanes)
-                    .map(|lane| scope.spawn(move || run_lane(lane)))
-                    .collect();
-                let mine = run_lane(0);
-                others
-                    .into_iter()
-                    .map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            Err(BackendError::Run("a recognition lane panicked".to_string()))
-                        })
-                    })
-                    .chain(std::iter::once(mine))
-                    .collect::<Result<(), _>>()
-            })?;
-        } else {
-            for chunk in batches {
+        let next = AtomicUsize::new(0);
+        let done = Mutex::new(&mut out);
+        let run_lane = |lane: usize| -> Result<(), BackendError> {
+            while let Some(&chunk) = batches.get(next.fetch_add(1, Ordering::Relaxed)) {
                 let (input, batch_w) = self.batch_input(img, frames, &widths, chunk, p);
-                tracing::trace!(lines = chunk.len(), batch_w, "recognition batch");
-                let res = self.session.run(input)?;
-                self.decode_batch(res, chunk, &widths, batch_w, &mut out)?;
+                tracing::trace!(lines = chunk.len(), batch_w, lane, "recognition batch");
+                // One lane alone keeps all of the session's threads.
+                let res = if lanes > 1 {
+                    self.session.run_in_lane(lane, input)?
+                } else {
+                    self.session.run(input)?
+                };
+                let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
+                self.decode_batch(res, chunk, &widths, batch_w, &mut done)?;
             }
-        }
+            Ok(())
+        };
+        std::thread::scope(|scope| {
+            let others: Vec<_> = (1..lanes)
+                .map(|lane| scope.spawn(move || run_lane(lane)))
+                .collect();
+            let mine = run_lane(0);
+            others
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(BackendError::Run("a recognition lane panicked".to_string()))
+                    })
+                })
+                .chain(std::iter::once(mine))
+                .collect::<Result<(), _>>()
+        })?;
         Ok(out
             .into_iter()
             .map(|l| {
