@@ -12,7 +12,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{auth, extract, health, jobs, metrics, openapi, page};
+use crate::{auth, extract, health, jobs, linger, metrics, openapi, page};
 
 /// One route: method and path template, as axum and OpenAPI write them.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -74,7 +74,8 @@ pub(crate) fn router(state: Arc<AppState>) -> (Router, Vec<Route>) {
         .unwrap_or(usize::MAX)
         .saturating_add(1024 * 1024);
     // Each `.layer` wraps what is above it: tracing sees everything, metrics every answer
-    // (auth refusals included), auth only the keyed routes.
+    // (auth refusals included), auth only the keyed routes; an answer given before the body
+    // was read (401, 413) still reaches a client that is sending, through the lingering drain.
     let router = public
         .router
         .merge(
@@ -88,6 +89,7 @@ pub(crate) fn router(state: Arc<AppState>) -> (Router, Vec<Route>) {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(linger::drain_unread_body))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             metrics::track,

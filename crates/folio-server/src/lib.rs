@@ -52,6 +52,7 @@ mod form;
 mod health;
 mod jobs;
 mod limiter;
+mod linger;
 mod metrics;
 mod negotiate;
 mod openapi;

@@ -184,6 +184,62 @@ fn oversized_bodies_are_413() {
     assert!(m.contains("over the limit"), "{m}");
     post_form(&s.url("/v1/jobs"), &[], &[Part::File("big.pdf", &big)])
         .assert_error(413, "too_large");
+    // Several rounds, because the answer racing the upload is what went wrong before the
+    // server drained unread bodies: the client saw a broken pipe instead of the 413.
+    for _ in 0..5 {
+        post_form(&s.url("/extract"), &[], &[Part::File("big.pdf", &big)])
+            .assert_error(413, "too_large");
+    }
+}
+
+#[test]
+fn an_early_answer_reaches_a_client_that_is_still_sending() {
+    let (_dir, s) = keyed_server(&["the-key"]);
+    // Refused before a byte of the 8 MB body is read.
+    let big = vec![b'x'; 8 * 1024 * 1024];
+    for _ in 0..3 {
+        post_form(&s.url("/extract"), &[], &[Part::File("big.pdf", &big)])
+            .assert_error(401, "unauthorized");
+    }
+}
+
+#[test]
+fn a_client_that_never_stops_sending_is_cut_off() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.limits.max_input_bytes = 64 * 1024;
+    let s = TestServer::start(c);
+    let address = s.url("").trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let head = "POST /extract HTTP/1.1\r\nhost: folio\r\n\
+                content-type: multipart/form-data; boundary=b\r\n\
+                content-length: 4294967296\r\n\r\n\
+                --b\r\ncontent-disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n";
+    stream.write_all(head.as_bytes()).unwrap();
+    let chunk = vec![0u8; 64 * 1024];
+    let mut sent = 0usize;
+    let error = loop {
+        match stream.write(&chunk) {
+            Ok(n) => sent += n,
+            Err(e) => break e,
+        }
+        assert!(sent < 256 * 1024 * 1024, "the server read {sent} bytes");
+    };
+    // Closed by the server, not stalled: a stall would end in a write timeout.
+    assert!(
+        matches!(
+            error.kind(),
+            std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+        ),
+        "{error}"
+    );
+    // Past the 1 MiB body limit the server drained its 32 MiB, then cut the client off.
+    let mib = sent / (1024 * 1024);
+    assert!((32..96).contains(&mib), "the server took {mib} MiB");
 }
 
 #[test]
