@@ -7,7 +7,7 @@
 
 use crate::backend::{BackendError, Session, Tensor};
 use crate::geometry::{inside_quad, min_area_rect, Point, RotatedRect};
-use crate::image::{sample_into, Frame, Normalize, RgbImage, Slot};
+use crate::image::{sample_into_on, Frame, Normalize, RgbImage, Slot};
 
 /// Tuning of detection; the defaults are PP-OCR's (as rapidocr configures them).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,11 +72,13 @@ pub(crate) fn input_size(width: u32, height: u32, p: &DetParams) -> (u32, u32) {
     (snap(w), snap(h))
 }
 
-/// Runs detection on `img` and returns the text boxes in its pixel coordinates.
+/// Runs detection on `img` and returns the text boxes in its pixel coordinates; the input is
+/// prepared on up to `threads` threads.
 pub fn detect(
     session: &dyn Session,
     img: &RgbImage,
     p: &DetParams,
+    threads: usize,
 ) -> Result<Vec<TextBox>, BackendError> {
     let (dw, dh) = input_size(img.width(), img.height(), p);
     let plane = dw as usize * dh as usize;
@@ -91,7 +93,7 @@ pub fn detect(
         plane,
         row: dw as usize,
     };
-    sample_into(img, &frame, (dw, dh), norm, slot);
+    sample_into_on(img, &frame, (dw, dh), norm, slot, threads);
     let out = session.run(input)?;
     if out.shape.len() != 4 || out.shape[2] != dh as usize || out.shape[3] != dw as usize {
         return Err(BackendError::Output(format!(
