@@ -19,6 +19,8 @@ pub struct RecParams {
     pub min_width: u32,
     /// Widest line input; wider lines are squeezed to it.
     pub max_width: u32,
+    /// Input width over the width that keeps a line's aspect ratio at the model's height.
+    pub width_scale: f32,
 }
 
 impl Default for RecParams {
@@ -29,6 +31,11 @@ impl Default for RecParams {
             // same and spares a tenth of the time short lines spent on padding.
             min_width: 64,
             max_width: 2400,
+            // The recogniser's time is proportional to its input columns. Squeezing lines by a
+            // tenth read the SROIE receipts at case-insensitive CER 0.0957 against 0.0961,
+            // and 16 document pages (8 at 150 and 300 dpi) at word recall 0.9789 against
+            // 0.9799, for 6 % less time per image; 0.8 read the receipts at 0.0972.
+            width_scale: 0.9,
         }
     }
 }
@@ -252,9 +259,10 @@ fn plan_batches(sorted_widths: &[u32], max_batch: usize) -> Vec<std::ops::Range<
     batches
 }
 
-/// The input width of a line at the recogniser's height, keeping its aspect ratio.
+/// The input width of a line at the recogniser's height: its aspect ratio, scaled by
+/// [`RecParams::width_scale`].
 fn line_width(f: &Frame, p: &RecParams) -> u32 {
-    let ratio = f.width() / f.height().max(1.0);
+    let ratio = p.width_scale * f.width() / f.height().max(1.0);
     ((REC_HEIGHT as f32 * ratio).ceil() as u32).clamp(8, p.max_width.max(8))
 }
 
