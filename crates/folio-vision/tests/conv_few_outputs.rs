@@ -3,26 +3,11 @@
 //! detector's first layers run through that path, so a wrong sum there would only show as
 //! missed text. On a CPU without AVX-512 this checks rten's general path instead.
 
-use std::path::PathBuf;
+mod common;
 
-use rten::Model;
-use rten_tensor::prelude::*;
-use rten_tensor::Tensor;
+use common::{assert_close, fixture, run_conv, values};
 
 const IN_CHANNELS: usize = 7;
-
-/// Deterministic values in [-1, 1).
-fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut state = seed.wrapping_mul(6364136223846793005);
-    (0..n)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect()
-}
 
 struct Case {
     name: &'static str,
@@ -74,10 +59,7 @@ fn direct(
 }
 
 fn check(c: Case) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("tests/fixtures/conv_{}.onnx", c.name));
-    let model = Model::load_file(&path).expect("load the fixture");
-    let id = |name: &str| model.node_id(name).expect("node");
+    let model = fixture(&format!("conv_{}.onnx", c.name));
     // Widths around the 32-column blocks exercise the padded last block; a batch of 2 and a
     // single row exercise the image and row loops.
     for (n, h, wd) in [(1, 9, 37), (1, 6, 32), (2, 11, 70), (1, 2, 5), (1, 13, 100)] {
@@ -87,30 +69,15 @@ fn check(c: Case) {
         let x = values(n * IN_CHANNELS * h * wd, 1 + wd as u64);
         let w = values(c.out_c * IN_CHANNELS * c.k * c.k, 2);
         let b = values(c.out_c, 3);
-        let inputs = vec![
-            (
-                id("x"),
-                Tensor::from_data(&[n, IN_CHANNELS, h, wd], x.clone()).into(),
-            ),
-            (
-                id("w"),
-                Tensor::from_data(&[c.out_c, IN_CHANNELS, c.k, c.k], w.clone()).into(),
-            ),
-            (id("b"), Tensor::from_data(&[c.out_c], b.clone()).into()),
-        ];
-        let [y] = model
-            .run_n(inputs, [id("y")], None)
-            .expect("run the convolution");
-        let y: Tensor<f32> = y.into_tensor().expect("a float tensor");
+        let y = run_conv(
+            &model,
+            (&[n, IN_CHANNELS, h, wd], &x),
+            (&[c.out_c, IN_CHANNELS, c.k, c.k], &w),
+            &b,
+        );
         let (want, out_h, out_w) = direct(&c, &x, &w, &b, (n, h, wd));
         let case = format!("{} {n}x{h}x{wd}", c.name);
-        assert_eq!(y.shape(), &[n, c.out_c, out_h, out_w], "{case}");
-        for (i, (&got, &want)) in y.data().expect("contiguous").iter().zip(&want).enumerate() {
-            assert!(
-                (f64::from(got) - want).abs() <= 1e-5 * (1.0 + want.abs()),
-                "{case}: element {i} is {got}, expected {want}"
-            );
-        }
+        assert_close(&case, &y, &[n, c.out_c, out_h, out_w], &want);
     }
 }
 

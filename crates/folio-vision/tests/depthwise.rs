@@ -2,28 +2,11 @@
 //! stride-1 path) against a direct computation: the OCR models run most of their depthwise
 //! layers through that path, so a wrong sum there would only show as worse text.
 
-use std::path::PathBuf;
+mod common;
 
-use rten::Model;
-use rten_tensor::prelude::*;
-use rten_tensor::Tensor;
+use common::{assert_close, fixture, run_conv, values};
 
 const CHANNELS: usize = 5;
-
-/// Deterministic values in [-1, 1).
-fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    (0..n)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect()
-}
 
 /// The convolution computed directly, in f64: `[channels, out_h, out_w]`.
 #[allow(clippy::too_many_arguments)]
@@ -62,38 +45,21 @@ fn direct(
 }
 
 fn check(case: &str, k: usize, stride: usize, pad: usize) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("tests/fixtures/depthwise_{case}.onnx"));
-    let model = Model::load_file(&path).expect("load the fixture");
-    let id = |name: &str| model.node_id(name).expect("node");
+    let model = fixture(&format!("depthwise_{case}.onnx"));
     // Widths around the vector lengths (8 and 16 floats) exercise the loops' remainders.
     for (h, wd) in [(9, 37), (6, 16), (11, 70), (4, 5)] {
         let x = values(CHANNELS * h * wd, 1 + wd as u64);
         let w = values(CHANNELS * k * k, 2);
         let b = values(CHANNELS, 3);
-        let inputs = vec![
-            (
-                id("x"),
-                Tensor::from_data(&[1, CHANNELS, h, wd], x.clone()).into(),
-            ),
-            (
-                id("w"),
-                Tensor::from_data(&[CHANNELS, 1, k, k], w.clone()).into(),
-            ),
-            (id("b"), Tensor::from_data(&[CHANNELS], b.clone()).into()),
-        ];
-        let [y] = model
-            .run_n(inputs, [id("y")], None)
-            .expect("run the convolution");
-        let y: Tensor<f32> = y.into_tensor().expect("a float tensor");
+        let y = run_conv(
+            &model,
+            (&[1, CHANNELS, h, wd], &x),
+            (&[CHANNELS, 1, k, k], &w),
+            &b,
+        );
         let (want, out_h, out_w) = direct(&x, &w, &b, (h, wd), k, stride, pad);
-        assert_eq!(y.shape(), &[1, CHANNELS, out_h, out_w], "{case} {h}x{wd}");
-        for (i, (&got, &want)) in y.data().expect("contiguous").iter().zip(&want).enumerate() {
-            assert!(
-                (f64::from(got) - want).abs() <= 1e-5 * (1.0 + want.abs()),
-                "{case} {h}x{wd}: element {i} is {got}, expected {want}"
-            );
-        }
+        let case = format!("{case} {h}x{wd}");
+        assert_close(&case, &y, &[1, CHANNELS, out_h, out_w], &want);
     }
 }
 
