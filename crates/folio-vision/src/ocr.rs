@@ -125,7 +125,7 @@ impl Ocr {
     ) -> Result<Ocr, BackendError> {
         let load = |p: &Path| backend.load(p, threads);
         // Loading is parsing and graph optimisation on one thread. The recogniser is half of
-        // the bytes, so it loads beside the other three (a 40 % shorter start on 2 cores).
+        // the bytes, so it loads beside the other three (44 -> 30 ms on 2 cores).
         std::thread::scope(|scope| {
             let rec = scope.spawn(|| load(paths.rec));
             let det = load(paths.det);
