@@ -31,6 +31,7 @@ pub type Progress<'a> = &'a (dyn Fn(u32, u32) + Sync);
 #[derive(Debug, Default)]
 pub struct Engine {
     ocr: Option<Arc<OcrRuntime>>,
+    llm: Option<Arc<folio_fields::LlmClient>>,
 }
 
 /// What one page produced: its finished page, or why it failed.
@@ -53,7 +54,15 @@ impl Engine {
     pub fn with_ocr(locate: ModelLocator, settings: OcrSettings) -> Engine {
         Engine {
             ocr: Some(Arc::new(OcrRuntime::new(locate, settings))),
+            llm: None,
         }
+    }
+
+    /// The same engine, asking this model endpoint for fields as well as the built-in rules.
+    /// The endpoint is the operator's setting: requests can ask for fields, never name a URL.
+    pub fn with_llm(mut self, client: folio_fields::LlmClient) -> Engine {
+        self.llm = Some(Arc::new(client));
+        self
     }
 
     /// [`Engine::with_ocr`] with the models of an opened store.
@@ -100,11 +109,17 @@ impl Engine {
         if input.is_empty() {
             return Err(ExtractError::Empty);
         }
-        match sniff(input) {
+        let mut doc = match sniff(input) {
             Some(InputKind::Pdf) => self.extract_pdf(input, opts, progress),
             Some(kind) => self.extract_image(input, kind, opts, progress),
             None => Err(ExtractError::Unsupported(describe_unknown(input))),
+        }?;
+        // The fields stage: after the document pass, over the finished document. (A thin
+        // call until the engine's stages/ module exists; then it becomes stages/fields.rs.)
+        if let Some(request) = &opts.fields {
+            folio_fields::extract(&mut doc, request, self.llm.as_deref());
         }
+        Ok(doc)
     }
 
     fn extract_image(

@@ -21,6 +21,8 @@ pub struct RequestOptions {
     pub password: Option<String>,
     /// The input's file name.
     pub filename: Option<String>,
+    /// Named fields to extract (`fields` or `schema`).
+    pub fields: Option<std::sync::Arc<folio_fields::FieldRequest>>,
 }
 
 impl Default for RequestOptions {
@@ -31,6 +33,7 @@ impl Default for RequestOptions {
             ocr: OcrMode::default(),
             password: None,
             filename: None,
+            fields: None,
         }
     }
 }
@@ -54,7 +57,9 @@ impl OptionError {
 
 impl RequestOptions {
     /// The option names [`RequestOptions::set`] accepts.
-    pub const FIELDS: [&'static str; 5] = ["format", "pages", "ocr", "password", "filename"];
+    pub const FIELDS: [&'static str; 7] = [
+        "format", "pages", "ocr", "password", "filename", "fields", "schema",
+    ];
 
     /// Sets one option from its text. An empty value leaves the default in place, since HTML
     /// forms send empty fields for inputs left blank.
@@ -89,6 +94,18 @@ impl RequestOptions {
             // Passwords are taken verbatim: spaces can be part of one.
             "password" => self.password = (!raw.is_empty()).then(|| raw.to_string()),
             "filename" => self.filename = Some(value.to_string()),
+            // Names (`company,date,total`) or a JSON Schema; one of the two.
+            "fields" | "schema" => {
+                if self.fields.is_some() {
+                    return Err(err(folio_fields::RequestError::Both.to_string()));
+                }
+                let request = if field == "fields" {
+                    folio_fields::FieldRequest::from_names(value)
+                } else {
+                    folio_fields::FieldRequest::from_schema_text(value)
+                };
+                self.fields = Some(std::sync::Arc::new(request.map_err(|e| err(e.to_string()))?));
+            }
             _ => return Err(err(unknown(field))),
         }
         Ok(())
@@ -107,6 +124,7 @@ impl RequestOptions {
             limits,
             filename: self.filename.clone(),
             cancel,
+            fields: self.fields.clone(),
         }
     }
 }
@@ -147,5 +165,21 @@ mod tests {
             "{e}"
         );
         assert!(o.set("fromat", "").is_err());
+    }
+
+    #[test]
+    fn fields_and_schema_parse_and_exclude_each_other() {
+        let mut o = RequestOptions::default();
+        o.set("fields", "company,total").unwrap();
+        let names: Vec<_> = o.fields.as_ref().unwrap().fields.iter().map(|f| f.name.clone()).collect();
+        assert_eq!(names, ["company", "total"]);
+        let e = o.set("schema", r#"{"properties":{"a":{"type":"string"}}}"#).unwrap_err();
+        assert!(e.message.contains("not both"), "{e}");
+        let mut o = RequestOptions::default();
+        let e = o.set("schema", "{not json").unwrap_err();
+        assert_eq!(e.field, "schema");
+        assert!(e.message.contains("not valid JSON"), "{e}");
+        o.set("schema", r#"{"type":"object","properties":{"total":{"type":"number"}}}"#).unwrap();
+        assert!(o.fields.as_ref().unwrap().from_schema);
     }
 }

@@ -207,6 +207,13 @@ fn option_text(name: &str, value: &Value) -> Option<String> {
             })
             .collect::<Option<Vec<_>>>()
             .map(|parts| parts.join(",")),
+        // JSON callers write field names as a list and the schema as an object.
+        Value::Array(items) if name == "fields" => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .map(|parts| parts.join(",")),
+        Value::Object(_) if name == "schema" => Some(value.to_string()),
         _ => None,
     }
 }

@@ -17,6 +17,8 @@ use folio_store::StoreConfig;
 /// server only binds to a loopback address unless --allow-unauthenticated is given.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub llm: super::LlmArgs,
     /// Address to listen on (port 0 picks a free port; the address is printed on stderr).
     #[arg(long, default_value = "127.0.0.1:8000", env = "FOLIO_ADDR")]
     pub addr: SocketAddr,
@@ -152,7 +154,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     config.job_max_attempts = args.job_max_attempts.max(1);
     config.webhooks = args.webhook_hosts;
     config.shutdown_grace = args.shutdown_grace;
-    let engine = Arc::new(super::engine(args.cache_dir.clone(), args.ocr_backend));
+    let engine = Arc::new(args.llm.apply(super::engine(args.cache_dir.clone(), args.ocr_backend))?);
     if args.require_models != RequiredModels::None {
         // Warm: the first scanned page should not pay for loading the models.
         if let Err(e) = engine.load_ocr() {

@@ -19,6 +19,8 @@ use folio_worker::{Worker, WorkerConfig, WorkerError};
 /// `./test_input.json`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub llm: super::LlmArgs,
     /// Local test job: a JSON file, or the JSON itself (as the SDK's `--test_input`). Runs it
     /// once, prints the result and exits 0 or 1, even when RunPod's variables are set.
     #[arg(long, value_name = "FILE|JSON", alias = "test_input")]
@@ -91,7 +93,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         total_timeout: Duration::from_secs(args.timeout.max(1)),
         ..Limits::default()
     };
-    let engine = Arc::new(super::engine(None, args.ocr_backend));
+    let engine = Arc::new(args.llm.apply(super::engine(None, args.ocr_backend))?);
 
     // As the SDK: an explicit test input, or no queue, means one local job.
     if args.test_input.is_some() || cfg.is_local() {
