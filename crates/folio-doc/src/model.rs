@@ -552,7 +552,9 @@ impl Fields {
             // Strings and JSON values always serialize.
             out.push_str(&serde_json::to_string(name).unwrap_or_default());
             out.push_str(": ");
-            let value = field.as_ref().map_or(&serde_json::Value::Null, |f| &f.value);
+            let value = field
+                .as_ref()
+                .map_or(&serde_json::Value::Null, |f| &f.value);
             out.push_str(&serde_json::to_string(value).unwrap_or_else(|_| "null".into()));
         }
         out.push_str(if self.entries.is_empty() { "}" } else { "\n}" });
@@ -579,7 +581,10 @@ impl<'de> Deserialize<'de> for Fields {
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("an object of fields")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Fields, A::Error> {
                 let mut fields = Fields::default();
                 while let Some((name, field)) = map.next_entry::<String, Option<Field>>()? {
                     fields.set(name, field);
@@ -599,7 +604,10 @@ mod tests {
     fn fields_keep_the_order_asked_and_round_trip() {
         let mut doc = Document::new(Metadata::default());
         let v = serde_json::to_value(&doc).unwrap();
-        assert!(v.get("fields").is_none(), "no fields asked, none written: {v}");
+        assert!(
+            v.get("fields").is_none(),
+            "no fields asked, none written: {v}"
+        );
         doc.fields.set("total", None);
         doc.fields.set(
             "date",
@@ -615,7 +623,10 @@ mod tests {
             }),
         );
         let json = serde_json::to_string(&doc).unwrap();
-        assert!(json.contains(r#""fields":{"total":null,"date":{"value":"09/01/2019""#), "{json}");
+        assert!(
+            json.contains(r#""fields":{"total":null,"date":{"value":"09/01/2019""#),
+            "{json}"
+        );
         assert!(!json.contains("unverified"), "{json}");
         let back: Document = serde_json::from_str(&json).unwrap();
         assert_eq!(back, doc);

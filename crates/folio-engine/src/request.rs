@@ -104,7 +104,9 @@ impl RequestOptions {
                 } else {
                     folio_fields::FieldRequest::from_schema_text(value)
                 };
-                self.fields = Some(std::sync::Arc::new(request.map_err(|e| err(e.to_string()))?));
+                self.fields = Some(std::sync::Arc::new(
+                    request.map_err(|e| err(e.to_string()))?,
+                ));
             }
             _ => return Err(err(unknown(field))),
         }
@@ -171,15 +173,28 @@ mod tests {
     fn fields_and_schema_parse_and_exclude_each_other() {
         let mut o = RequestOptions::default();
         o.set("fields", "company,total").unwrap();
-        let names: Vec<_> = o.fields.as_ref().unwrap().fields.iter().map(|f| f.name.clone()).collect();
+        let names: Vec<_> = o
+            .fields
+            .as_ref()
+            .unwrap()
+            .fields
+            .iter()
+            .map(|f| f.name.clone())
+            .collect();
         assert_eq!(names, ["company", "total"]);
-        let e = o.set("schema", r#"{"properties":{"a":{"type":"string"}}}"#).unwrap_err();
+        let e = o
+            .set("schema", r#"{"properties":{"a":{"type":"string"}}}"#)
+            .unwrap_err();
         assert!(e.message.contains("not both"), "{e}");
         let mut o = RequestOptions::default();
         let e = o.set("schema", "{not json").unwrap_err();
         assert_eq!(e.field, "schema");
         assert!(e.message.contains("not valid JSON"), "{e}");
-        o.set("schema", r#"{"type":"object","properties":{"total":{"type":"number"}}}"#).unwrap();
+        o.set(
+            "schema",
+            r#"{"type":"object","properties":{"total":{"type":"number"}}}"#,
+        )
+        .unwrap();
         assert!(o.fields.as_ref().unwrap().from_schema);
     }
 }

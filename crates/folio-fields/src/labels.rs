@@ -357,10 +357,74 @@ pub fn find(lower: &str, headers: bool) -> Vec<Found> {
             if out.iter().any(|f| f.start < e && s < f.end) {
                 continue;
             }
-            out.push(Found { label, start: s, end: e });
+            // "included in total", "2% of total": the word, not a label.
+            let prev_word = lower[..s].split_whitespace().next_back().unwrap_or("");
+            if matches!(label, Total { .. })
+                && matches!(prev_word, "in" | "of" | "im" | "du" | "del")
+            {
+                continue;
+            }
+            out.push(Found {
+                label,
+                start: s,
+                end: e,
+            });
         }
     }
     out.sort_by_key(|f| f.start);
+    qualify(lower, out)
+}
+
+/// A tax word that qualifies a total ("Total (incl. GST)", "Total Sales Excluding VAT",
+/// "Totaal incl. btw") is part of that label, not a tax line of its own; "excluding" makes the
+/// total a subtotal.
+fn qualify(lower: &str, found: Vec<Found>) -> Vec<Found> {
+    const INCL: &[&str] = &[
+        "incl",
+        "inclusive",
+        "including",
+        "inkl",
+        "inclus",
+        "inclusief",
+        "incluido",
+        "ttc",
+    ];
+    const EXCL: &[&str] = &[
+        "excl",
+        "exclusive",
+        "excluding",
+        "exkl",
+        "hors",
+        "exclusief",
+        "sin",
+        "before",
+        "ohne",
+    ];
+    let mut out: Vec<Found> = Vec::with_capacity(found.len());
+    for f in found {
+        if f.label == Tax {
+            if let Some(prev) = out.last_mut() {
+                let between = &lower[prev.end..f.start];
+                let words: Vec<&str> = between
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                let is_total = matches!(prev.label, Total { .. } | Subtotal);
+                if is_total && words.len() <= 4 {
+                    if words.iter().any(|w| EXCL.contains(w)) {
+                        prev.label = Subtotal;
+                        prev.end = f.end;
+                        continue;
+                    }
+                    if words.iter().any(|w| INCL.contains(w)) || between.contains('(') {
+                        prev.end = f.end;
+                        continue;
+                    }
+                }
+            }
+        }
+        out.push(f);
+    }
     out
 }
 
@@ -369,7 +433,10 @@ mod tests {
     use super::*;
 
     fn labels(s: &str) -> Vec<Label> {
-        find(&s.to_lowercase(), false).into_iter().map(|f| f.label).collect()
+        find(&s.to_lowercase(), false)
+            .into_iter()
+            .map(|f| f.label)
+            .collect()
     }
 
     #[test]
@@ -378,7 +445,10 @@ mod tests {
         assert_eq!(labels("Total Qty: 3"), [NotTotal]);
         assert_eq!(labels("Nett Total: $8.20"), [Total { strong: true }]);
         assert_eq!(labels("TOTAL: 31.00"), [Total { strong: false }]);
-        assert_eq!(labels("Totaal te betalen € 12,50"), [Total { strong: false }, Total { strong: true }]);
+        assert_eq!(
+            labels("Totaal te betalen € 12,50"),
+            [Total { strong: false }, Total { strong: true }]
+        );
         assert_eq!(labels("Fälligkeitsdatum: 01.04.2024"), [DueDate]);
         assert_eq!(labels("Date: 09/01/2019"), [Date]);
         assert_eq!(labels("Updated"), Vec::<Label>::new());

@@ -48,13 +48,20 @@ pub fn extract(doc: &mut Document, request: &FieldRequest, llm: Option<&LlmClien
             Ok(answers) => {
                 let text = normalize_for_search(&view.text());
                 for (slot, spec) in found.iter_mut().zip(&request.fields) {
-                    let answer = answers.get(&spec.name).and_then(|v| verify(&view, &rules, &text, spec, v));
+                    let answer = answers
+                        .get(&spec.name)
+                        .and_then(|v| verify(&view, &rules, &text, spec, v));
                     *slot = merge(slot.take(), answer);
                 }
             }
             Err(e) => {
                 tracing::warn!(error = %e, "the LLM endpoint failed; fields come from the rules only");
-                doc.warn(None, format!("fields: the LLM endpoint failed, fields come from the rules only: {e}"));
+                doc.warn(
+                    None,
+                    format!(
+                        "fields: the LLM endpoint failed, fields come from the rules only: {e}"
+                    ),
+                );
             }
         }
     }
@@ -74,7 +81,10 @@ pub fn extract(doc: &mut Document, request: &FieldRequest, llm: Option<&LlmClien
             };
             tracing::warn!("{message}");
             // Not a failure of the extraction: the document stays complete.
-            doc.warnings.push(folio_doc::Warning { page: None, message });
+            doc.warnings.push(folio_doc::Warning {
+                page: None,
+                message,
+            });
         }
         doc.fields.set(spec.name.clone(), field.clone());
     }
@@ -95,7 +105,13 @@ fn normalize_for_search(s: &str) -> String {
 
 /// A model's value as a field: found in the document's text (located on its row when it can
 /// be), or marked unverified with a low confidence.
-fn verify(view: &View, rules: &Rules<'_>, text: &str, spec: &FieldSpec, value: &Value) -> Option<Field> {
+fn verify(
+    view: &View,
+    rules: &Rules<'_>,
+    text: &str,
+    spec: &FieldSpec,
+    value: &Value,
+) -> Option<Field> {
     let (found, normalized, needle) = match value {
         Value::Null => return None,
         Value::String(s) if s.trim().is_empty() => return None,
@@ -106,21 +122,24 @@ fn verify(view: &View, rules: &Rules<'_>, text: &str, spec: &FieldSpec, value: &
             if matches!(spec.role, Some(Role::Date | Role::DueDate)) {
                 if let Some(d) = normalize::dates_in(s, rules.date_order()).first() {
                     normalized = Some(Value::String(d.date.iso()));
-                    found |= view
-                        .rows
-                        .iter()
-                        .any(|r| normalize::dates_in(&r.text, rules.date_order()).iter().any(|x| x.date == d.date));
+                    found |= view.rows.iter().any(|r| {
+                        normalize::dates_in(&r.text, rules.date_order())
+                            .iter()
+                            .any(|x| x.date == d.date)
+                    });
                 }
             }
             (found, normalized, needle)
         }
         Value::Number(n) => {
             let v = n.as_f64().unwrap_or(f64::NAN);
-            let found = view
-                .rows
-                .iter()
-                .any(|r| normalize::amounts_in(&r.text).iter().any(|a| (a.value() - v).abs() < 0.005))
-                || text.split(' ').any(|w| w.parse::<f64>().is_ok_and(|x| (x - v).abs() < 1e-9));
+            let found = view.rows.iter().any(|r| {
+                normalize::amounts_in(&r.text)
+                    .iter()
+                    .any(|a| (a.value() - v).abs() < 0.005)
+            }) || text
+                .split(' ')
+                .any(|w| w.parse::<f64>().is_ok_and(|x| (x - v).abs() < 1e-9));
             let normalized = matches!(spec.role, Some(Role::Total | Role::Subtotal | Role::Tax))
                 .then(|| serde_json::json!({ "amount": format!("{v:.2}"), "currency": rules.currency_code() }));
             (found, normalized, String::new())
@@ -130,7 +149,11 @@ fn verify(view: &View, rules: &Rules<'_>, text: &str, spec: &FieldSpec, value: &
             let descs: Vec<String> = items
                 .iter()
                 .filter_map(|i| i.as_object())
-                .flat_map(|o| o.values().filter_map(Value::as_str).map(normalize_for_search))
+                .flat_map(|o| {
+                    o.values()
+                        .filter_map(Value::as_str)
+                        .map(normalize_for_search)
+                })
                 .filter(|d| !d.is_empty())
                 .collect();
             let hits = descs.iter().filter(|d| text.contains(d.as_str())).count();
@@ -139,7 +162,11 @@ fn verify(view: &View, rules: &Rules<'_>, text: &str, spec: &FieldSpec, value: &
         _ => (false, None, String::new()),
     };
     let located = (!needle.is_empty())
-        .then(|| view.rows.iter().find(|r| normalize_for_search(&r.text).contains(&needle)))
+        .then(|| {
+            view.rows
+                .iter()
+                .find(|r| normalize_for_search(&r.text).contains(&needle))
+        })
         .flatten();
     Some(Field {
         value: value.clone(),
@@ -212,10 +239,12 @@ fn typed(mut hit: Hit, ty: &ValueType) -> Hit {
             .as_f64()
             .map(|f| Value::from(f.round() as i64))
             .unwrap_or(Value::Number(n)),
-        (ValueType::Number | ValueType::Integer, Value::String(s)) => normalize::parse_number(s.trim())
-            .and_then(|(d, _)| d.parse::<f64>().ok())
-            .and_then(serde_json::Number::from_f64)
-            .map_or(Value::String(s), Value::Number),
+        (ValueType::Number | ValueType::Integer, Value::String(s)) => {
+            normalize::parse_number(s.trim())
+                .and_then(|(d, _)| d.parse::<f64>().ok())
+                .and_then(serde_json::Number::from_f64)
+                .map_or(Value::String(s), Value::Number)
+        }
         (_, v) => v,
     };
     hit

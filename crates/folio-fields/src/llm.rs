@@ -174,7 +174,11 @@ impl LlmClient {
     }
 
     /// Asks the model; returns its answer object, validated against the request's schema.
-    pub fn ask(&self, doc: &Document, request: &FieldRequest) -> Result<Map<String, Value>, LlmError> {
+    pub fn ask(
+        &self,
+        doc: &Document,
+        request: &FieldRequest,
+    ) -> Result<Map<String, Value>, LlmError> {
         let body = self.request_body(doc, request);
         let started = Instant::now();
         let budget = self.config.timeout;
@@ -192,10 +196,15 @@ impl LlmClient {
             match self.post(&body, left) {
                 Ok(v) => break v,
                 Err(e) if e.retryable() => {
-                    let Some(backoff) = delays.next() else { return Err(e) };
+                    let Some(backoff) = delays.next() else {
+                        return Err(e);
+                    };
                     // The server's own wait wins over ours.
                     let wait = match &e {
-                        LlmError::Status { retry_after: Some(d), .. } => *d,
+                        LlmError::Status {
+                            retry_after: Some(d),
+                            ..
+                        } => *d,
                         _ => backoff,
                     };
                     if started.elapsed() + wait >= budget {
@@ -218,12 +227,19 @@ impl LlmClient {
         let content = message
             .get("content")
             .and_then(Value::as_str)
-            .ok_or_else(|| LlmError::BadResponse("choices[0].message.content is not text".into()))?;
-        let answer: Value = serde_json::from_str(strip_fence(content)).map_err(LlmError::InvalidJson)?;
+            .ok_or_else(|| {
+                LlmError::BadResponse("choices[0].message.content is not text".into())
+            })?;
+        let answer: Value =
+            serde_json::from_str(strip_fence(content)).map_err(LlmError::InvalidJson)?;
         let schema = request.answer_schema();
-        let validator = jsonschema::validator_for(&schema).map_err(|e| LlmError::SchemaViolation(e.to_string()))?;
+        let validator = jsonschema::validator_for(&schema)
+            .map_err(|e| LlmError::SchemaViolation(e.to_string()))?;
         if let Some(e) = validator.iter_errors(&answer).next() {
-            return Err(LlmError::SchemaViolation(format!("{e} (at {})", e.instance_path())));
+            return Err(LlmError::SchemaViolation(format!(
+                "{e} (at {})",
+                e.instance_path()
+            )));
         }
         match answer {
             Value::Object(map) => Ok(map),
@@ -237,7 +253,9 @@ impl LlmClient {
             .http_status_as_error(false)
             .build()
             .into();
-        let mut req = agent.post(&self.url).header("Content-Type", "application/json");
+        let mut req = agent
+            .post(&self.url)
+            .header("Content-Type", "application/json");
         if let Some(key) = &self.config.api_key {
             req = req.header("Authorization", &format!("Bearer {key}"));
         }
@@ -253,7 +271,12 @@ impl LlmClient {
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
         // Bounded: a completion for a few fields is small.
-        let text = match resp.body_mut().with_config().limit(16 * 1024 * 1024).read_to_string() {
+        let text = match resp
+            .body_mut()
+            .with_config()
+            .limit(16 * 1024 * 1024)
+            .read_to_string()
+        {
             Ok(t) => t,
             Err(ureq::Error::Timeout(_)) => return Err(LlmError::Timeout(self.config.timeout)),
             Err(e) => return Err(LlmError::Transport(e)),
@@ -261,9 +284,17 @@ impl LlmClient {
         if !(200..300).contains(&status) {
             let message = serde_json::from_str::<Value>(&text)
                 .ok()
-                .and_then(|v| v.pointer("/error/message").and_then(Value::as_str).map(str::to_string))
+                .and_then(|v| {
+                    v.pointer("/error/message")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
                 .unwrap_or_else(|| text.chars().take(200).collect());
-            return Err(LlmError::Status { status, message, retry_after });
+            return Err(LlmError::Status {
+                status,
+                message,
+                retry_after,
+            });
         }
         serde_json::from_str(&text).map_err(|e| LlmError::BadResponse(e.to_string()))
     }
@@ -276,7 +307,10 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
         return (s.is_finite() && s >= 0.0).then(|| Duration::from_secs_f64(s.min(3600.0)));
     }
     let when = httpdate::parse_http_date(v).ok()?;
-    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
 }
 
 /// Some servers wrap JSON in a Markdown code fence even in JSON mode.
@@ -296,15 +330,24 @@ mod tests {
     fn retry_after_reads_seconds_and_dates() {
         assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
         assert_eq!(parse_retry_after("0.5"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon"), None);
     }
 
     #[test]
     fn urls_get_the_chat_completions_path_once() {
         let c = |u: &str| LlmClient::new(LlmConfig::new(u, "m")).map(|c| c.url().to_string());
-        assert_eq!(c("http://127.0.0.1:8000/v1/").unwrap(), "http://127.0.0.1:8000/v1/chat/completions");
-        assert_eq!(c("https://h.example/v1/chat/completions").unwrap(), "https://h.example/v1/chat/completions");
+        assert_eq!(
+            c("http://127.0.0.1:8000/v1/").unwrap(),
+            "http://127.0.0.1:8000/v1/chat/completions"
+        );
+        assert_eq!(
+            c("https://h.example/v1/chat/completions").unwrap(),
+            "https://h.example/v1/chat/completions"
+        );
         assert!(matches!(c("ftp://x/y"), Err(LlmError::BadUrl(_))));
     }
 }

@@ -75,7 +75,10 @@ pub fn currencies_in(text: &str) -> Vec<&'static str> {
         }
         if let Some(code) = currency_code(letters) {
             // Only capital letter codes count: "rm" inside prose is not Malaysian ringgit.
-            if letters.chars().any(|c| c.is_ascii_lowercase()) && letters.len() > 1 && letters != "kr" {
+            if letters.chars().any(|c| c.is_ascii_lowercase())
+                && letters.len() > 1
+                && letters != "kr"
+            {
                 continue;
             }
             out.push(code);
@@ -86,7 +89,11 @@ pub fn currencies_in(text: &str) -> Vec<&'static str> {
         }
     }
     for word in text.split_whitespace() {
-        let tail: String = word.chars().rev().take_while(|c| !c.is_ascii_digit()).collect();
+        let tail: String = word
+            .chars()
+            .rev()
+            .take_while(|c| !c.is_ascii_digit())
+            .collect();
         let tail: String = tail.chars().rev().collect();
         if let Some(sym) = tail.chars().find(|c| "€£¥₹".contains(*c)) {
             if let Some(code) = currency_code(&sym.to_string()) {
@@ -136,7 +143,8 @@ pub fn amounts_in(text: &str) -> Vec<Amount> {
         }
         let end = chars.get(j).map_or(text.len(), |c| c.0);
         // Digits glued to letters (an invoice number, a postcode in "SG1 2AB") are not money.
-        let glued_before = i > 0 && chars[i - 1].1.is_alphabetic() && !currency_before(text, start).is_some();
+        let glued_before =
+            i > 0 && chars[i - 1].1.is_alphabetic() && !currency_before(text, start).is_some();
         let glued_after = chars.get(j).is_some_and(|c| c.1.is_alphabetic())
             && currency_after(text, end).is_none();
         let number = &text[start..end];
@@ -220,13 +228,20 @@ pub fn parse_number(s: &str) -> Option<(String, bool)> {
         .char_indices()
         .filter(|(_, c)| !c.is_ascii_digit())
         .collect();
-    let digits_after = |i: usize| s[i..].chars().skip(1).take_while(|c| c.is_ascii_digit()).count();
+    let digits_after = |i: usize| {
+        s[i..]
+            .chars()
+            .skip(1)
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+    };
     let (int_part, frac_part) = match seps.last() {
         None => (s.to_string(), String::new()),
         Some(&(i, c)) => {
             let after = digits_after(i);
             let same_kind_before = seps[..seps.len() - 1].iter().any(|(_, d)| *d == c);
-            let decimal = matches!(c, '.' | ',') && (after <= 2 || (after != 3 && !same_kind_before));
+            let decimal =
+                matches!(c, '.' | ',') && (after <= 2 || (after != 3 && !same_kind_before));
             // The thousands groups before the decimal mark must all be three digits long.
             let groups_ok = seps.windows(2).all(|w| w[1].0 - w[0].0 == 4);
             if decimal {
@@ -256,7 +271,10 @@ pub fn parse_number(s: &str) -> Option<(String, bool)> {
                 if kinds.iter().any(|k| *k != kinds[0]) {
                     return None;
                 }
-                (s.chars().filter(char::is_ascii_digit).collect(), String::new())
+                (
+                    s.chars().filter(char::is_ascii_digit).collect(),
+                    String::new(),
+                )
             }
         }
     };
@@ -283,7 +301,8 @@ pub struct Date {
 
 impl Date {
     fn checked(year: u16, month: u8, day: u8) -> Option<Date> {
-        let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+        let leap =
+            year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
         let days = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,
@@ -291,7 +310,11 @@ impl Date {
             2 => 28,
             _ => return None,
         };
-        ((1..=days).contains(&day) && (1900..=2199).contains(&year)).then_some(Date { year, month, day })
+        ((1..=days).contains(&day) && (1900..=2199).contains(&year)).then_some(Date {
+            year,
+            month,
+            day,
+        })
     }
 
     /// ISO 8601 (`2019-01-09`).
@@ -323,18 +346,86 @@ pub struct FoundDate {
 /// Month names in English, Dutch, French, German, Spanish (and common abbreviations); the
 /// number is the month. Matched on the first letters of a word, case-insensitively.
 const MONTHS: &[(&str, u8)] = &[
-    ("january", 1), ("jan", 1), ("januari", 1), ("janvier", 1), ("janv", 1), ("januar", 1), ("jänner", 1), ("enero", 1), ("ene", 1),
-    ("february", 2), ("feb", 2), ("februari", 2), ("février", 2), ("fevrier", 2), ("févr", 2), ("fév", 2), ("februar", 2), ("febrero", 2),
-    ("march", 3), ("mar", 3), ("maart", 3), ("mrt", 3), ("mars", 3), ("märz", 3), ("marz", 3), ("mär", 3), ("marzo", 3),
-    ("april", 4), ("apr", 4), ("avril", 4), ("avr", 4), ("abril", 4), ("abr", 4),
-    ("may", 5), ("mei", 5), ("mai", 5), ("mayo", 5),
-    ("june", 6), ("jun", 6), ("juni", 6), ("juin", 6), ("junio", 6),
-    ("july", 7), ("jul", 7), ("juli", 7), ("juillet", 7), ("juil", 7), ("julio", 7),
-    ("august", 8), ("aug", 8), ("augustus", 8), ("août", 8), ("aout", 8), ("agosto", 8), ("ago", 8),
-    ("september", 9), ("sep", 9), ("sept", 9), ("septembre", 9), ("septiembre", 9), ("setiembre", 9),
-    ("october", 10), ("oct", 10), ("oktober", 10), ("okt", 10), ("octobre", 10), ("octubre", 10),
-    ("november", 11), ("nov", 11), ("novembre", 11), ("noviembre", 11),
-    ("december", 12), ("dec", 12), ("décembre", 12), ("decembre", 12), ("déc", 12), ("dezember", 12), ("dez", 12), ("diciembre", 12), ("dic", 12),
+    ("january", 1),
+    ("jan", 1),
+    ("januari", 1),
+    ("janvier", 1),
+    ("janv", 1),
+    ("januar", 1),
+    ("jänner", 1),
+    ("enero", 1),
+    ("ene", 1),
+    ("february", 2),
+    ("feb", 2),
+    ("februari", 2),
+    ("février", 2),
+    ("fevrier", 2),
+    ("févr", 2),
+    ("fév", 2),
+    ("februar", 2),
+    ("febrero", 2),
+    ("march", 3),
+    ("mar", 3),
+    ("maart", 3),
+    ("mrt", 3),
+    ("mars", 3),
+    ("märz", 3),
+    ("marz", 3),
+    ("mär", 3),
+    ("marzo", 3),
+    ("april", 4),
+    ("apr", 4),
+    ("avril", 4),
+    ("avr", 4),
+    ("abril", 4),
+    ("abr", 4),
+    ("may", 5),
+    ("mei", 5),
+    ("mai", 5),
+    ("mayo", 5),
+    ("june", 6),
+    ("jun", 6),
+    ("juni", 6),
+    ("juin", 6),
+    ("junio", 6),
+    ("july", 7),
+    ("jul", 7),
+    ("juli", 7),
+    ("juillet", 7),
+    ("juil", 7),
+    ("julio", 7),
+    ("august", 8),
+    ("aug", 8),
+    ("augustus", 8),
+    ("août", 8),
+    ("aout", 8),
+    ("agosto", 8),
+    ("ago", 8),
+    ("september", 9),
+    ("sep", 9),
+    ("sept", 9),
+    ("septembre", 9),
+    ("septiembre", 9),
+    ("setiembre", 9),
+    ("october", 10),
+    ("oct", 10),
+    ("oktober", 10),
+    ("okt", 10),
+    ("octobre", 10),
+    ("octubre", 10),
+    ("november", 11),
+    ("nov", 11),
+    ("novembre", 11),
+    ("noviembre", 11),
+    ("december", 12),
+    ("dec", 12),
+    ("décembre", 12),
+    ("decembre", 12),
+    ("déc", 12),
+    ("dezember", 12),
+    ("dez", 12),
+    ("diciembre", 12),
+    ("dic", 12),
 ];
 
 fn month_of(word: &str) -> Option<u8> {
@@ -366,7 +457,11 @@ pub fn dates_in(text: &str, order: DateOrder) -> Vec<FoundDate> {
     while i < toks.len() {
         if let Some((date, ambiguous, used)) = date_at(&toks[i..], order) {
             let span = (toks[i].1, toks[i + used - 1].2);
-            out.push(FoundDate { date, span, ambiguous });
+            out.push(FoundDate {
+                date,
+                span,
+                ambiguous,
+            });
             i += used;
         } else {
             i += 1;
@@ -381,7 +476,9 @@ pub fn order_evidence(text: &str) -> (usize, usize) {
     let toks = tokenize(text);
     let (mut day_first, mut month_first) = (0, 0);
     for w in toks.windows(5) {
-        if let [(Tok::Num(a, _), ..), (Tok::Word(s1), ..), (Tok::Num(b, _), ..), (Tok::Word(s2), ..), (Tok::Num(_, yd), ..)] = w {
+        if let [(Tok::Num(a, _), ..), (Tok::Word(s1), ..), (Tok::Num(b, _), ..), (Tok::Word(s2), ..), (Tok::Num(_, yd), ..)] =
+            w
+        {
             if s1 != s2 || !matches!(*s1, "/" | "-" | ".") || !matches!(*yd, 2 | 4) {
                 continue;
             }
@@ -445,7 +542,11 @@ fn date_at(t: &[Spanned<'_>], order: DateOrder) -> Option<(Date, bool, usize)> {
         _ => None,
     };
     // Adjacent tokens only: "12 / 01 / 2019" is fine, but a date never spans a long gap.
-    let close = |k: usize| t.get(k).zip(t.get(k + 1)).is_some_and(|(a, b)| b.1 - a.2 <= 2);
+    let close = |k: usize| {
+        t.get(k)
+            .zip(t.get(k + 1))
+            .is_some_and(|(a, b)| b.1 - a.2 <= 2)
+    };
     // Numeric: a SEP b SEP c with the same separator.
     if let (Some((a, ad)), Some(s1), Some((b, bd)), Some(s2), Some((c, cd))) =
         (num(0), word(1), num(2), word(3), num(4))
@@ -542,33 +643,70 @@ mod tests {
     fn amounts_take_their_currency_marks() {
         let a = amounts_in("TOTAL: RM31.00");
         assert_eq!(a.len(), 1);
-        assert_eq!((a[0].decimal.as_str(), a[0].currency), ("31.00", Some("MYR")));
+        assert_eq!(
+            (a[0].decimal.as_str(), a[0].currency),
+            ("31.00", Some("MYR"))
+        );
         assert_eq!(&"TOTAL: RM31.00"[a[0].span.0..a[0].span.1], "RM31.00");
         let a = amounts_in("Gesamtbetrag 1.234,50 €");
-        assert_eq!((a[0].decimal.as_str(), a[0].currency), ("1234.50", Some("EUR")));
+        assert_eq!(
+            (a[0].decimal.as_str(), a[0].currency),
+            ("1234.50", Some("EUR"))
+        );
         let a = amounts_in("Total due $8.20 (USD)");
-        assert_eq!((a[0].decimal.as_str(), a[0].currency), ("8.20", Some("USD")));
+        assert_eq!(
+            (a[0].decimal.as_str(), a[0].currency),
+            ("8.20", Some("USD"))
+        );
         let a = amounts_in("EUR 1 250,00");
-        assert_eq!((a[0].decimal.as_str(), a[0].currency), ("1250.00", Some("EUR")));
+        assert_eq!(
+            (a[0].decimal.as_str(), a[0].currency),
+            ("1250.00", Some("EUR"))
+        );
         // Quantities and identifiers are not money.
-        assert!(amounts_in("QTY 2 INV123 81100").is_empty(), "{:?}", amounts_in("QTY 2 INV123 81100"));
+        assert!(
+            amounts_in("QTY 2 INV123 81100").is_empty(),
+            "{:?}",
+            amounts_in("QTY 2 INV123 81100")
+        );
     }
 
     #[test]
     fn dates_in_many_forms() {
         let iso = |t: &str, o| dates_in(t, o).first().map(|d| d.date.iso());
         use DateOrder::*;
-        assert_eq!(iso("DATE : 09/01/2019 8:01:11 PM", DayFirst).as_deref(), Some("2019-01-09"));
+        assert_eq!(
+            iso("DATE : 09/01/2019 8:01:11 PM", DayFirst).as_deref(),
+            Some("2019-01-09")
+        );
         assert_eq!(iso("09/01/2019", MonthFirst).as_deref(), Some("2019-09-01"));
         assert_eq!(iso("13/01/2019", MonthFirst).as_deref(), Some("2019-01-13"));
         assert_eq!(iso("28-12-17", DayFirst).as_deref(), Some("2017-12-28"));
         assert_eq!(iso("2018-01-05", DayFirst).as_deref(), Some("2018-01-05"));
-        assert_eq!(iso("12 MAR 2018 18:19", DayFirst).as_deref(), Some("2018-03-12"));
-        assert_eq!(iso("Datum: 3. März 2021", DayFirst).as_deref(), Some("2021-03-03"));
-        assert_eq!(iso("le 14 février 2022", DayFirst).as_deref(), Some("2022-02-14"));
-        assert_eq!(iso("Fecha: 5 de marzo de 2020", DayFirst).as_deref(), Some("2020-03-05"));
-        assert_eq!(iso("Datum 7 mei 2023", DayFirst).as_deref(), Some("2023-05-07"));
-        assert_eq!(iso("March 12, 2018", DayFirst).as_deref(), Some("2018-03-12"));
+        assert_eq!(
+            iso("12 MAR 2018 18:19", DayFirst).as_deref(),
+            Some("2018-03-12")
+        );
+        assert_eq!(
+            iso("Datum: 3. März 2021", DayFirst).as_deref(),
+            Some("2021-03-03")
+        );
+        assert_eq!(
+            iso("le 14 février 2022", DayFirst).as_deref(),
+            Some("2022-02-14")
+        );
+        assert_eq!(
+            iso("Fecha: 5 de marzo de 2020", DayFirst).as_deref(),
+            Some("2020-03-05")
+        );
+        assert_eq!(
+            iso("Datum 7 mei 2023", DayFirst).as_deref(),
+            Some("2023-05-07")
+        );
+        assert_eq!(
+            iso("March 12, 2018", DayFirst).as_deref(),
+            Some("2018-03-12")
+        );
         assert_eq!(iso("12.05.2019", DayFirst).as_deref(), Some("2019-05-12"));
         assert_eq!(iso("31/02/2019", DayFirst), None);
         assert_eq!(iso("TEL 07-355 2616", DayFirst), None);

@@ -88,7 +88,11 @@ impl<'a> Rules<'a> {
             .map(|(c, _)| *c);
         let mut heights: Vec<f32> = view.rows.iter().map(Row::height).collect();
         heights.sort_by(f32::total_cmp);
-        let median_height = heights.get(heights.len() / 2).copied().unwrap_or(10.0).max(0.1);
+        let median_height = heights
+            .get(heights.len() / 2)
+            .copied()
+            .unwrap_or(10.0)
+            .max(0.1);
         Rules {
             view,
             info,
@@ -112,7 +116,15 @@ impl<'a> Rules<'a> {
         &self.view.rows
     }
 
-    fn hit(&self, row: usize, start: usize, end: usize, value: Value, normalized: Option<Value>, confidence: f32) -> Hit {
+    fn hit(
+        &self,
+        row: usize,
+        start: usize,
+        end: usize,
+        value: Value,
+        normalized: Option<Value>,
+        confidence: f32,
+    ) -> Hit {
         let r = &self.rows()[row];
         let text = r.text[start..end].to_string();
         Hit {
@@ -144,7 +156,9 @@ impl<'a> Rules<'a> {
             .enumerate()
             .skip(row + 1)
             .take(3)
-            .find(|(_, b)| b.page == r.page && b.bbox.y0 >= lb.y1 - 1.0 && b.bbox.overlap_x(&lb) > 0.0)?;
+            .find(|(_, b)| {
+                b.page == r.page && b.bbox.y0 >= lb.y1 - 1.0 && b.bbox.overlap_x(&lb) > 0.0
+            })?;
         // Too far below is another part of the page.
         if below.1.bbox.y0 - lb.y1 > 2.5 * r.height().max(self.median_height) {
             return None;
@@ -165,7 +179,9 @@ impl<'a> Rules<'a> {
         let mut out = Vec::new();
         for (i, info) in self.info.iter().enumerate() {
             for (k, l) in info.labels.iter().enumerate() {
-                let Some(weight) = want(l.label) else { continue };
+                let Some(weight) = want(l.label) else {
+                    continue;
+                };
                 // Up to the next label on the row: "Subtotal 10.00 Tax 1.00" gives each its own.
                 let limit = info.labels.get(k + 1).map_or(usize::MAX, |n| n.start);
                 let found = self.labelled(i, l, |row, from| {
@@ -208,6 +224,23 @@ impl<'a> Rules<'a> {
             _ => None,
         });
         let n = self.rows().len().max(1) as f32;
+        // A tax summary ("GST SUMMARY ... TOTAL 16.98 1.02") repeats the word but not the total.
+        let summary_from = self
+            .rows()
+            .iter()
+            .position(|r| {
+                r.lower.contains("summary")
+                    || r.lower.contains("récapitulatif")
+                    || r.lower.contains("zusammenfassung")
+            })
+            .unwrap_or(usize::MAX);
+        // After a rounding line, the rounded total is the one to pay.
+        let rounding_at = self.rows().iter().position(|r| {
+            r.lower.contains("rounding")
+                || r.lower.contains("round adj")
+                || r.lower.contains("afronding")
+                || r.lower.contains("arrondi")
+        });
         let sub = self.subtotal_amount();
         let tax = self.tax_amount();
         let max = cands.iter().map(|c| c.0.value()).fold(0.0, f64::max);
@@ -215,8 +248,20 @@ impl<'a> Rules<'a> {
             .iter()
             .map(|(a, row, w)| {
                 let v = a.value();
-                let repeats = cands.iter().filter(|c| (c.0.value() - v).abs() < 0.005).count() as f32;
-                let mut score = *w + (*row as f32 / n) + 1.5 * (repeats - 1.0).min(2.0);
+                let repeats = cands
+                    .iter()
+                    .filter(|c| (c.0.value() - v).abs() < 0.005)
+                    .count() as f32;
+                let mut score = *w + 0.5 * (*row as f32 / n) + 1.5 * (repeats - 1.0).min(2.0);
+                if rounding_at.is_some_and(|k| *row > k) {
+                    score += 1.5;
+                }
+                if *row > summary_from {
+                    score -= 2.0;
+                }
+                if self.info[*row].amounts.len() > 1 {
+                    score -= 1.0;
+                }
                 if let (Some(s), Some(t)) = (&sub, &tax) {
                     if (s.value() + t.value() - v).abs() < 0.015 {
                         score += 2.0;
@@ -244,7 +289,10 @@ impl<'a> Rules<'a> {
             .filter(|(i, info)| {
                 let (_, h) = self.view.page_size(rows[*i].page);
                 rows[*i].bbox.y0 > h * 0.3
-                    && !info.labels.iter().any(|l| matches!(l.label, Label::NotTotal | Label::Tax))
+                    && !info
+                        .labels
+                        .iter()
+                        .any(|l| matches!(l.label, Label::NotTotal | Label::Tax))
             })
             .flat_map(|(i, info)| info.amounts.iter().map(move |a| (i, a)))
             .max_by(|x, y| x.1.value().total_cmp(&y.1.value()))?;
@@ -279,10 +327,7 @@ impl<'a> Rules<'a> {
     /// zero-rated lines too).
     pub fn tax(&self) -> Option<Hit> {
         let cands = self.labelled_amounts(|l| (l == Label::Tax).then_some(1.0));
-        let c = cands
-            .iter()
-            .rfind(|c| c.0.value() > 0.0)
-            .or(cands.last())?;
+        let c = cands.iter().rfind(|c| c.0.value() > 0.0).or(cands.last())?;
         Some(self.amount_hit(&c.0, c.1, 0.7))
     }
 
@@ -292,7 +337,9 @@ impl<'a> Rules<'a> {
         let rows = self.rows();
         // Locate the first mention for the page and box.
         let found = rows.iter().enumerate().find_map(|(i, r)| {
-            normalize::currencies_in(&r.text).contains(&code).then_some(i)
+            normalize::currencies_in(&r.text)
+                .contains(&code)
+                .then_some(i)
         });
         let i = found?;
         let r = &rows[i];
@@ -310,15 +357,31 @@ impl<'a> Rules<'a> {
 
     fn date_hit(&self, row: usize, d: &FoundDate, iso_value: bool, confidence: f32) -> Hit {
         let text = &self.rows()[row].text[d.span.0..d.span.1];
-        let value = if iso_value { d.date.iso() } else { text.to_string() };
-        self.hit(row, d.span.0, d.span.1, Value::String(value), Some(Value::String(d.date.iso())), confidence)
+        let value = if iso_value {
+            d.date.iso()
+        } else {
+            text.to_string()
+        };
+        self.hit(
+            row,
+            d.span.0,
+            d.span.1,
+            Value::String(value),
+            Some(Value::String(d.date.iso())),
+            confidence,
+        )
     }
 
     fn labelled_date(&self, want: Label) -> Option<(usize, FoundDate, bool)> {
         for (i, info) in self.info.iter().enumerate() {
             for l in info.labels.iter().filter(|l| l.label == want) {
                 let found = self.labelled(i, l, |row, from| {
-                    self.info[row].dates.iter().find(|d| d.span.0 >= from).cloned().map(|d| (row, d))
+                    self.info[row]
+                        .dates
+                        .iter()
+                        .find(|d| d.span.0 >= from)
+                        .cloned()
+                        .map(|d| (row, d))
                 });
                 if let Some(((row, d), below)) = found {
                     return Some((row, d, below));
@@ -334,7 +397,9 @@ impl<'a> Rules<'a> {
             let c = if below { 0.8 } else { 0.9 };
             return Some(self.date_hit(row, &d, iso_value, if d.ambiguous { c - 0.1 } else { c }));
         }
-        let due = self.labelled_date(Label::DueDate).map(|(r, d, _)| (r, d.span));
+        let due = self
+            .labelled_date(Label::DueDate)
+            .map(|(r, d, _)| (r, d.span));
         let (row, d) = self
             .info
             .iter()
@@ -355,16 +420,25 @@ impl<'a> Rules<'a> {
     /// The invoice or receipt number: the first token with a digit after its label.
     pub fn invoice_number(&self) -> Option<Hit> {
         for (i, info) in self.info.iter().enumerate() {
-            for l in info.labels.iter().filter(|l| l.label == Label::InvoiceNumber) {
+            for l in info
+                .labels
+                .iter()
+                .filter(|l| l.label == Label::InvoiceNumber)
+            {
                 let found = self.labelled(i, l, |row, from| {
                     let text = &self.rows()[row].text;
                     let mut pos = from;
                     for tok in text[from..].split_whitespace() {
                         let at = pos + text[pos..].find(tok).unwrap_or(0);
                         pos = at + tok.len();
-                        let t = tok.trim_matches(|c: char| matches!(c, ':' | '#' | '.' | ',' | '(' | ')' | '[' | ']'));
+                        let t = tok.trim_matches(|c: char| {
+                            matches!(c, ':' | '#' | '.' | ',' | '(' | ')' | '[' | ']')
+                        });
                         let lower = t.to_lowercase();
-                        if matches!(lower.as_str(), "no" | "nr" | "n°" | "nº" | "number" | "num" | "#" | "") {
+                        if matches!(
+                            lower.as_str(),
+                            "no" | "nr" | "n°" | "nº" | "number" | "num" | "#" | ""
+                        ) {
                             continue;
                         }
                         if t.chars().any(|c| c.is_ascii_digit()) && t.len() >= 3 {
@@ -378,7 +452,14 @@ impl<'a> Rules<'a> {
                 });
                 if let Some(((row, s, e), below)) = found {
                     let v = self.rows()[row].text[s..e].to_string();
-                    return Some(self.hit(row, s, e, Value::String(v), None, if below { 0.75 } else { 0.85 }));
+                    return Some(self.hit(
+                        row,
+                        s,
+                        e,
+                        Value::String(v),
+                        None,
+                        if below { 0.75 } else { 0.85 },
+                    ));
                 }
             }
         }
@@ -402,7 +483,12 @@ impl<'a> Rules<'a> {
                     p.end = end;
                     p.bbox = p.bbox.union(&seg.bbox);
                 }
-                _ => out.push(Phrase { row, start, end, bbox: seg.bbox }),
+                _ => out.push(Phrase {
+                    row,
+                    start,
+                    end,
+                    bbox: seg.bbox,
+                }),
             }
         }
         out
@@ -416,7 +502,9 @@ impl<'a> Rules<'a> {
     /// and within the top half.
     fn head_rows(&self) -> std::ops::Range<usize> {
         let rows = self.rows();
-        let Some(first_page) = rows.first().map(|r| r.page) else { return 0..0 };
+        let Some(first_page) = rows.first().map(|r| r.page) else {
+            return 0..0;
+        };
         let (_, h) = self.view.page_size(first_page);
         let mut end = 0;
         for (i, r) in rows.iter().enumerate() {
@@ -425,7 +513,11 @@ impl<'a> Rules<'a> {
             }
             let info = &self.info[i];
             if i >= 3
-                && (info.labels.iter().any(|l| matches!(l.label, Label::Total { .. } | Label::Subtotal))
+                && (info
+                    .labels
+                    .iter()
+                    .any(|l| matches!(l.label, Label::Total { .. } | Label::Subtotal))
+                    || !info.amounts.is_empty()
                     || labels::find(&r.lower, true).len() >= 2)
             {
                 break;
@@ -445,7 +537,8 @@ impl<'a> Rules<'a> {
                     return true;
                 }
                 let below = p.row > i && p.row - i <= 6;
-                let column = p.bbox.x0 < lb.x0 + 4.0 * r.height().max(1.0) && p.bbox.x1 > lb.x0 - 1.0;
+                let column =
+                    p.bbox.x0 < lb.x0 + 4.0 * r.height().max(1.0) && p.bbox.x1 > lb.x0 - 1.0;
                 if below && column {
                     return true;
                 }
@@ -460,15 +553,18 @@ impl<'a> Rules<'a> {
         let head = self.head_rows();
         let mut cands: Vec<(f32, Phrase)> = Vec::new();
         let mut seen = 0;
-        for i in head {
+        for (rank, i) in head.enumerate() {
             for p in self.phrases(i) {
                 let text = self.phrase_text(&p);
-                if !looks_like_name(text) || self.in_customer_block(&p) {
+                if !looks_like_name(strip_registration(text)) || self.in_customer_block(&p) {
                     continue;
                 }
                 let lower = text.to_lowercase();
                 let lbls = labels::find(&lower, false);
-                if lbls.iter().any(|l| !matches!(l.label, Label::Total { strong: false } | Label::NotTotal)) {
+                if lbls
+                    .iter()
+                    .any(|l| !matches!(l.label, Label::Total { strong: false } | Label::NotTotal))
+                {
                     continue;
                 }
                 if is_title(&lower) || address_score(&lower) >= 2 {
@@ -479,6 +575,8 @@ impl<'a> Rules<'a> {
                     score += 3.0;
                 }
                 score += [1.5, 1.0, 0.5].get(seen).copied().unwrap_or(0.0);
+                // The issuer heads the page: the further down, the less likely.
+                score -= 0.3 * rank as f32;
                 let h = p.bbox.height() / self.median_height;
                 score += ((h - 1.0) * 2.0).clamp(-1.0, 2.0);
                 if address_score(&lower) == 1 {
@@ -489,13 +587,85 @@ impl<'a> Rules<'a> {
             }
         }
         let (score, p) = cands.into_iter().max_by(|a, b| a.0.total_cmp(&b.0))?;
-        let text = self.phrase_text(&p);
-        let name = strip_registration(text);
-        let start = p.start;
-        let end = p.start + name.len();
-        let mut hit = self.hit(p.row, start, end, Value::String(name.to_string()), None, (0.4 + score / 10.0).clamp(0.3, 0.9));
-        hit.text = None;
-        Some(hit)
+        let mut parts = vec![p.clone()];
+        // A name printed on two lines: the line above or below in the same size, that reads as
+        // a name and not an address, joins it when one of the two ends or starts a business
+        // name ("POPULAR BOOK" / "CO. (M) SDN BHD", "HOME MASTER HARDWARE &" / "ELECTRICAL").
+        let first = strip_registration(self.phrase_text(&p)).to_lowercase();
+        let first_has_word = has_business_word(&first);
+        if let Some(q) = self.neighbour_phrase(&p, 1) {
+            let t = strip_registration(self.phrase_text(&q)).to_lowercase();
+            let continues = first.ends_with('&') || first.ends_with(',') || first.ends_with('-');
+            if continues || (has_business_word(&t) && !t.starts_with("owned")) {
+                parts.push(q);
+            }
+        }
+        if parts.len() == 1 && first_has_word {
+            if let Some(q) = self.neighbour_phrase(&p, -1) {
+                let t = self.phrase_text(&q).to_lowercase();
+                let first_word = first.split_whitespace().next().unwrap_or("");
+                // "CO. (M) SDN BHD" alone is a legal form without the name before it.
+                if matches!(
+                    first_word,
+                    "co."
+                        | "co"
+                        | "sdn"
+                        | "bhd"
+                        | "(m)"
+                        | "ltd"
+                        | "gmbh"
+                        | "enterprise"
+                        | "trading"
+                ) && !has_business_word(&t)
+                {
+                    parts.insert(0, q);
+                }
+            }
+        }
+        let name = parts
+            .iter()
+            .map(|q| strip_registration(self.phrase_text(q)))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let bbox = BBox::union_all(parts.iter().map(|q| &q.bbox)).unwrap_or(p.bbox);
+        Some(Hit {
+            value: Value::String(name),
+            text: None,
+            normalized: None,
+            confidence: (0.4 + score / 10.0).clamp(0.3, 0.9),
+            page: self.rows()[p.row].page,
+            bbox,
+        })
+    }
+
+    /// The phrase right above (`dir` -1) or below (+1) `p`, in its column and of its size, when
+    /// it reads as part of a name.
+    fn neighbour_phrase(&self, p: &Phrase, dir: isize) -> Option<Phrase> {
+        let row = p.row.checked_add_signed(dir)?;
+        let r = self.rows().get(row)?;
+        if r.page != self.rows()[p.row].page {
+            return None;
+        }
+        let q = self
+            .phrases(row)
+            .into_iter()
+            .find(|q| q.bbox.overlap_x(&p.bbox) > 0.5 * q.bbox.width().min(p.bbox.width()))?;
+        let (h0, h1) = (p.bbox.height(), q.bbox.height());
+        let gap = if dir > 0 {
+            q.bbox.y0 - p.bbox.y1
+        } else {
+            p.bbox.y0 - q.bbox.y1
+        };
+        let text = strip_registration(self.phrase_text(&q));
+        let lower = text.to_lowercase();
+        let ok = (h1 - h0).abs() <= 0.3 * h0.max(h1)
+            && gap < 0.8 * h0.max(h1)
+            && looks_like_name(text)
+            && address_score(&lower) == 0
+            && !is_title(&lower)
+            && labels::find(&lower, false).is_empty()
+            && self.info[row].dates.is_empty();
+        ok.then_some(q)
     }
 
     /// The issuer's address: the phrases under the issuer's name, in its column, up to the
@@ -503,9 +673,11 @@ impl<'a> Rules<'a> {
     pub fn address(&self) -> Option<Hit> {
         let company = self.company()?;
         let rows = self.rows();
-        let crow = rows
-            .iter()
-            .position(|r| r.page == company.page && r.bbox.overlap_y(&company.bbox) > 0.0 && r.bbox.overlap_x(&company.bbox) > 0.0)?;
+        let crow = rows.iter().position(|r| {
+            r.page == company.page
+                && r.bbox.overlap_y(&company.bbox) > 0.0
+                && r.bbox.overlap_x(&company.bbox) > 0.0
+        })?;
         let mut parts: Vec<(String, BBox, usize)> = Vec::new();
         let mut last_y = company.bbox.y1;
         let col = company.bbox;
@@ -521,7 +693,9 @@ impl<'a> Rules<'a> {
             let phrases = self.phrases(i);
             let Some(p) = phrases
                 .iter()
-                .filter(|p| p.bbox.overlap_x(&col) > 0.0 || (p.bbox.x0 - col.x0).abs() < 2.0 * r.height())
+                .filter(|p| {
+                    p.bbox.overlap_x(&col) > 0.0 || (p.bbox.x0 - col.x0).abs() < 2.0 * r.height()
+                })
                 .max_by(|a, b| a.bbox.overlap_x(&col).total_cmp(&b.bbox.overlap_x(&col)))
             else {
                 continue;
@@ -532,7 +706,13 @@ impl<'a> Rules<'a> {
             let stop = lbls.iter().any(|l| {
                 matches!(
                     l.label,
-                    Label::Contact | Label::Date | Label::DueDate | Label::InvoiceNumber | Label::Customer | Label::Total { .. } | Label::Subtotal
+                    Label::Contact
+                        | Label::Date
+                        | Label::DueDate
+                        | Label::InvoiceNumber
+                        | Label::Customer
+                        | Label::Total { .. }
+                        | Label::Subtotal
                 )
             }) || is_phone(text)
                 || is_title(&lower)
@@ -551,7 +731,10 @@ impl<'a> Rules<'a> {
                 last_y = r.bbox.y1;
                 continue;
             }
-            if parts.is_empty() && address_score(&lower) == 0 && !text.chars().any(|c| c.is_ascii_digit()) {
+            if parts.is_empty()
+                && address_score(&lower) == 0
+                && !text.chars().any(|c| c.is_ascii_digit())
+            {
                 // A second line of the name, or a slogan, before the address proper.
                 last_y = r.bbox.y1;
                 continue;
@@ -560,7 +743,11 @@ impl<'a> Rules<'a> {
             last_y = r.bbox.y1;
         }
         // Keep the block only when it reads like an address.
-        let joined = parts.iter().map(|p| p.0.as_str()).collect::<Vec<_>>().join(" ");
+        let joined = parts
+            .iter()
+            .map(|p| p.0.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
         if parts.is_empty() || address_score(&joined.to_lowercase()) == 0 {
             return None;
         }
@@ -590,7 +777,10 @@ impl<'a> Rules<'a> {
                     _ => None,
                 })
                 .collect();
-            let distinct = kinds.iter().enumerate().all(|(k, c)| !kinds[..k].contains(c));
+            let distinct = kinds
+                .iter()
+                .enumerate()
+                .all(|(k, c)| !kinds[..k].contains(c));
             (kinds.len() >= 2 && distinct).then(|| {
                 (
                     i,
@@ -612,7 +802,11 @@ impl<'a> Rules<'a> {
                 break;
             }
             let info = &self.info[i];
-            if info.labels.iter().any(|l| matches!(l.label, Label::Total { .. } | Label::Subtotal | Label::Tax)) {
+            if info
+                .labels
+                .iter()
+                .any(|l| matches!(l.label, Label::Total { .. } | Label::Subtotal | Label::Tax))
+            {
                 break;
             }
             // Each piece to the header column nearest its centre horizontally; amounts align
@@ -642,7 +836,10 @@ impl<'a> Rules<'a> {
                 .iter()
                 .find(|c| c.0 == ItemColumn::Amount)
                 .and_then(|c| normalize::amounts_in(&c.1).pop());
-            let description = cells.iter().find(|c| c.0 == ItemColumn::Description).map(|c| c.1.clone());
+            let description = cells
+                .iter()
+                .find(|c| c.0 == ItemColumn::Description)
+                .map(|c| c.1.clone());
             if amount.is_none() {
                 // A description running onto a second line joins the item above.
                 if let (Some(d), Some(last)) = (description, items.last_mut()) {
@@ -660,10 +857,12 @@ impl<'a> Rules<'a> {
                     (_, None) => Value::Null,
                     (ItemColumn::Description, Some(t)) => Value::String(t.to_string()),
                     (ItemColumn::Quantity, Some(t)) => number_value(t),
-                    (ItemColumn::UnitPrice | ItemColumn::Amount, Some(t)) => normalize::amounts_in(t)
-                        .pop()
-                        .and_then(|a| serde_json::Number::from_f64(a.value()))
-                        .map_or_else(|| number_value(t), Value::Number),
+                    (ItemColumn::UnitPrice | ItemColumn::Amount, Some(t)) => {
+                        normalize::amounts_in(t)
+                            .pop()
+                            .and_then(|a| serde_json::Number::from_f64(a.value()))
+                            .map_or_else(|| number_value(t), Value::Number)
+                    }
                 };
                 obj.insert(name.clone(), v);
             }
@@ -689,7 +888,11 @@ fn dist(cx: f32, header: &BBox, x1: f32) -> f32 {
     (cx - header.center().0).abs().min((x1 - header.x1).abs())
 }
 
-fn item_get<'v>(item: &'v Value, cols: &[(String, ItemColumn)], c: ItemColumn) -> Option<&'v Value> {
+fn item_get<'v>(
+    item: &'v Value,
+    cols: &[(String, ItemColumn)],
+    c: ItemColumn,
+) -> Option<&'v Value> {
     let name = &cols.iter().find(|x| x.1 == c)?.0;
     item.get(name)
 }
@@ -701,7 +904,10 @@ fn item_set(item: &mut Value, cols: &[(String, ItemColumn)], c: ItemColumn, v: V
 }
 
 fn number_value(t: &str) -> Value {
-    let digits: String = t.trim().trim_start_matches(['x', 'X', '*', '@']).to_string();
+    let digits: String = t
+        .trim()
+        .trim_start_matches(['x', 'X', '*', '@'])
+        .to_string();
     normalize::parse_number(digits.split_whitespace().next().unwrap_or(""))
         .and_then(|(d, _)| d.parse::<f64>().ok())
         .and_then(serde_json::Number::from_f64)
@@ -711,14 +917,83 @@ fn number_value(t: &str) -> Value {
 /// Words that name a business or its legal form, in the languages the labels cover and in
 /// Malaysian receipts' English.
 const BUSINESS_WORDS: &[&str] = &[
-    "sdn bhd", "sdn. bhd", "bhd", "s/b", "enterprise", "enterprises", "trading", "restaurant", "restoran",
-    "store", "stores", "mart", "shop", "hardware", "stationery", "bakery", "bakeries", "cafe", "café",
-    "co.", "company", "corporation", "corp", "ltd", "limited", "inc", "llc", "plc", "gmbh", "ag", "kg",
-    "b.v.", "bv", "n.v.", "nv", "vof", "sarl", "sas", "s.a.", "sa", "s.l.", "sl", "s.a.s.", "srl",
-    "holdings", "industries", "supermarket", "market", "pharmacy", "electrical", "marketing", "services",
-    "seafood", "kedai", "syarikat", "perniagaan", "house", "bookstore", "books", "cash & carry",
-    "confectionery", "food", "foods", "motor", "trading co", "international", "group", "studio",
-    "hotel", "bistro", "bar", "pub", "boulangerie", "bäckerei", "bakkerij", "tienda", "farmacia",
+    "sdn bhd",
+    "sdn. bhd",
+    "bhd",
+    "s/b",
+    "enterprise",
+    "enterprises",
+    "trading",
+    "restaurant",
+    "restoran",
+    "store",
+    "stores",
+    "mart",
+    "shop",
+    "hardware",
+    "stationery",
+    "bakery",
+    "bakeries",
+    "cafe",
+    "café",
+    "co.",
+    "company",
+    "corporation",
+    "corp",
+    "ltd",
+    "limited",
+    "inc",
+    "llc",
+    "plc",
+    "gmbh",
+    "ag",
+    "kg",
+    "b.v.",
+    "bv",
+    "n.v.",
+    "nv",
+    "vof",
+    "sarl",
+    "sas",
+    "s.a.",
+    "sa",
+    "s.l.",
+    "sl",
+    "s.a.s.",
+    "srl",
+    "holdings",
+    "industries",
+    "supermarket",
+    "market",
+    "pharmacy",
+    "electrical",
+    "marketing",
+    "services",
+    "seafood",
+    "kedai",
+    "syarikat",
+    "perniagaan",
+    "house",
+    "bookstore",
+    "books",
+    "cash & carry",
+    "confectionery",
+    "food",
+    "foods",
+    "motor",
+    "trading co",
+    "international",
+    "group",
+    "studio",
+    "hotel",
+    "bistro",
+    "bar",
+    "pub",
+    "boulangerie",
+    "bäckerei",
+    "bakkerij",
+    "tienda",
+    "farmacia",
 ];
 
 fn has_business_word(lower: &str) -> bool {
@@ -729,7 +1004,9 @@ fn has_business_word(lower: &str) -> bool {
             from = e;
             let before = lower[..s].chars().next_back();
             let after = lower[e..].chars().next();
-            if before.is_none_or(|c| !c.is_alphanumeric()) && after.is_none_or(|c| !c.is_alphanumeric()) {
+            if before.is_none_or(|c| !c.is_alphanumeric())
+                && after.is_none_or(|c| !c.is_alphanumeric())
+            {
                 return true;
             }
         }
@@ -740,12 +1017,34 @@ fn has_business_word(lower: &str) -> bool {
 /// Document titles that are not anyone's name.
 fn is_title(lower: &str) -> bool {
     const TITLES: &[&str] = &[
-        "invoice", "tax invoice", "receipt", "official receipt", "cash receipt", "cash bill", "bill",
-        "simplified tax invoice", "factuur", "facture", "rechnung", "factura", "quittung", "reçu",
-        "ticket", "kassenbon", "bon", "recibo", "credit note", "proforma", "quotation", "statement",
+        "invoice",
+        "tax invoice",
+        "receipt",
+        "official receipt",
+        "cash receipt",
+        "cash bill",
+        "bill",
+        "simplified tax invoice",
+        "factuur",
+        "facture",
+        "rechnung",
+        "factura",
+        "quittung",
+        "reçu",
+        "ticket",
+        "kassenbon",
+        "bon",
+        "recibo",
+        "credit note",
+        "proforma",
+        "quotation",
+        "statement",
     ];
     let t = lower.trim_matches(|c: char| !c.is_alphanumeric());
-    TITLES.contains(&t) || TITLES.iter().any(|w| t.starts_with(w) && t[w.len()..].trim().chars().all(|c| !c.is_alphabetic()))
+    TITLES.contains(&t)
+        || TITLES
+            .iter()
+            .any(|w| t.starts_with(w) && t[w.len()..].trim().chars().all(|c| !c.is_alphabetic()))
 }
 
 fn looks_like_name(text: &str) -> bool {
@@ -757,18 +1056,72 @@ fn looks_like_name(text: &str) -> bool {
 /// How strongly a text reads as a postal address: street words and postcodes.
 fn address_score(lower: &str) -> u32 {
     const WORDS: &[&str] = &[
-        "jalan", "jln", "lot", "no.", "no", "street", "st.", "road", "rd", "avenue", "ave", "lane",
-        "taman", "tmn", "blok", "block", "floor", "flr", "level", "suite", "building", "bangunan",
-        "kawasan", "seksyen", "section", "persiaran", "lorong", "lebuh", "bandar", "straße", "strasse",
-        "str.", "weg", "platz", "allee", "rue", "boulevard", "bd", "chemin", "place", "calle", "avda",
-        "avenida", "plaza", "paseo", "straat", "laan", "plein", "gracht", "kade", "box", "po box",
-        "selangor", "kuala lumpur", "johor", "malaysia", "darul ehsan",
+        "jalan",
+        "jln",
+        "lot",
+        "no.",
+        "no",
+        "street",
+        "st.",
+        "road",
+        "rd",
+        "avenue",
+        "ave",
+        "lane",
+        "taman",
+        "tmn",
+        "blok",
+        "block",
+        "floor",
+        "flr",
+        "level",
+        "suite",
+        "building",
+        "bangunan",
+        "kawasan",
+        "seksyen",
+        "section",
+        "persiaran",
+        "lorong",
+        "lebuh",
+        "bandar",
+        "straße",
+        "strasse",
+        "str.",
+        "weg",
+        "platz",
+        "allee",
+        "rue",
+        "boulevard",
+        "bd",
+        "chemin",
+        "place",
+        "calle",
+        "avda",
+        "avenida",
+        "plaza",
+        "paseo",
+        "straat",
+        "laan",
+        "plein",
+        "gracht",
+        "kade",
+        "box",
+        "po box",
+        "selangor",
+        "kuala lumpur",
+        "johor",
+        "malaysia",
+        "darul ehsan",
     ];
     let mut score = 0;
     for w in WORDS {
         let found = lower.match_indices(w).any(|(s, m)| {
             let e = s + m.len();
-            lower[..s].chars().next_back().is_none_or(|c| !c.is_alphanumeric())
+            lower[..s]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric())
                 && lower[e..].chars().next().is_none_or(|c| !c.is_alphabetic())
         });
         if found {
@@ -777,7 +1130,9 @@ fn address_score(lower: &str) -> u32 {
         }
     }
     // A postcode: a 4 or 5 digit number standing alone (NL "1012 AB" too).
-    let postcode = lower.split(|c: char| !c.is_ascii_digit()).any(|d| d.len() == 5 || d.len() == 4)
+    let postcode = lower
+        .split(|c: char| !c.is_ascii_digit())
+        .any(|d| d.len() == 5 || d.len() == 4)
         && lower
             .split(|c: char| c.is_whitespace() || c == ',')
             .any(|w| (w.len() == 5 || w.len() == 4) && w.chars().all(|c| c.is_ascii_digit()));

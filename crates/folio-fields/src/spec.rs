@@ -33,47 +33,120 @@ const ALIASES: &[(Role, &[&str])] = &[
     (
         Role::Company,
         &[
-            "company", "vendor", "merchant", "issuer", "seller", "supplier", "company_name",
-            "vendor_name", "merchant_name", "issuer_name", "seller_name", "supplier_name", "store",
+            "company",
+            "vendor",
+            "merchant",
+            "issuer",
+            "seller",
+            "supplier",
+            "company_name",
+            "vendor_name",
+            "merchant_name",
+            "issuer_name",
+            "seller_name",
+            "supplier_name",
+            "store",
             "store_name",
         ],
     ),
     (
         Role::Address,
         &[
-            "address", "company_address", "vendor_address", "merchant_address", "issuer_address",
-            "seller_address", "supplier_address", "store_address",
+            "address",
+            "company_address",
+            "vendor_address",
+            "merchant_address",
+            "issuer_address",
+            "seller_address",
+            "supplier_address",
+            "store_address",
         ],
     ),
     (
         Role::Date,
-        &["date", "invoice_date", "receipt_date", "issue_date", "document_date", "transaction_date"],
+        &[
+            "date",
+            "invoice_date",
+            "receipt_date",
+            "issue_date",
+            "document_date",
+            "transaction_date",
+        ],
     ),
     (Role::DueDate, &["due_date", "payment_due_date", "due"]),
     (
         Role::InvoiceNumber,
         &[
-            "invoice_number", "invoice_no", "invoice_id", "invoice", "number", "receipt_number",
-            "receipt_no", "document_number", "bill_number", "bill_no",
+            "invoice_number",
+            "invoice_no",
+            "invoice_id",
+            "invoice",
+            "number",
+            "receipt_number",
+            "receipt_no",
+            "document_number",
+            "bill_number",
+            "bill_no",
         ],
     ),
     (
         Role::Total,
         &[
-            "total", "total_amount", "amount_due", "grand_total", "amount", "total_due",
-            "amount_total", "balance_due",
+            "total",
+            "total_amount",
+            "amount_due",
+            "grand_total",
+            "amount",
+            "total_due",
+            "amount_total",
+            "balance_due",
         ],
     ),
-    (Role::Subtotal, &["subtotal", "sub_total", "net_amount", "total_net", "net_total"]),
-    (Role::Tax, &["tax", "tax_amount", "vat", "vat_amount", "gst", "sales_tax", "total_tax"]),
+    (
+        Role::Subtotal,
+        &[
+            "subtotal",
+            "sub_total",
+            "net_amount",
+            "total_net",
+            "net_total",
+        ],
+    ),
+    (
+        Role::Tax,
+        &[
+            "tax",
+            "tax_amount",
+            "vat",
+            "vat_amount",
+            "gst",
+            "sales_tax",
+            "total_tax",
+        ],
+    ),
     (Role::Currency, &["currency", "currency_code"]),
-    (Role::LineItems, &["line_items", "items", "lines", "line_item", "products"]),
+    (
+        Role::LineItems,
+        &["line_items", "items", "lines", "line_item", "products"],
+    ),
 ];
 
 /// The canonical names the rules know, for messages.
 pub const KNOWN: &[&str] = &[
-    "company", "vendor", "merchant", "issuer", "seller", "address", "date", "invoice_number",
-    "due_date", "total", "subtotal", "tax", "currency", "line_items",
+    "company",
+    "vendor",
+    "merchant",
+    "issuer",
+    "seller",
+    "address",
+    "date",
+    "invoice_number",
+    "due_date",
+    "total",
+    "subtotal",
+    "tax",
+    "currency",
+    "line_items",
 ];
 
 fn role_of(name: &str) -> Option<Role> {
@@ -98,10 +171,34 @@ pub enum ItemColumn {
 }
 
 const ITEM_ALIASES: &[(ItemColumn, &[&str])] = &[
-    (ItemColumn::Description, &["description", "name", "item", "product", "article", "designation", "text"]),
+    (
+        ItemColumn::Description,
+        &[
+            "description",
+            "name",
+            "item",
+            "product",
+            "article",
+            "designation",
+            "text",
+        ],
+    ),
     (ItemColumn::Quantity, &["quantity", "qty", "count", "units"]),
-    (ItemColumn::UnitPrice, &["unit_price", "price", "unit_cost", "rate", "price_each"]),
-    (ItemColumn::Amount, &["amount", "total", "line_total", "net_amount", "value", "sum"]),
+    (
+        ItemColumn::UnitPrice,
+        &["unit_price", "price", "unit_cost", "rate", "price_each"],
+    ),
+    (
+        ItemColumn::Amount,
+        &[
+            "amount",
+            "total",
+            "line_total",
+            "net_amount",
+            "value",
+            "sum",
+        ],
+    ),
 ];
 
 fn item_column_of(name: &str) -> Option<ItemColumn> {
@@ -188,7 +285,11 @@ impl FieldRequest {
     pub fn from_names(list: &str) -> Result<FieldRequest, RequestError> {
         let mut fields: Vec<FieldSpec> = Vec::new();
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            if !name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') || name.len() > 64 {
+            if !name
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+                || name.len() > 64
+            {
                 return Err(RequestError::BadName(name.to_string()));
             }
             if fields.iter().any(|f| f.name == name) {
@@ -256,7 +357,10 @@ impl FieldRequest {
                 name: name.clone(),
                 role,
                 ty,
-                description: prop.get("description").and_then(Value::as_str).map(str::to_string),
+                description: prop
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
                 iso_date: prop.get("format").and_then(Value::as_str) == Some("date"),
             });
         }
@@ -275,7 +379,10 @@ impl FieldRequest {
             if let (Some(d), Some(o)) = (&f.description, p.as_object_mut()) {
                 o.insert("description".into(), Value::String(d.clone()));
             } else if let (Some(role), Some(o)) = (f.role, p.as_object_mut()) {
-                o.insert("description".into(), Value::String(role_description(role).into()));
+                o.insert(
+                    "description".into(),
+                    Value::String(role_description(role).into()),
+                );
             }
             props.insert(f.name.clone(), p);
         }
@@ -290,9 +397,21 @@ impl FieldRequest {
 
 fn default_item_columns() -> Vec<(String, ValueType, Option<ItemColumn>)> {
     vec![
-        ("description".into(), ValueType::String, Some(ItemColumn::Description)),
-        ("quantity".into(), ValueType::Number, Some(ItemColumn::Quantity)),
-        ("unit_price".into(), ValueType::Number, Some(ItemColumn::UnitPrice)),
+        (
+            "description".into(),
+            ValueType::String,
+            Some(ItemColumn::Description),
+        ),
+        (
+            "quantity".into(),
+            ValueType::Number,
+            Some(ItemColumn::Quantity),
+        ),
+        (
+            "unit_price".into(),
+            ValueType::Number,
+            Some(ItemColumn::UnitPrice),
+        ),
         ("amount".into(), ValueType::Number, Some(ItemColumn::Amount)),
     ]
 }
@@ -320,7 +439,9 @@ fn value_type(name: &str, prop: &Value) -> Result<ValueType, RequestError> {
         Some("number") => Ok(ValueType::Number),
         Some("integer") => Ok(ValueType::Integer),
         Some("array") => {
-            let items = prop.get("items").ok_or_else(|| unsupported("array without items".into()))?;
+            let items = prop
+                .get("items")
+                .ok_or_else(|| unsupported("array without items".into()))?;
             if type_name(items).as_deref() != Some("object") {
                 return Err(unsupported("array of non-objects".into()));
             }
@@ -406,8 +527,14 @@ mod tests {
             ]
         );
         assert_eq!(r.fields[2].ty, ValueType::Number);
-        assert!(matches!(FieldRequest::from_names(" , "), Err(RequestError::NoNames)));
-        assert!(matches!(FieldRequest::from_names("a b\"c"), Err(RequestError::BadName(_))));
+        assert!(matches!(
+            FieldRequest::from_names(" , "),
+            Err(RequestError::NoNames)
+        ));
+        assert!(matches!(
+            FieldRequest::from_names("a b\"c"),
+            Err(RequestError::BadName(_))
+        ));
     }
 
     #[test]
@@ -428,7 +555,11 @@ mod tests {
         assert_eq!(f("grand_total").ty, ValueType::Number);
         match &f("items").ty {
             ValueType::Items(cols) => {
-                assert!(cols.contains(&("qty".into(), ValueType::Integer, Some(ItemColumn::Quantity))));
+                assert!(cols.contains(&(
+                    "qty".into(),
+                    ValueType::Integer,
+                    Some(ItemColumn::Quantity)
+                )));
             }
             other => panic!("{other:?}"),
         }
@@ -437,10 +568,22 @@ mod tests {
             ("[]", "not a JSON object"),
             (r#"{"type":"array"}"#, "\"type\""),
             (r#"{"properties":{}}"#, "empty"),
-            (r#"{"properties":{"a":{"type":"object"}}}"#, "unsupported type"),
-            (r#"{"properties":{"a":{"type":"array","items":{"type":"string"}}}}"#, "non-objects"),
-            (r#"{"properties":{"a":{"type":"strnig"}}}"#, "unsupported type"),
-            (r#"{"properties":{"a":{"type":"string","minLength":"x"}}}"#, "not a valid JSON Schema"),
+            (
+                r#"{"properties":{"a":{"type":"object"}}}"#,
+                "unsupported type",
+            ),
+            (
+                r#"{"properties":{"a":{"type":"array","items":{"type":"string"}}}}"#,
+                "non-objects",
+            ),
+            (
+                r#"{"properties":{"a":{"type":"strnig"}}}"#,
+                "not a valid JSON Schema",
+            ),
+            (
+                r#"{"properties":{"a":{"type":"string","minLength":"x"}}}"#,
+                "not a valid JSON Schema",
+            ),
         ] {
             let e = FieldRequest::from_schema_text(bad).unwrap_err().to_string();
             assert!(e.contains(why), "{bad}: {e}");
@@ -455,7 +598,10 @@ mod tests {
         assert_eq!(s["additionalProperties"], false);
         assert_eq!(s["required"], json!(["total", "line_items"]));
         assert_eq!(s["properties"]["total"]["type"], json!(["number", "null"]));
-        assert_eq!(s["properties"]["line_items"]["items"]["required"][0], "description");
+        assert_eq!(
+            s["properties"]["line_items"]["items"]["required"][0],
+            "description"
+        );
         jsonschema::meta::validate(&s).unwrap();
     }
 }

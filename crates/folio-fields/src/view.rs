@@ -65,8 +65,12 @@ impl Row {
                 continue;
             }
             let len = seg.text.chars().count().max(1) as f32;
-            let a = seg.text[..start.saturating_sub(s0).min(seg.text.len())].chars().count() as f32;
-            let b = seg.text[..end.saturating_sub(s0).min(seg.text.len())].chars().count() as f32;
+            let a = seg.text[..start.saturating_sub(s0).min(seg.text.len())]
+                .chars()
+                .count() as f32;
+            let b = seg.text[..end.saturating_sub(s0).min(seg.text.len())]
+                .chars()
+                .count() as f32;
             let w = seg.bbox.width();
             let part = BBox::new(
                 seg.bbox.x0 + w * a / len,
@@ -81,7 +85,10 @@ impl Row {
 
     /// Height of the row's text (the tallest piece).
     pub fn height(&self) -> f32 {
-        self.segs.iter().map(|s| s.bbox.height()).fold(0.0, f32::max)
+        self.segs
+            .iter()
+            .map(|s| s.bbox.height())
+            .fold(0.0, f32::max)
     }
 }
 
@@ -154,7 +161,11 @@ impl View {
 
     /// The whole text, rows separated by newlines.
     pub fn text(&self) -> String {
-        self.rows.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("\n")
+        self.rows
+            .iter()
+            .map(|r| r.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -175,7 +186,9 @@ fn rows_of(page: u32, mut segs: Vec<Seg>) -> Vec<Row> {
             let overlap = band.overlap_y(&seg.bbox);
             let min_h = h.min(band.height().max(0.1));
             overlap >= 0.5 * min_h
-                && row.iter().all(|s| s.bbox.overlap_x(&seg.bbox) < 0.3 * s.bbox.width().min(seg.bbox.width()))
+                && row.iter().all(|s| {
+                    s.bbox.overlap_x(&seg.bbox) < 0.3 * s.bbox.width().min(seg.bbox.width())
+                })
         });
         match found {
             Some(row) => row.push(seg),

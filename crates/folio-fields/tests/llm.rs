@@ -7,7 +7,10 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use folio_doc::{BBox, Block, BlockKind, Document, FieldSource, Line, Metadata, Page, PageProvenance, Provenance, Source, Span, Status};
+use folio_doc::{
+    BBox, Block, BlockKind, Document, FieldSource, Line, Metadata, Page, PageProvenance,
+    Provenance, Source, Span, Status,
+};
 use folio_fields::{extract, FieldRequest, LlmClient, LlmConfig, LlmError};
 use serde_json::{json, Value};
 
@@ -38,7 +41,8 @@ fn error(status: u16, kind: &str, message: &str) -> Reply {
     Reply {
         status,
         headers: vec![],
-        body: json!({"error": {"message": message, "type": kind, "param": null, "code": null}}).to_string(),
+        body: json!({"error": {"message": message, "type": kind, "param": null, "code": null}})
+            .to_string(),
         delay: Duration::ZERO,
     }
 }
@@ -56,7 +60,9 @@ fn serve(replies: Vec<Reply>) -> Fake {
     let seen = Arc::clone(&requests);
     std::thread::spawn(move || {
         for reply in replies {
-            let Ok((stream, _)) = listener.accept() else { return };
+            let Ok((stream, _)) = listener.accept() else {
+                return;
+            };
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut request_line = String::new();
             reader.read_line(&mut request_line).unwrap();
@@ -71,14 +77,25 @@ fn serve(replies: Vec<Reply>) -> Fake {
                 let (k, v) = line.split_once(':').unwrap();
                 headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
             }
-            let len: usize = headers.iter().find(|h| h.0 == "content-length").map_or(0, |h| h.1.parse().unwrap());
+            let len: usize = headers
+                .iter()
+                .find(|h| h.0 == "content-length")
+                .map_or(0, |h| h.1.parse().unwrap());
             let mut body = vec![0; len];
             reader.read_exact(&mut body).unwrap();
             let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            seen.lock().unwrap().push((request_line.trim().to_string(), headers, body));
+            seen.lock()
+                .unwrap()
+                .push((request_line.trim().to_string(), headers, body));
             std::thread::sleep(reply.delay);
             let mut out = stream;
-            let reason = match reply.status { 200 => "OK", 429 => "Too Many Requests", 500 => "Internal Server Error", 503 => "Service Unavailable", _ => "Error" };
+            let reason = match reply.status {
+                200 => "OK",
+                429 => "Too Many Requests",
+                500 => "Internal Server Error",
+                503 => "Service Unavailable",
+                _ => "Error",
+            };
             let mut head = format!(
                 "HTTP/1.1 {} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
                 reply.status,
@@ -97,7 +114,11 @@ fn serve(replies: Vec<Reply>) -> Fake {
 
 /// A one-page receipt built from text boxes.
 fn receipt() -> Document {
-    let mut doc = Document::new(Metadata { format: "png".into(), page_count: 1, ..Metadata::default() });
+    let mut doc = Document::new(Metadata {
+        format: "png".into(),
+        page_count: 1,
+        ..Metadata::default()
+    });
     let rows = [
         ("ACME TRADING SDN BHD", 50.0, 20.0),
         ("12 JALAN BESAR, 81100 JOHOR BAHRU", 30.0, 45.0),
@@ -107,8 +128,25 @@ fn receipt() -> Document {
     let mut blocks = Vec::new();
     for (text, x, y) in rows {
         let bbox = BBox::new(x, y, x + 8.0 * text.len() as f32, y + 14.0);
-        let line = Line { bbox, spans: vec![Span { text: text.into(), bbox, font: String::new(), size: 12.0, bold: false, italic: false }] };
-        blocks.push(Block::from_lines(BlockKind::Paragraph, vec![line], Provenance { page: 1, source: Source::Ocr }));
+        let line = Line {
+            bbox,
+            spans: vec![Span {
+                text: text.into(),
+                bbox,
+                font: String::new(),
+                size: 12.0,
+                bold: false,
+                italic: false,
+            }],
+        };
+        blocks.push(Block::from_lines(
+            BlockKind::Paragraph,
+            vec![line],
+            Provenance {
+                page: 1,
+                source: Source::Ocr,
+            },
+        ));
     }
     doc.pages.push(Page {
         number: 1,
@@ -116,7 +154,10 @@ fn receipt() -> Document {
         height: 300.0,
         rotation: 0,
         blocks,
-        provenance: PageProvenance { source: Source::Ocr, decision: String::new() },
+        provenance: PageProvenance {
+            source: Source::Ocr,
+            decision: String::new(),
+        },
     });
     doc
 }
@@ -131,14 +172,21 @@ fn client(url: &str, timeout: Duration, retries: usize) -> LlmClient {
 
 #[test]
 fn the_request_is_a_structured_output_chat_completion() {
-    let fake = serve(vec![completion(r#"{"company":"ACME TRADING SDN BHD","total":31.0,"colour":null}"#)]);
+    let fake = serve(vec![completion(
+        r#"{"company":"ACME TRADING SDN BHD","total":31.0,"colour":null}"#,
+    )]);
     let request = FieldRequest::from_names("company,total,colour").unwrap();
-    let answer = client(&fake.url, Duration::from_secs(10), 0).ask(&receipt(), &request).unwrap();
+    let answer = client(&fake.url, Duration::from_secs(10), 0)
+        .ask(&receipt(), &request)
+        .unwrap();
     assert_eq!(answer["company"], "ACME TRADING SDN BHD");
     let reqs = fake.requests.lock().unwrap();
     let (line, headers, body) = &reqs[0];
     assert_eq!(line, "POST /v1/chat/completions HTTP/1.1");
-    assert!(headers.contains(&("authorization".into(), "Bearer sk-test".into())), "{headers:?}");
+    assert!(
+        headers.contains(&("authorization".into(), "Bearer sk-test".into())),
+        "{headers:?}"
+    );
     assert_eq!(body["model"], "test-model");
     assert_eq!(body["stream"], false);
     assert_eq!(body["response_format"]["type"], "json_schema");
@@ -148,29 +196,51 @@ fn the_request_is_a_structured_output_chat_completion() {
     let messages = body["messages"].as_array().unwrap();
     assert_eq!(messages[0]["role"], "system");
     let user = messages[1]["content"].as_str().unwrap();
-    assert!(user.contains("<!-- page 1 -->") && user.contains("TOTAL: RM31.00"), "{user}");
+    assert!(
+        user.contains("<!-- page 1 -->") && user.contains("TOTAL: RM31.00"),
+        "{user}"
+    );
 }
 
 #[test]
 fn rate_limits_are_retried_after_the_time_the_server_asks() {
     let mut limited = error(429, "rate_limit_exceeded", "Rate limit reached");
     limited.headers.push(("Retry-After", "1".into()));
-    let fake = serve(vec![limited, error(503, "server_error", "overloaded"), completion(r#"{"total":31.0}"#)]);
+    let fake = serve(vec![
+        limited,
+        error(503, "server_error", "overloaded"),
+        completion(r#"{"total":31.0}"#),
+    ]);
     let request = FieldRequest::from_names("total").unwrap();
     let started = Instant::now();
-    let answer = client(&fake.url, Duration::from_secs(20), 3).ask(&receipt(), &request).unwrap();
+    let answer = client(&fake.url, Duration::from_secs(20), 3)
+        .ask(&receipt(), &request)
+        .unwrap();
     assert_eq!(answer["total"], 31.0);
-    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After honoured");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After honoured"
+    );
     assert_eq!(fake.requests.lock().unwrap().len(), 3);
 }
 
 #[test]
 fn client_errors_are_final_and_carry_the_servers_message() {
-    let fake = serve(vec![error(401, "invalid_request_error", "Incorrect API key provided")]);
+    let fake = serve(vec![error(
+        401,
+        "invalid_request_error",
+        "Incorrect API key provided",
+    )]);
     let request = FieldRequest::from_names("total").unwrap();
-    let e = client(&fake.url, Duration::from_secs(10), 3).ask(&receipt(), &request).unwrap_err();
+    let e = client(&fake.url, Duration::from_secs(10), 3)
+        .ask(&receipt(), &request)
+        .unwrap_err();
     match &e {
-        LlmError::Status { status: 401, message, .. } => assert!(message.contains("Incorrect API key"), "{e}"),
+        LlmError::Status {
+            status: 401,
+            message,
+            ..
+        } => assert!(message.contains("Incorrect API key"), "{e}"),
         other => panic!("{other:?}"),
     }
     assert_eq!(fake.requests.lock().unwrap().len(), 1);
@@ -185,16 +255,32 @@ fn a_retry_after_past_the_budget_gives_up_at_once() {
     let e = client(&fake.url, Duration::from_secs(5), 3)
         .ask(&receipt(), &FieldRequest::from_names("total").unwrap())
         .unwrap_err();
-    assert!(matches!(e, LlmError::Status { status: 429, retry_after: Some(_), .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            LlmError::Status {
+                status: 429,
+                retry_after: Some(_),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert!(started.elapsed() < Duration::from_secs(3));
 }
 
 #[test]
 fn invalid_json_and_schema_violations_are_errors() {
-    let fake = serve(vec![completion("The total is 31."), completion(r#"{"total":"thirty-one"}"#)]);
+    let fake = serve(vec![
+        completion("The total is 31."),
+        completion(r#"{"total":"thirty-one"}"#),
+    ]);
     let request = FieldRequest::from_names("total").unwrap();
     let c = client(&fake.url, Duration::from_secs(10), 0);
-    assert!(matches!(c.ask(&receipt(), &request), Err(LlmError::InvalidJson(_))));
+    assert!(matches!(
+        c.ask(&receipt(), &request),
+        Err(LlmError::InvalidJson(_))
+    ));
     let e = c.ask(&receipt(), &request).unwrap_err();
     assert!(matches!(e, LlmError::SchemaViolation(_)), "{e:?}");
 }
@@ -209,7 +295,11 @@ fn a_slow_answer_ends_at_the_timeout() {
         .ask(&receipt(), &FieldRequest::from_names("total").unwrap())
         .unwrap_err();
     assert!(matches!(e, LlmError::Timeout(_)), "{e:?}");
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -221,14 +311,24 @@ fn answers_are_verified_against_the_text_and_merged_with_the_rules() {
     )]);
     let request = FieldRequest::from_names("total,invoice_number,colour,date").unwrap();
     let mut doc = receipt();
-    extract(&mut doc, &request, Some(&client(&fake.url, Duration::from_secs(10), 0)));
+    extract(
+        &mut doc,
+        &request,
+        Some(&client(&fake.url, Duration::from_secs(10), 0)),
+    );
     let f = |n: &str| doc.fields.get(n).unwrap().unwrap().clone();
     assert_eq!(f("total").source, FieldSource::Rules);
     assert!(f("total").confidence > 0.85);
     let inv = f("invoice_number");
-    assert!(inv.unverified && inv.confidence < 0.5 && inv.source == FieldSource::Llm, "{inv:?}");
+    assert!(
+        inv.unverified && inv.confidence < 0.5 && inv.source == FieldSource::Llm,
+        "{inv:?}"
+    );
     let colour = f("colour");
-    assert!(!colour.unverified && colour.page == Some(1) && colour.bbox.is_some(), "{colour:?}");
+    assert!(
+        !colour.unverified && colour.page == Some(1) && colour.bbox.is_some(),
+        "{colour:?}"
+    );
     assert_eq!(f("date").normalized, Some(json!("2019-01-09")));
     assert_eq!(doc.status, Status::Success);
     assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
@@ -239,7 +339,15 @@ fn a_failing_endpoint_leaves_the_rules_answer_and_a_warning() {
     let fake = serve(vec![error(500, "server_error", "boom")]);
     let request = FieldRequest::from_names("total").unwrap();
     let mut doc = receipt();
-    extract(&mut doc, &request, Some(&client(&fake.url, Duration::from_secs(10), 0)));
+    extract(
+        &mut doc,
+        &request,
+        Some(&client(&fake.url, Duration::from_secs(10), 0)),
+    );
     assert_eq!(doc.fields.get("total").unwrap().unwrap().value, json!(31.0));
-    assert!(doc.warnings.iter().any(|w| w.message.contains("boom")), "{:?}", doc.warnings);
+    assert!(
+        doc.warnings.iter().any(|w| w.message.contains("boom")),
+        "{:?}",
+        doc.warnings
+    );
 }

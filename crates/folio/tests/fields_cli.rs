@@ -78,7 +78,12 @@ fn layout(w: &Words<'_>) -> Vec<u8> {
     ];
     for (i, l) in w.lines.iter().enumerate() {
         let y = 280.0 + 16.0 * i as f32;
-        items.extend([(50.0, y, 10.0, l.0), (300.0, y, 10.0, l.1), (370.0, y, 10.0, l.2), (480.0, y, 10.0, l.3)]);
+        items.extend([
+            (50.0, y, 10.0, l.0),
+            (300.0, y, 10.0, l.1),
+            (370.0, y, 10.0, l.2),
+            (480.0, y, 10.0, l.3),
+        ]);
     }
     for (i, (label, value)) in [w.subtotal, w.tax, w.total].iter().enumerate() {
         let y = 340.0 + 16.0 * i as f32;
@@ -87,34 +92,68 @@ fn layout(w: &Words<'_>) -> Vec<u8> {
     invoice_pdf(&items)
 }
 
-const ALL: &str = "vendor,address,date,due_date,invoice_number,subtotal,tax,total,currency,line_items";
+const ALL: &str =
+    "vendor,address,date,due_date,invoice_number,subtotal,tax,total,currency,line_items";
 
 fn fields_of(pdf: &[u8], names: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("invoice.pdf");
     std::fs::write(&path, pdf).unwrap();
-    let o = folio(&["extract", path.to_str().unwrap(), "--fields", names, "--format", "json"]);
+    let o = folio(&[
+        "extract",
+        path.to_str().unwrap(),
+        "--fields",
+        names,
+        "--format",
+        "json",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
     doc["fields"].clone()
 }
 
-fn check(f: &Value, company: &str, street: &str, date: &str, due: &str, number: &str, amounts: [f64; 3], currency: &str, items: [(&str, f64); 2]) {
+fn check(
+    f: &Value,
+    company: &str,
+    street: &str,
+    date: &str,
+    due: &str,
+    number: &str,
+    amounts: [f64; 3],
+    currency: &str,
+    items: [(&str, f64); 2],
+) {
     let v = |n: &str| f[n]["value"].clone();
     assert_eq!(v("vendor"), json!(company), "{f:#}");
-    assert!(v("address").as_str().unwrap_or("").contains(street), "{f:#}");
+    assert!(
+        v("address").as_str().unwrap_or("").contains(street),
+        "{f:#}"
+    );
     assert_eq!(f["date"]["normalized"], json!(date), "{f:#}");
     assert_eq!(f["due_date"]["normalized"], json!(due), "{f:#}");
     assert_eq!(v("invoice_number"), json!(number), "{f:#}");
-    assert_eq!([v("subtotal"), v("tax"), v("total")], amounts.map(|a| json!(a)), "{f:#}");
-    assert_eq!(f["total"]["normalized"]["currency"], json!(currency), "{f:#}");
+    assert_eq!(
+        [v("subtotal"), v("tax"), v("total")],
+        amounts.map(|a| json!(a)),
+        "{f:#}"
+    );
+    assert_eq!(
+        f["total"]["normalized"]["currency"],
+        json!(currency),
+        "{f:#}"
+    );
     assert_eq!(v("currency"), json!(currency), "{f:#}");
     let lines = v("line_items");
     let got: Vec<(String, f64)> = lines
         .as_array()
         .unwrap_or_else(|| panic!("{f:#}"))
         .iter()
-        .map(|l| (l["description"].as_str().unwrap_or("").to_string(), l["amount"].as_f64().unwrap_or(0.0)))
+        .map(|l| {
+            (
+                l["description"].as_str().unwrap_or("").to_string(),
+                l["amount"].as_f64().unwrap_or(0.0),
+            )
+        })
         .collect();
     assert_eq!(got, items.map(|(d, a)| (d.to_string(), a)), "{f:#}");
     for name in ["vendor", "total", "date"] {
@@ -136,13 +175,26 @@ fn english_invoice() {
         due: ("Due Date:", "13/04/2024"),
         bill_to: ("Bill to:", "Contoso Corporation"),
         header: ["Description", "Qty", "Unit price", "Amount"],
-        lines: [("Consulting services", "10", "120.00", "1,200.00"), ("Travel expenses", "1", "350.50", "350.50")],
+        lines: [
+            ("Consulting services", "10", "120.00", "1,200.00"),
+            ("Travel expenses", "1", "350.50", "350.50"),
+        ],
         subtotal: ("Subtotal", "1,550.50"),
         tax: ("VAT 20%", "310.10"),
         total: ("Total due", "GBP 1,860.60"),
     });
     let f = fields_of(&pdf, ALL);
-    check(&f, "Northwind Traders Ltd", "12 Harbour Street", "2024-03-14", "2024-04-13", "INV-2024-0042", [1550.5, 310.1, 1860.6], "GBP", [("Consulting services", 1200.0), ("Travel expenses", 350.5)]);
+    check(
+        &f,
+        "Northwind Traders Ltd",
+        "12 Harbour Street",
+        "2024-03-14",
+        "2024-04-13",
+        "INV-2024-0042",
+        [1550.5, 310.1, 1860.6],
+        "GBP",
+        [("Consulting services", 1200.0), ("Travel expenses", 350.5)],
+    );
 }
 
 #[test]
@@ -157,13 +209,26 @@ fn german_invoice() {
         due: ("Fälligkeitsdatum:", "04.04.2024"),
         bill_to: ("Rechnungsempfänger:", "Beispiel AG"),
         header: ["Beschreibung", "Menge", "Einzelpreis", "Betrag"],
-        lines: [("Beratung", "8", "100,00 €", "800,00 €"), ("Reisekosten", "1", "200,00 €", "200,00 €")],
+        lines: [
+            ("Beratung", "8", "100,00 €", "800,00 €"),
+            ("Reisekosten", "1", "200,00 €", "200,00 €"),
+        ],
         subtotal: ("Zwischensumme", "1.000,00 €"),
         tax: ("MwSt. 19%", "190,00 €"),
         total: ("Gesamtbetrag", "1.190,00 €"),
     });
     let f = fields_of(&pdf, ALL);
-    check(&f, "Muster GmbH", "Hauptstraße 5", "2024-03-05", "2024-04-04", "RE-2024-17", [1000.0, 190.0, 1190.0], "EUR", [("Beratung", 800.0), ("Reisekosten", 200.0)]);
+    check(
+        &f,
+        "Muster GmbH",
+        "Hauptstraße 5",
+        "2024-03-05",
+        "2024-04-04",
+        "RE-2024-17",
+        [1000.0, 190.0, 1190.0],
+        "EUR",
+        [("Beratung", 800.0), ("Reisekosten", 200.0)],
+    );
 }
 
 #[test]
@@ -178,13 +243,26 @@ fn french_invoice() {
         due: ("Échéance :", "15/03/2024"),
         bill_to: ("Facturé à :", "Martin SA"),
         header: ["Désignation", "Qté", "Prix unitaire", "Montant"],
-        lines: [("Développement", "5", "80,00 €", "400,00 €"), ("Hébergement", "1", "100,00 €", "100,00 €")],
+        lines: [
+            ("Développement", "5", "80,00 €", "400,00 €"),
+            ("Hébergement", "1", "100,00 €", "100,00 €"),
+        ],
         subtotal: ("Total HT", "500,00 €"),
         tax: ("TVA 20 %", "100,00 €"),
         total: ("Total TTC", "600,00 €"),
     });
     let f = fields_of(&pdf, ALL);
-    check(&f, "Dupont SARL", "12 rue de la Paix", "2024-02-14", "2024-03-15", "F-2024-003", [500.0, 100.0, 600.0], "EUR", [("Développement", 400.0), ("Hébergement", 100.0)]);
+    check(
+        &f,
+        "Dupont SARL",
+        "12 rue de la Paix",
+        "2024-02-14",
+        "2024-03-15",
+        "F-2024-003",
+        [500.0, 100.0, 600.0],
+        "EUR",
+        [("Développement", 400.0), ("Hébergement", 100.0)],
+    );
 }
 
 #[test]
@@ -199,13 +277,26 @@ fn dutch_invoice() {
         due: ("Vervaldatum:", "06-06-2024"),
         bill_to: ("Klant:", "De Vries en Zonen"),
         header: ["Omschrijving", "Aantal", "Prijs", "Bedrag"],
-        lines: [("Advies", "2", "€ 75,00", "€ 150,00"), ("Licentie", "1", "€ 50,00", "€ 50,00")],
+        lines: [
+            ("Advies", "2", "€ 75,00", "€ 150,00"),
+            ("Licentie", "1", "€ 50,00", "€ 50,00"),
+        ],
         subtotal: ("Subtotaal", "€ 200,00"),
         tax: ("BTW 21%", "€ 42,00"),
         total: ("Totaal te betalen", "€ 242,00"),
     });
     let f = fields_of(&pdf, ALL);
-    check(&f, "Jansen B.V.", "Keizersgracht 100", "2024-05-07", "2024-06-06", "2024-118", [200.0, 42.0, 242.0], "EUR", [("Advies", 150.0), ("Licentie", 50.0)]);
+    check(
+        &f,
+        "Jansen B.V.",
+        "Keizersgracht 100",
+        "2024-05-07",
+        "2024-06-06",
+        "2024-118",
+        [200.0, 42.0, 242.0],
+        "EUR",
+        [("Advies", 150.0), ("Licentie", 50.0)],
+    );
 }
 
 #[test]
@@ -220,27 +311,57 @@ fn spanish_invoice() {
         due: ("Vencimiento:", "19/02/2024"),
         bill_to: ("Cliente:", "Comercial López"),
         header: ["Descripción", "Cantidad", "Precio", "Importe"],
-        lines: [("Diseño web", "1", "250,00 €", "250,00 €"), ("Mantenimiento", "1", "50,00 €", "50,00 €")],
+        lines: [
+            ("Diseño web", "1", "250,00 €", "250,00 €"),
+            ("Mantenimiento", "1", "50,00 €", "50,00 €"),
+        ],
         subtotal: ("Base imponible", "300,00 €"),
         tax: ("IVA 21%", "63,00 €"),
         total: ("Total", "363,00 €"),
     });
     let f = fields_of(&pdf, ALL);
-    check(&f, "García y Asociados S.L.", "Calle Mayor 10", "2024-01-20", "2024-02-19", "FAC-88", [300.0, 63.0, 363.0], "EUR", [("Diseño web", 250.0), ("Mantenimiento", 50.0)]);
+    check(
+        &f,
+        "García y Asociados S.L.",
+        "Calle Mayor 10",
+        "2024-01-20",
+        "2024-02-19",
+        "FAC-88",
+        [300.0, 63.0, 363.0],
+        "EUR",
+        [("Diseño web", 250.0), ("Mantenimiento", 50.0)],
+    );
 }
 
 #[test]
 fn format_fields_prints_one_flat_object_in_the_order_asked() {
-    let pdf = invoice_pdf(&[(50.0, 60.0, 18.0, "Acme Trading Co."), (50.0, 120.0, 10.0, "Date: 09/01/2019"), (300.0, 300.0, 10.0, "TOTAL: RM31.00")]);
+    let pdf = invoice_pdf(&[
+        (50.0, 60.0, 18.0, "Acme Trading Co."),
+        (50.0, 120.0, 10.0, "Date: 09/01/2019"),
+        (300.0, 300.0, 10.0, "TOTAL: RM31.00"),
+    ]);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.pdf");
     std::fs::write(&path, pdf).unwrap();
-    let o = folio(&["extract", path.to_str().unwrap(), "--fields", "total,date,company,colour", "--format", "fields"]);
+    let o = folio(&[
+        "extract",
+        path.to_str().unwrap(),
+        "--fields",
+        "total,date,company,colour",
+        "--format",
+        "fields",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let v: Value = serde_json::from_str(&out).expect("only JSON on stdout");
-    assert_eq!(v, json!({"total": 31.0, "date": "09/01/2019", "company": "Acme Trading Co.", "colour": null}));
-    let order: Vec<usize> = ["\"total\"", "\"date\"", "\"company\"", "\"colour\""].iter().map(|k| out.find(k).unwrap()).collect();
+    assert_eq!(
+        v,
+        json!({"total": 31.0, "date": "09/01/2019", "company": "Acme Trading Co.", "colour": null})
+    );
+    let order: Vec<usize> = ["\"total\"", "\"date\"", "\"company\"", "\"colour\""]
+        .iter()
+        .map(|k| out.find(k).unwrap())
+        .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{out}");
     // The unknown name is a warning on stderr, never a guess.
     assert!(stderr(&o).contains("colour"), "{}", stderr(&o));
@@ -253,24 +374,58 @@ fn bad_requests_fail_with_one_line() {
     std::fs::write(&pdf, invoice_pdf(&[(50.0, 60.0, 12.0, "Total 1.00")])).unwrap();
     let p = pdf.to_str().unwrap();
     let schema = dir.path().join("schema.json");
-    std::fs::write(&schema, r#"{"type":"object","properties":{"total":{"type":"object"}}}"#).unwrap();
-    assert_clean_failure(&folio(&["extract", p, "--schema", schema.to_str().unwrap()]), "unsupported type");
+    std::fs::write(
+        &schema,
+        r#"{"type":"object","properties":{"total":{"type":"object"}}}"#,
+    )
+    .unwrap();
+    assert_clean_failure(
+        &folio(&["extract", p, "--schema", schema.to_str().unwrap()]),
+        "unsupported type",
+    );
     std::fs::write(&schema, "{not json").unwrap();
-    assert_clean_failure(&folio(&["extract", p, "--schema", schema.to_str().unwrap()]), "not valid JSON");
-    assert_clean_failure(&folio(&["extract", p, "--schema", "/nonexistent/schema.json"]), "cannot read the schema");
+    assert_clean_failure(
+        &folio(&["extract", p, "--schema", schema.to_str().unwrap()]),
+        "not valid JSON",
+    );
+    assert_clean_failure(
+        &folio(&["extract", p, "--schema", "/nonexistent/schema.json"]),
+        "cannot read the schema",
+    );
     assert_clean_failure(&folio(&["extract", p, "--format", "fields"]), "--fields");
-    assert_clean_failure(&folio(&["extract", p, "--fields", "a b"]), "invalid field name");
+    assert_clean_failure(
+        &folio(&["extract", p, "--fields", "a b"]),
+        "invalid field name",
+    );
 }
 
 #[test]
 fn a_schema_asks_typed_fields() {
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("r.pdf");
-    std::fs::write(&pdf, invoice_pdf(&[(50.0, 60.0, 18.0, "Acme Trading Co."), (50.0, 120.0, 10.0, "Date: 09/01/2019"), (300.0, 300.0, 10.0, "TOTAL: RM31.00")])).unwrap();
+    std::fs::write(
+        &pdf,
+        invoice_pdf(&[
+            (50.0, 60.0, 18.0, "Acme Trading Co."),
+            (50.0, 120.0, 10.0, "Date: 09/01/2019"),
+            (300.0, 300.0, 10.0, "TOTAL: RM31.00"),
+        ]),
+    )
+    .unwrap();
     let schema = dir.path().join("schema.json");
     std::fs::write(&schema, r#"{"type":"object","properties":{"merchant_name":{"type":"string"},"invoice_date":{"type":"string","format":"date"},"grand_total":{"type":"string"}}}"#).unwrap();
-    let o = folio(&["extract", pdf.to_str().unwrap(), "--schema", schema.to_str().unwrap(), "--format", "fields"]);
+    let o = folio(&[
+        "extract",
+        pdf.to_str().unwrap(),
+        "--schema",
+        schema.to_str().unwrap(),
+        "--format",
+        "fields",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v, json!({"merchant_name": "Acme Trading Co.", "invoice_date": "2019-01-09", "grand_total": "31.00"}));
+    assert_eq!(
+        v,
+        json!({"merchant_name": "Acme Trading Co.", "invoice_date": "2019-01-09", "grand_total": "31.00"})
+    );
 }

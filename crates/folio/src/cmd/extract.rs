@@ -93,7 +93,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         fields,
     };
     let bar = progress_bar(args.no_progress);
-    let engine = args.llm.apply(super::engine(args.cache_dir.clone(), args.ocr_backend))?;
+    let engine = args
+        .llm
+        .apply(super::engine(args.cache_dir.clone(), args.ocr_backend))?;
     let doc = engine
         .extract_with_progress(&bytes, &opts, &|done, total| {
             if let Some(bar) = &bar {
@@ -128,10 +130,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The fields asked with `--fields` or `--schema`, checked before any work is done.
-fn field_request(args: &Args) -> anyhow::Result<Option<std::sync::Arc<folio_fields::FieldRequest>>> {
+fn field_request(
+    args: &Args,
+) -> anyhow::Result<Option<std::sync::Arc<folio_fields::FieldRequest>>> {
     let request = match (&args.fields, &args.schema) {
-        (Some(names), _) => folio_fields::FieldRequest::from_names(names)
-            .context("invalid --fields")?,
+        (Some(names), _) => {
+            folio_fields::FieldRequest::from_names(names).context("invalid --fields")?
+        }
         (None, Some(path)) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read the schema {}", path.display()))?;

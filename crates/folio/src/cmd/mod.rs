@@ -40,10 +40,20 @@ pub struct LlmArgs {
     #[arg(long, env = "FOLIO_LLM_URL", value_name = "URL")]
     pub llm_url: Option<String>,
     /// The model name the endpoint serves.
-    #[arg(long, env = "FOLIO_LLM_MODEL", default_value = "default", value_name = "NAME")]
+    #[arg(
+        long,
+        env = "FOLIO_LLM_MODEL",
+        default_value = "default",
+        value_name = "NAME"
+    )]
     pub llm_model: String,
     /// Seconds the model may take, retries included.
-    #[arg(long, env = "FOLIO_LLM_TIMEOUT", default_value_t = 120, value_name = "SECS")]
+    #[arg(
+        long,
+        env = "FOLIO_LLM_TIMEOUT",
+        default_value_t = 120,
+        value_name = "SECS"
+    )]
     pub llm_timeout: u64,
 }
 
@@ -54,7 +64,9 @@ impl LlmArgs {
             return Ok(engine);
         };
         let mut config = folio_fields::LlmConfig::new(url.clone(), self.llm_model.clone());
-        config.api_key = std::env::var("FOLIO_LLM_API_KEY").ok().filter(|k| !k.is_empty());
+        config.api_key = std::env::var("FOLIO_LLM_API_KEY")
+            .ok()
+            .filter(|k| !k.is_empty());
         config.timeout = std::time::Duration::from_secs(self.llm_timeout.max(1));
         Ok(engine.with_llm(folio_fields::LlmClient::new(config)?))
     }

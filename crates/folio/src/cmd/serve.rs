@@ -154,7 +154,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     config.job_max_attempts = args.job_max_attempts.max(1);
     config.webhooks = args.webhook_hosts;
     config.shutdown_grace = args.shutdown_grace;
-    let engine = Arc::new(args.llm.apply(super::engine(args.cache_dir.clone(), args.ocr_backend))?);
+    let engine = Arc::new(
+        args.llm
+            .apply(super::engine(args.cache_dir.clone(), args.ocr_backend))?,
+    );
     if args.require_models != RequiredModels::None {
         // Warm: the first scanned page should not pay for loading the models.
         if let Err(e) = engine.load_ocr() {
