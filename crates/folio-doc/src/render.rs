@@ -172,6 +172,7 @@ fn markdown_block(block: &Block) -> String {
         }
         BlockKind::Formula => format!("$${text}$$"),
         BlockKind::Code => format!("```\n{}\n```", block.text.trim_end()),
+        BlockKind::KeyValue => escape_md_line(text),
         BlockKind::PageHeader | BlockKind::PageFooter => String::new(),
     }
 }
@@ -197,7 +198,7 @@ fn escape_md_line(text: &str) -> String {
 }
 
 fn markdown_table(table: &Table) -> String {
-    let grid = table.grid();
+    let grid = table.filled_grid();
     if grid.is_empty() || table.cols == 0 {
         return String::new();
     }
@@ -265,7 +266,7 @@ pub fn csv(doc: &Document) -> String {
         if i > 0 {
             out.push('\n');
         }
-        for row in table.grid() {
+        for row in table.filled_grid() {
             let fields: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
             out.push_str(&fields.join(","));
             out.push_str("\r\n");
@@ -353,6 +354,19 @@ fn html_block(out: &mut String, block: &Block) {
         BlockKind::Code => {
             let _ = writeln!(out, "<pre><code>{text}</code></pre>");
         }
+        BlockKind::KeyValue => match &block.key_value {
+            Some(kv) => {
+                let _ = writeln!(
+                    out,
+                    "<p class=\"key-value\"><span class=\"key\">{}</span>: <span class=\"value\">{}</span></p>",
+                    escape_html(&kv.key),
+                    escape_html(&kv.value)
+                );
+            }
+            None => {
+                let _ = writeln!(out, "<p>{text}</p>");
+            }
+        },
         BlockKind::Table => match &block.table {
             Some(t) => html_table(out, t),
             None => {
@@ -419,6 +433,7 @@ mod tests {
             text: text.to_string(),
             lines: vec![],
             table: None,
+            key_value: None,
             provenance: prov(),
         }
     }
@@ -489,14 +504,15 @@ mod tests {
         let md = markdown(&sample(), RenderOptions::default());
         assert_eq!(
             md,
-            "## Intro\n\n\\# not a heading\n\n- one\n- two\n\n| a\\|b | say \"hi\", ok |\n| --- | --- |\n| &lt;b> |  |\n"
-                .replace("&lt;b>", "<b>")
+            "## Intro\n\n\\# not a heading\n\n- one\n- two\n\n| a\\|b | say \"hi\", ok |\n| --- | --- |\n| &lt;b> | &lt;b> |\n"
+                .replace("&lt;b>", "<b>"),
+            "a spanning cell repeats its text in the positions it covers"
         );
     }
 
     #[test]
     fn csv_quotes_fields_that_need_it() {
-        assert_eq!(csv(&sample()), "a|b,\"say \"\"hi\"\", ok\"\r\n<b>,\r\n");
+        assert_eq!(csv(&sample()), "a|b,\"say \"\"hi\"\", ok\"\r\n<b>,<b>\r\n");
     }
 
     #[test]
