@@ -89,6 +89,9 @@ fn starts_as_continuation(text: &str) -> bool {
         .is_some_and(|c| c.is_lowercase() || c == ')')
 }
 
+/// Cells that share a covered column range: `((first, last), piece indices)`.
+type Slot = ((usize, usize), Vec<usize>);
+
 /// One line of a table region as cells: for each piece, the columns it covers and its text.
 pub(crate) struct GridLine {
     /// (first column, last column, fragment index).
@@ -384,7 +387,8 @@ pub(crate) fn aligned_table(frags: &[Fragment], em: f32, strict: bool) -> Option
                     }
                 }
                 None => {
-                    let (a, b) = if a != b && li < body_start {
+                    // Header pieces above other header lines may head a group of columns.
+                    let (a, b) = if li + 1 < body_start {
                         centred_range(&cols, &f.bbox, (a, b))
                     } else {
                         (a, b)
@@ -405,7 +409,7 @@ pub(crate) fn aligned_table(frags: &[Fragment], em: f32, strict: bool) -> Option
     let mut row_index = header_rows;
     for row in &rows {
         // (first, last) -> fragments, in line order.
-        let mut slots: Vec<((usize, usize), Vec<usize>)> = Vec::new();
+        let mut slots: Vec<Slot> = Vec::new();
         for &li in row {
             for &(a, b, pi) in &body_lines[li].pieces {
                 match slots.iter_mut().find(|s| s.0 .0 <= b && a <= s.0 .1) {
@@ -419,7 +423,7 @@ pub(crate) fn aligned_table(frags: &[Fragment], em: f32, strict: bool) -> Option
         }
         slots.sort_by_key(|s| s.0 .0);
         // Overlapping spans after merging: fold them together.
-        let mut merged: Vec<((usize, usize), Vec<usize>)> = Vec::new();
+        let mut merged: Vec<Slot> = Vec::new();
         for s in slots {
             match merged.last_mut() {
                 Some(m) if s.0 .0 <= m.0 .1 => {
@@ -504,7 +508,7 @@ fn build_header(
         return 0;
     }
     // Spanning levels: (covered range per piece) per line that has any.
-    let mut levels: Vec<Vec<((usize, usize), Vec<usize>)>> = Vec::new();
+    let mut levels: Vec<Vec<Slot>> = Vec::new();
     let mut singles: Vec<Vec<usize>> = vec![Vec::new(); ncols];
     for line in lines {
         let spanning: Vec<&(usize, usize, usize)> =
@@ -631,7 +635,8 @@ fn convincing(table: &Table, pieces: &[Fragment], body: &[GridLine]) -> bool {
         // Two columns: a label and a value per row, not a label and its description.
         numeric_share >= 0.6 && full_rows >= 3
     } else {
-        numeric_share >= 0.4 || (mean_words(&texts) <= 3.0 && full_rows >= 3)
+        // Columns of short labels alone are as often a questionnaire's options or a form.
+        numeric_share >= 0.5
     }
 }
 
@@ -734,8 +739,11 @@ mod tests {
     use crate::words::fragments;
     use crate::Glyph;
 
-    /// Rows of cells: `(left-aligned text at x)` or right-aligned numbers ending at x.
-    fn page(rows: &[(f32, &[(&str, f32, bool)])]) -> Vec<Glyph> {
+    /// A cell: its text, its x, and whether it is right-aligned at x.
+    type TestCell<'a> = (&'a str, f32, bool);
+
+    /// Rows of cells at their baselines: text left-aligned at x, or right-aligned ending at x.
+    fn page(rows: &[(f32, &[TestCell<'_>])]) -> Vec<Glyph> {
         let f = font("Helvetica");
         let mut glyphs = Vec::new();
         for (y, cells) in rows {
@@ -967,7 +975,7 @@ mod tests {
 
     #[test]
     fn prose_in_two_columns_and_forms_are_not_tables() {
-        let mut rows: Vec<(f32, Vec<(&str, f32, bool)>)> = Vec::new();
+        let mut rows: Vec<(f32, Vec<TestCell<'_>>)> = Vec::new();
         for i in 0..8 {
             rows.push((
                 40.0 + i as f32 * 12.0,
@@ -977,7 +985,7 @@ mod tests {
                 ],
             ));
         }
-        let rows: Vec<(f32, &[(&str, f32, bool)])> =
+        let rows: Vec<(f32, &[TestCell<'_>])> =
             rows.iter().map(|(y, c)| (*y, c.as_slice())).collect();
         assert!(tables(&page(&rows)).0.is_empty());
         let form = page(&[

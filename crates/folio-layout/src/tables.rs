@@ -333,9 +333,11 @@ fn unruled_row_breaks(xs: &[f32], top: f32, bottom: f32, frags: &[&Fragment]) ->
         .iter()
         .filter(|l| l.iter().filter(|&&i| is_numeric(&inside[i].text())).count() >= 2)
         .count();
-    // Two stacked header lines in two cells are one header row; three rows of cells, or rows
-    // of values, are rows.
-    if multi < 3 && !(multi >= 2 && numeric_lines >= 2) {
+    // Four or more rows of values stacked in one band are rows.
+    // A framed page of prose or a questionnaire lines up too: ask for rows of values.
+    // Two or three lines in each cell are as often one row of multi-line cells (a paper's
+    // table with one line per variant).
+    if multi < 4 || numeric_lines < 4 {
         return Vec::new();
     }
     let text_of = |i: usize| inside[i].text();

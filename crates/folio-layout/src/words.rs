@@ -309,7 +309,9 @@ fn word_gap_threshold(run: &[(&FramedGlyph<'_>, Option<char>)]) -> f32 {
             let size = w[0].0.glyph.size.min(w[1].0.glyph.size).max(0.1);
             (w[1].0.frame.x0 - w[0].0.frame.x1) / size
         })
-        .filter(|g| g.is_finite() && *g < FRAGMENT_GAP_EM)
+        // Overlapping glyphs (a face drawn twice for bold, kerned pairs) say nothing of the
+        // tracking.
+        .filter(|g| g.is_finite() && *g > -0.05 && *g < FRAGMENT_GAP_EM)
         .collect();
     if gaps.len() < 6 {
         return WORD_GAP_EM;
@@ -317,7 +319,7 @@ fn word_gap_threshold(run: &[(&FramedGlyph<'_>, Option<char>)]) -> f32 {
     gaps.sort_by(f32::total_cmp);
     // Most gaps are between letters: the lower quartile gives the tracking (short words and
     // spaced operators make many gaps word gaps).
-    let tracking = gaps[gaps.len() / 4];
+    let tracking = gaps[gaps.len() / 4].max(0.0);
     let threshold = tracking + MIN_WORD_GAP_EM;
     // Word gaps are the clearly separated upper group: a threshold below the fixed one is
     // used only when the gaps of the run fall into two groups around it.
