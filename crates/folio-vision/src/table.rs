@@ -63,6 +63,90 @@ pub struct TableStructure {
     pub score: f32,
 }
 
+impl TableStructure {
+    /// The text of each cell, in [`TableStructure::cells`] order, from positioned words (a
+    /// text layer's or OCR's, `[x0, y0, x1, y1]` in the pixels of the cells): each word goes to
+    /// the cell whose box holds its centre (the smallest, when boxes overlap), else to the
+    /// nearest cell, provided its centre lies within the table (the cells' boxes together, grown
+    /// by half a word height); a cell's words are read line by line, left to right. Words
+    /// outside the table are left out.
+    pub fn cell_texts(&self, words: &[(&str, [f32; 4])]) -> Vec<String> {
+        let mut owned: Vec<Vec<Word<'_>>> = vec![Vec::new(); self.cells.len()];
+        let Some(extent) = self.cells.iter().map(|c| c.bbox).reduce(|a, b| {
+            [
+                a[0].min(b[0]),
+                a[1].min(b[1]),
+                a[2].max(b[2]),
+                a[3].max(b[3]),
+            ]
+        }) else {
+            return Vec::new();
+        };
+        let area = |b: &[f32; 4]| (b[2] - b[0]).max(0.0) * (b[3] - b[1]).max(0.0);
+        let distance = |b: &[f32; 4], (x, y): (f32, f32)| {
+            let dx = (b[0] - x).max(x - b[2]).max(0.0);
+            let dy = (b[1] - y).max(y - b[3]).max(0.0);
+            dx.hypot(dy)
+        };
+        for &(text, bbox) in words {
+            if text.trim().is_empty() {
+                continue;
+            }
+            let centre = ((bbox[0] + bbox[2]) / 2.0, (bbox[1] + bbox[3]) / 2.0);
+            let margin = (bbox[3] - bbox[1]).max(0.0) / 2.0;
+            if distance(&extent, centre) > margin {
+                continue;
+            }
+            let best = self
+                .cells
+                .iter()
+                .enumerate()
+                .min_by(|(_, a), (_, b)| {
+                    let key = |c: &TableCell| (distance(&c.bbox, centre), area(&c.bbox));
+                    let (ka, kb) = (key(a), key(b));
+                    ka.0.total_cmp(&kb.0).then(ka.1.total_cmp(&kb.1))
+                })
+                .map(|(i, _)| i);
+            if let Some(i) = best {
+                owned[i].push((text, bbox));
+            }
+        }
+        owned.into_iter().map(read_lines).collect()
+    }
+}
+
+/// A word and its box.
+type Word<'a> = (&'a str, [f32; 4]);
+
+/// Words joined line by line (a word starts a new line when its centre is below the current
+/// line's box), each line left to right.
+fn read_lines(mut words: Vec<Word<'_>>) -> String {
+    words.sort_by(|a, b| (a.1[1] + a.1[3]).total_cmp(&(b.1[1] + b.1[3])));
+    // (bottom of the line so far, its words)
+    let mut lines: Vec<(f32, Vec<Word<'_>>)> = Vec::new();
+    for w in words {
+        let cy = (w.1[1] + w.1[3]) / 2.0;
+        match lines.last_mut() {
+            Some((bottom, line)) if cy <= *bottom => {
+                *bottom = bottom.max(w.1[3]);
+                line.push(w);
+            }
+            _ => lines.push((w.1[3], vec![w])),
+        }
+    }
+    lines
+        .into_iter()
+        .map(|(_, mut line)| {
+            line.sort_by(|a, b| a.1[0].total_cmp(&b.1[0]));
+            line.iter()
+                .map(|w| w.0.trim())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The loaded table-structure model and its token vocabulary. Share one between threads.
 #[derive(Debug)]
 pub struct TableModel {
@@ -293,6 +377,49 @@ mod tests {
     fn toks(s: &str) -> Vec<String> {
         // Tokens separated by `|` (they contain spaces and quotes).
         s.split('|').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn words_fill_the_cells_they_fall_in() {
+        let cell = |row, col, bbox| TableCell {
+            row,
+            col,
+            row_span: 1,
+            col_span: 1,
+            header: false,
+            bbox,
+        };
+        let t = TableStructure {
+            rows: 2,
+            cols: 2,
+            cells: vec![
+                cell(0, 0, [0.0, 0.0, 40.0, 10.0]),
+                cell(0, 1, [60.0, 0.0, 100.0, 10.0]),
+                cell(1, 0, [0.0, 20.0, 40.0, 40.0]),
+                cell(1, 1, [60.0, 20.0, 100.0, 30.0]),
+            ],
+            tokens: Vec::new(),
+            score: 1.0,
+        };
+        let words = [
+            // Two lines in one cell, given out of order.
+            ("second", [2.0, 31.0, 30.0, 39.0]),
+            ("first", [2.0, 21.0, 20.0, 29.0]),
+            ("line", [22.0, 21.0, 38.0, 29.0]),
+            // Inside a cell.
+            ("Total", [62.0, 1.0, 90.0, 9.0]),
+            // In the gap between the columns, nearer the left cell.
+            ("12", [41.0, 1.0, 48.0, 9.0]),
+            // Slightly past a content box: still the nearest cell.
+            ("3.5", [95.0, 21.0, 104.0, 29.0]),
+            // Far outside the table: left out.
+            ("page 7", [0.0, 200.0, 30.0, 208.0]),
+            (" ", [0.0, 0.0, 1.0, 1.0]),
+        ];
+        assert_eq!(
+            t.cell_texts(&words),
+            vec!["12", "Total", "first line second", "3.5"]
+        );
     }
 
     #[test]

@@ -183,9 +183,13 @@ fn layout_finds_text_in_two_columns() {
     );
 }
 
+/// A cell's text and its box in points.
+type CellText = (String, [f32; 4]);
+
 /// A ruled table of `rows × cols` cells of Helvetica words on a letter page; returns the PDF,
-/// the table's box in points and the word of each cell (row by row).
-fn table_pdf(rows: usize, cols: usize) -> (Vec<u8>, [f32; 4], Vec<Vec<String>>) {
+/// the table's box in points and the text of each cell (row by row) with its approximate box in
+/// points (Helvetica's average advance is about half its size).
+fn table_pdf(rows: usize, cols: usize) -> (Vec<u8>, [f32; 4], Vec<Vec<CellText>>) {
     let (left, top, cell_w, cell_h) = (90.0f32, 200.0f32, 100.0f32, 22.0f32);
     let page_h = 792.0f32;
     let words = [
@@ -215,7 +219,9 @@ fn table_pdf(rows: usize, cols: usize) -> (Vec<u8>, [f32; 4], Vec<Vec<String>>) 
                 page_h - (top + r as f32 * cell_h + 15.0),
             );
             content += &format!("BT /F1 10 Tf {x} {y} Td ({word}) Tj ET\n");
-            row.push(word);
+            let top = page_h - y - 8.0;
+            let bbox = [x, top, x + 5.0 * word.len() as f32, top + 10.0];
+            row.push((word, bbox));
         }
         text.push(row);
     }
@@ -241,7 +247,7 @@ fn table_pdf(rows: usize, cols: usize) -> (Vec<u8>, [f32; 4], Vec<Vec<String>>) 
 #[test]
 fn table_model_gives_the_rows_and_columns_of_a_ruled_table() {
     for (rows, cols) in [(5, 4), (3, 3)] {
-        let (pdf, bbox, _) = table_pdf(rows, cols);
+        let (pdf, bbox, text) = table_pdf(rows, cols);
         let page = render(pdf);
         // The region a layout model would give: the table with a little margin.
         let region = [bbox[0] - 8.0, bbox[1] - 8.0, bbox[2] + 8.0, bbox[3] + 8.0];
@@ -270,6 +276,19 @@ fn table_model_gives_the_rows_and_columns_of_a_ruled_table() {
             );
         }
         assert!(t.score > 0.5, "score {}", t.score);
+        // The text of each cell, from words placed where the PDF drew them.
+        let words: Vec<(&str, [f32; 4])> = text
+            .iter()
+            .flatten()
+            .map(|(w, b)| (w.as_str(), scaled(*b, SCALE)))
+            .collect();
+        let filled = t.cell_texts(&words);
+        for (cell, got) in t.cells.iter().zip(&filled) {
+            assert_eq!(
+                got, &text[cell.row as usize][cell.col as usize].0,
+                "{cell:?}"
+            );
+        }
     }
 }
 
