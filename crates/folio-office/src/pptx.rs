@@ -80,6 +80,7 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
         "pptx: slide geometry from shape positions",
     );
     b.set_title(crate::docx::core_title(&mut pkg)?);
+    let authors = comment_authors(&mut pkg, &pres_rels)?;
     let mut layouts: HashMap<String, Vec<(Placeholder, BBox)>> = HashMap::new();
     for slide in slides {
         b.start_page(width, height);
@@ -125,6 +126,15 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
                 }
             }
         }
+        // Reviewers' comments on the slide, after its content.
+        for rel in rels
+            .values()
+            .filter(|r| r.kind == "comments" && !r.external)
+        {
+            for c in comments(&mut pkg, &rel.target, &authors)? {
+                b.push(BlockKind::Paragraph, &c);
+            }
+        }
         if options.notes {
             if let Some(notes) = rels
                 .values()
@@ -149,6 +159,85 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
         }
     }
     Ok(b.finish())
+}
+
+/// Comment authors by id (legacy `commentAuthors.xml` and modern `authors.xml`): (name, initials).
+fn comment_authors(
+    pkg: &mut Package<'_>,
+    pres_rels: &HashMap<String, Rel>,
+) -> Result<HashMap<String, (String, String)>, OfficeError> {
+    let mut out = HashMap::new();
+    let limits = *pkg.limits();
+    let parts: Vec<String> = pres_rels
+        .values()
+        .filter(|r| matches!(r.kind.as_str(), "commentAuthors" | "authors") && !r.external)
+        .map(|r| r.target.clone())
+        .collect();
+    for part in parts {
+        let Some(text) = pkg.read_text(&part)? else {
+            continue;
+        };
+        let doc = parse_xml(&text, FORMAT, &part, &limits)?;
+        for a in doc
+            .descendants()
+            .filter(|n| n.is_element() && matches!(local(*n), "cmAuthor" | "author"))
+        {
+            if let Some(id) = attr(a, "id") {
+                let name = attr(a, "name").unwrap_or("").to_string();
+                let initials = attr(a, "initials").unwrap_or("").to_string();
+                out.insert(id.to_string(), (name, initials));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A comments part (legacy `p:cmLst` or modern threaded comments) as lines of
+/// `[author: NAME (INITIALS), time: WHEN]: TEXT`.
+fn comments(
+    pkg: &mut Package<'_>,
+    part: &str,
+    authors: &HashMap<String, (String, String)>,
+) -> Result<Vec<String>, OfficeError> {
+    let limits = *pkg.limits();
+    let Some(text) = pkg.read_text(part)? else {
+        return Ok(Vec::new());
+    };
+    let doc = parse_xml(&text, FORMAT, part, &limits)?;
+    let mut out = Vec::new();
+    for cm in doc
+        .descendants()
+        .filter(|n| n.is_element() && matches!(local(*n), "cm" | "reply"))
+    {
+        let body = match child(cm, "text") {
+            Some(t) => t.text().unwrap_or("").to_string(),
+            None => child(cm, "txBody")
+                .map(|tx| {
+                    paragraphs(tx, false)
+                        .into_iter()
+                        .map(|(_, t)| t)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default(),
+        };
+        let body = collapse_ws(&body);
+        if body.is_empty() {
+            continue;
+        }
+        let (name, initials) = attr(cm, "authorId")
+            .and_then(|id| authors.get(id))
+            .cloned()
+            .unwrap_or_default();
+        let when = attr(cm, "dt").or(attr(cm, "created")).unwrap_or("");
+        let who = if initials.is_empty() {
+            name
+        } else {
+            format!("{name} ({initials})")
+        };
+        out.push(format!("[author: {who}, time: {when}]: {body}"));
+    }
+    Ok(out)
 }
 
 /// The relationship id of a `p:sldId` (`r:id`, not the numeric `id`).

@@ -173,15 +173,17 @@ fn xlsx_cells(
     Ok(cells)
 }
 
-/// Splits a sheet into blocks of adjacent cells, as a reader sees separate tables: from each
-/// unvisited cell (row-major), the block runs down its column and right along its row while
-/// cells (or merged areas) are non-empty; everything inside the rectangle belongs to it.
+/// Splits a sheet into blocks of adjacent cells, as a reader sees separate tables: each group
+/// of non-empty cells connected through their edges (a merged area counts as filled over its
+/// whole extent) becomes one table over its bounding rectangle, in the order of the group's
+/// first cell (row-major). A full-width merged title above a table becomes a paragraph, and a
+/// lone cell a paragraph.
 fn emit_regions(b: &mut DocBuilder, cells: &Cells, merges: &[((u32, u32), (u32, u32))]) {
-    // A merged area counts as filled over its whole extent (bounded: areas can be huge).
+    // Merged areas over their whole extent (bounded: an area can be huge).
     let mut merged_at: HashMap<(u32, u32), usize> = HashMap::new();
     for (i, (s, e)) in merges.iter().enumerate() {
         let area = (e.0.saturating_sub(s.0) as u64 + 1) * (e.1.saturating_sub(s.1) as u64 + 1);
-        if area > 10_000 {
+        if area > 10_000 || e.0 < s.0 || e.1 < s.1 {
             continue;
         }
         for r in s.0..=e.0 {
@@ -190,84 +192,124 @@ fn emit_regions(b: &mut DocBuilder, cells: &Cells, merges: &[((u32, u32), (u32, 
             }
         }
     }
-    let filled = |r: u32, c: u32| cells.contains_key(&(r, c)) || merged_at.contains_key(&(r, c));
+    let filled = |p: (u32, u32)| cells.contains_key(&p) || merged_at.contains_key(&p);
     let mut keys: Vec<(u32, u32)> = cells.keys().copied().collect();
     keys.sort_unstable();
     let mut visited: HashSet<(u32, u32)> = HashSet::new();
-    for (r, c) in keys {
-        if visited.contains(&(r, c)) {
+    for start in keys {
+        if visited.contains(&start) {
             continue;
         }
-        let mut r1 = r;
-        while r1 < u32::MAX && filled(r1 + 1, c) {
-            r1 += 1;
-        }
-        let mut c1 = c;
-        while c1 < u32::MAX && filled(r, c1 + 1) {
-            c1 += 1;
-        }
-        // Merged areas reaching past the rectangle widen it.
-        for (s, e) in merges {
-            if s.0 >= r && s.0 <= r1 && s.1 >= c && s.1 <= c1 {
-                r1 = r1.max(e.0);
-                c1 = c1.max(e.1);
-            }
-        }
-        let mut table_cells = Vec::new();
-        let mut covered: HashSet<(u32, u32)> = HashSet::new();
-        for (&(cr, cc), text) in cells
-            .iter()
-            .filter(|((cr, cc), _)| (r..=r1).contains(cr) && (c..=c1).contains(cc))
-        {
-            visited.insert((cr, cc));
-            if covered.contains(&(cr, cc)) {
-                continue;
-            }
-            let (rs, cs) = merged_at
-                .get(&(cr, cc))
-                .map(|&i| merges[i])
-                .filter(|(s, _)| *s == (cr, cc))
-                .map_or((1, 1), |(s, e)| {
-                    (
-                        (e.0 - s.0 + 1).min(r1 - cr + 1),
-                        (e.1 - s.1 + 1).min(c1 - cc + 1),
-                    )
-                });
-            for dr in 0..rs {
-                for dc in 0..cs {
-                    if (dr, dc) != (0, 0) {
-                        covered.insert((cr + dr, cc + dc));
-                    }
+        // Flood fill over edge neighbours.
+        let (mut r0, mut c0, mut r1, mut c1) = (start.0, start.1, start.0, start.1);
+        let mut stack = vec![start];
+        visited.insert(start);
+        while let Some((r, c)) = stack.pop() {
+            r0 = r0.min(r);
+            c0 = c0.min(c);
+            r1 = r1.max(r);
+            c1 = c1.max(c);
+            let neighbours = [
+                r.checked_sub(1).map(|r| (r, c)),
+                r.checked_add(1).map(|r| (r, c)),
+                c.checked_sub(1).map(|c| (r, c)),
+                c.checked_add(1).map(|c| (r, c)),
+            ];
+            for n in neighbours.into_iter().flatten() {
+                if filled(n) && visited.insert(n) {
+                    stack.push(n);
                 }
             }
-            table_cells.push(Cell {
-                row: cr - r,
-                col: cc - c,
-                row_span: rs,
-                col_span: cs,
-                text: text.clone(),
-                bbox: None,
-                header: cr == r,
-            });
         }
-        table_cells.retain(|cell| !covered.contains(&(cell.row + r, cell.col + c)));
-        table_cells.sort_by_key(|cell| (cell.row, cell.col));
-        let (rows, cols) = (r1 - r + 1, c1 - c + 1);
-        if rows == 1 && cols == 1 || table_cells.len() == 1 {
-            if let Some(only) = table_cells.first() {
-                b.push(BlockKind::Paragraph, &only.text);
-            }
-            continue;
-        }
-        b.push_table(
-            Table {
-                rows,
-                cols,
-                cells: table_cells,
-            },
-            BBox::default(),
+        region(
+            b,
+            cells,
+            merges,
+            &merged_at,
+            &mut visited,
+            (r0, c0),
+            (r1, c1),
         );
     }
+}
+
+/// Emits the cells inside one rectangle as a table (or a paragraph), marking them visited.
+fn region(
+    b: &mut DocBuilder,
+    cells: &Cells,
+    merges: &[((u32, u32), (u32, u32))],
+    merged_at: &HashMap<(u32, u32), usize>,
+    visited: &mut HashSet<(u32, u32)>,
+    (r, c): (u32, u32),
+    (r1, c1): (u32, u32),
+) {
+    let mut table_cells = Vec::new();
+    let mut covered: HashSet<(u32, u32)> = HashSet::new();
+    let mut inside: Vec<(&(u32, u32), &String)> = cells
+        .iter()
+        .filter(|((cr, cc), _)| (r..=r1).contains(cr) && (c..=c1).contains(cc))
+        .collect();
+    inside.sort_unstable_by_key(|(p, _)| **p);
+    for (&(cr, cc), text) in inside {
+        visited.insert((cr, cc));
+        if covered.contains(&(cr, cc)) {
+            continue;
+        }
+        let (rs, cs) = merged_at
+            .get(&(cr, cc))
+            .map(|&i| merges[i])
+            .filter(|(s, _)| *s == (cr, cc))
+            .map_or((1, 1), |(s, e)| {
+                (
+                    (e.0 - s.0 + 1).min(r1 - cr + 1),
+                    (e.1 - s.1 + 1).min(c1 - cc + 1),
+                )
+            });
+        for dr in 0..rs {
+            for dc in 0..cs {
+                if (dr, dc) != (0, 0) {
+                    covered.insert((cr + dr, cc + dc));
+                }
+            }
+        }
+        table_cells.push(Cell {
+            row: cr - r,
+            col: cc - c,
+            row_span: rs,
+            col_span: cs,
+            text: text.clone(),
+            bbox: None,
+            header: cr == r,
+        });
+    }
+    let (mut rows, cols) = (r1 - r + 1, c1 - c + 1);
+    if table_cells.len() == 1 {
+        b.push(BlockKind::Paragraph, &table_cells[0].text);
+        return;
+    }
+    // A title merged across the whole width above at least two rows is not a table row.
+    if rows >= 3 && cols > 1 {
+        let first_row: Vec<&Cell> = table_cells.iter().filter(|x| x.row == 0).collect();
+        if let [title] = first_row.as_slice() {
+            if title.col_span == cols && title.row_span == 1 {
+                b.push(BlockKind::Paragraph, &title.text);
+                table_cells.retain(|x| x.row != 0);
+                for x in &mut table_cells {
+                    x.row -= 1;
+                    x.header = x.row == 0;
+                }
+                rows -= 1;
+            }
+        }
+    }
+    b.push_table(
+        Table {
+            rows,
+            cols,
+            cells: table_cells,
+        },
+        BBox::default(),
+    );
 }
 
 /// Sheet name → the drawing parts its cells anchor (pictures, charts).
