@@ -55,10 +55,10 @@ impl DocBuilder {
 
     fn page(&mut self) -> &mut Page {
         if self.current.is_none() {
+            // Blocks before any page start go on a logical page.
             self.start_page(0.0, 0.0);
         }
-        // Just ensured above.
-        self.current.get_or_insert_with(|| unreachable_page())
+        self.current.get_or_insert_with(unreachable_page)
     }
 
     fn provenance(&mut self) -> Provenance {
@@ -120,6 +120,7 @@ impl DocBuilder {
     }
 }
 
+/// Never used: [`DocBuilder::page`] has just started a page when it calls this.
 fn unreachable_page() -> Page {
     Page {
         number: 1,

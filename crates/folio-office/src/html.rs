@@ -107,6 +107,18 @@ struct Reader<'o> {
 /// Reads an HTML document.
 pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, OfficeError> {
     let text = crate::text::decode_with(bytes, declared_charset(bytes))?;
+    // html5ever's tree builder is quadratic in nesting depth (20,000 nested elements take
+    // seconds): refuse a document nested past the limit before parsing it.
+    let depth = estimated_depth(&text);
+    let max = options.limits.max_depth;
+    if depth > max {
+        return Err(OfficeError::limit(
+            FORMAT,
+            "element nesting",
+            depth as u64,
+            max as u64,
+        ));
+    }
     let html = Html::parse_document(&text);
     let mut r = Reader {
         b: DocBuilder::new(
@@ -320,6 +332,98 @@ impl Reader<'_> {
     }
 }
 
+/// An upper estimate of the element nesting of a document from its tags alone: start tags of
+/// elements that need an end tag open a level, end tags close one. Void elements and those whose
+/// end tag is optional (`p`, `li`, `td`...) are not counted; comments and the bodies of scripts and
+/// styles are skipped.
+fn estimated_depth(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut i = 0;
+    while let Some(off) = bytes[i..].iter().position(|&b| b == b'<') {
+        i += off + 1;
+        if bytes[i..].starts_with(b"!--") {
+            i = find(bytes, i, b"-->");
+            continue;
+        }
+        let close = bytes.get(i) == Some(&b'/');
+        let start = if close { i + 1 } else { i };
+        let end = bytes[start..]
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .map_or(bytes.len(), |p| start + p);
+        if end == start {
+            continue;
+        }
+        let name = text[start..end].to_ascii_lowercase();
+        let tag_end = find(bytes, end, b">");
+        let self_closed = tag_end >= 2 && bytes.get(tag_end - 2) == Some(&b'/');
+        i = tag_end;
+        let counted = !matches!(
+            name.as_str(),
+            "area"
+                | "base"
+                | "br"
+                | "col"
+                | "embed"
+                | "hr"
+                | "img"
+                | "input"
+                | "link"
+                | "meta"
+                | "source"
+                | "track"
+                | "wbr"
+                | "param"
+                | "p"
+                | "li"
+                | "dt"
+                | "dd"
+                | "tr"
+                | "td"
+                | "th"
+                | "option"
+                | "optgroup"
+                | "thead"
+                | "tbody"
+                | "tfoot"
+                | "colgroup"
+                | "rb"
+                | "rt"
+                | "rp"
+                | "html"
+                | "head"
+                | "body"
+        );
+        if !close && matches!(name.as_str(), "script" | "style" | "textarea" | "title") {
+            // Their content is text: skip past the end tag.
+            i = find(bytes, i, format!("</{name}").as_bytes());
+            continue;
+        }
+        if !counted || self_closed {
+            continue;
+        }
+        if close {
+            depth = depth.saturating_sub(1);
+        } else {
+            depth += 1;
+            max = max.max(depth);
+        }
+    }
+    max
+}
+
+/// The index just past the first `needle` at or after `from` (the end when absent).
+fn find(bytes: &[u8], from: usize, needle: &[u8]) -> usize {
+    bytes
+        .get(from..)
+        .and_then(|rest| {
+            rest.windows(needle.len())
+                .position(|w| w.eq_ignore_ascii_case(needle))
+        })
+        .map_or(bytes.len(), |p| from + p + needle.len())
+}
+
 /// The text of a subtree as one line: blocks separated by spaces, list items marked.
 fn flat_text(node: NodeRef<'_, Node>, depth: usize, max: usize) -> Result<String, OfficeError> {
     let mut out = String::new();
@@ -415,4 +519,21 @@ fn raw_text(node: NodeRef<'_, Node>, depth: usize, max: usize) -> Result<String,
     let mut out = String::new();
     go(node, depth, max, &mut out)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::estimated_depth;
+
+    #[test]
+    fn nesting_is_estimated_from_tags() {
+        assert_eq!(estimated_depth("<div><div><p>a<p>b</div></div>"), 2);
+        assert_eq!(estimated_depth("<ul><li>a<li>b</ul><br><img src=x>"), 1);
+        assert_eq!(
+            estimated_depth("<script>if (a<b) { '<div><div>' }</script><span/>"),
+            0
+        );
+        assert_eq!(estimated_depth("<!-- <div><div> --><b>x</b>"), 1);
+        assert_eq!(estimated_depth(&"<div>".repeat(1000)), 1000);
+    }
 }

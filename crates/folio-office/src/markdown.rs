@@ -38,11 +38,8 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
                     level: heading_level(level),
                 });
             }
-            Event::Start(Tag::Paragraph) => {
-                if kind.is_none() {
-                    kind = Some(BlockKind::Paragraph);
-                }
-            }
+            // Inside an item the paragraph is the item's text.
+            Event::Start(Tag::Paragraph) if kind.is_none() => kind = Some(BlockKind::Paragraph),
             Event::Start(Tag::CodeBlock(_)) => {
                 flush(&mut b, &mut buf, &mut kind);
                 kind = Some(BlockKind::Code);
@@ -111,11 +108,7 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
             }
             Event::End(
                 TagEnd::Heading(_) | TagEnd::Paragraph | TagEnd::CodeBlock | TagEnd::Item,
-            ) => {
-                if table.is_none() {
-                    flush(&mut b, &mut buf, &mut kind);
-                }
-            }
+            ) if table.is_none() => flush(&mut b, &mut buf, &mut kind),
             Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
                 buf.push_str(&t);
             }

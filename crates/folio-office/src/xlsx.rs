@@ -17,6 +17,8 @@ use crate::{Format, OfficeError, OfficeOptions};
 
 /// A sheet's non-empty cells, by `(row, col)`, already formatted.
 type Cells = HashMap<(u32, u32), String>;
+/// A merged area: its first and last `(row, col)`.
+type Merge = ((u32, u32), (u32, u32));
 
 /// Reads a workbook of the given format.
 pub(crate) fn read(
@@ -178,7 +180,7 @@ fn xlsx_cells(
 /// whole extent) becomes one table over its bounding rectangle, in the order of the group's
 /// first cell (row-major). A full-width merged title above a table becomes a paragraph, and a
 /// lone cell a paragraph.
-fn emit_regions(b: &mut DocBuilder, cells: &Cells, merges: &[((u32, u32), (u32, u32))]) {
+fn emit_regions(b: &mut DocBuilder, cells: &Cells, merges: &[Merge]) {
     // Merged areas over their whole extent (bounded: an area can be huge).
     let mut merged_at: HashMap<(u32, u32), usize> = HashMap::new();
     for (i, (s, e)) in merges.iter().enumerate() {
@@ -237,7 +239,7 @@ fn emit_regions(b: &mut DocBuilder, cells: &Cells, merges: &[((u32, u32), (u32, 
 fn region(
     b: &mut DocBuilder,
     cells: &Cells,
-    merges: &[((u32, u32), (u32, u32))],
+    merges: &[Merge],
     merged_at: &HashMap<(u32, u32), usize>,
     visited: &mut HashSet<(u32, u32)>,
     (r, c): (u32, u32),
@@ -489,7 +491,9 @@ pub(crate) fn display_number(v: f64, fmt: Option<&str>) -> String {
             .count()
     });
     let thousands = plain.contains(',');
-    let mut s = format!("{:.*}", decimals, value.abs());
+    // Excel rounds halves away from zero; `format!` rounds them to even.
+    let scale = 10f64.powi(decimals.min(15) as i32);
+    let mut s = format!("{:.*}", decimals, (value.abs() * scale).round() / scale);
     if thousands {
         let (int, frac) = s.split_once('.').map_or((s.clone(), None), |(i, f)| {
             (i.to_string(), Some(f.to_string()))
