@@ -77,6 +77,11 @@ impl BBox {
         x >= self.x0 && x <= self.x1 && y >= self.y0 && y <= self.y1
     }
 
+    /// Whether all four edges are zero: the box of an element without page geometry.
+    pub fn is_zero(&self) -> bool {
+        *self == BBox::default()
+    }
+
     /// Whether all four edges are finite numbers.
     pub fn is_finite(&self) -> bool {
         self.x0.is_finite() && self.y0.is_finite() && self.x1.is_finite() && self.y1.is_finite()
@@ -152,6 +157,10 @@ pub enum BlockKind {
     ListItem {
         /// Numbered (1., a), iv.) rather than bulleted.
         ordered: bool,
+        /// Nesting depth: 0 for a top-level item, 1 for an item of a list inside an item...
+        /// (absent from the JSON when 0; readers that cannot tell nesting leave it 0).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        level: u8,
     },
     /// A table; the block's `table` holds its cells.
     Table,
@@ -172,6 +181,10 @@ pub enum BlockKind {
     KeyValue,
 }
 
+fn is_zero(n: &u8) -> bool {
+    *n == 0
+}
+
 impl BlockKind {
     /// Page furniture (running headers and footers), which reading formats leave out.
     pub fn is_furniture(&self) -> bool {
@@ -185,7 +198,9 @@ pub struct Block {
     /// What the block is.
     #[serde(flatten)]
     pub kind: BlockKind,
-    /// Box around the block.
+    /// Box around the block. Absent from the JSON (and all zero here) for blocks that have no
+    /// page geometry: those of flow formats (DOCX, HTML, spreadsheets, text).
+    #[serde(default, skip_serializing_if = "BBox::is_zero")]
     pub bbox: BBox,
     /// The block's text, lines joined (hyphenation at line ends removed; `Code` keeps newlines).
     pub text: String,
@@ -390,9 +405,8 @@ impl Table {
         grid
     }
 
-    /// The grid with a spanning cell's text repeated in every position it covers, as
-    /// Markdown pipe tables and CSV show spans (docling does the same): each row reads whole.
-    pub fn filled_grid(&self) -> Vec<Vec<String>> {
+    /// Like [`Table::grid`], but a spanning cell's text fills every position it covers.
+    pub fn spanned_grid(&self) -> Vec<Vec<String>> {
         let (rows, cols) = (self.rows as usize, self.cols as usize);
         let mut grid = vec![vec![String::new(); cols]; rows];
         for cell in &self.cells {
@@ -427,13 +441,17 @@ pub struct PageProvenance {
 }
 
 /// One page.
+///
+/// Flow formats (DOCX, HTML, Markdown, text, CSV, spreadsheets) have no pages of their own: their
+/// "pages" are logical (the whole document, one sheet) and have a width and height of 0, and
+/// their blocks carry no box ([`Page::is_flow`]). Slides have real geometry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page {
     /// 1-based page number in the source document.
     pub number: u32,
-    /// Width in points, as displayed (after rotation).
+    /// Width in points, as displayed (after rotation); 0 for a flow page.
     pub width: f32,
-    /// Height in points, as displayed (after rotation).
+    /// Height in points, as displayed (after rotation); 0 for a flow page.
     pub height: f32,
     /// The page's rotation in degrees (0, 90, 180 or 270) as the source declares it.
     pub rotation: u16,
@@ -441,6 +459,13 @@ pub struct Page {
     pub blocks: Vec<Block>,
     /// How this page's text was obtained.
     pub provenance: PageProvenance,
+}
+
+impl Page {
+    /// A logical page without geometry (zero size): its blocks have no boxes.
+    pub fn is_flow(&self) -> bool {
+        self.width == 0.0 && self.height == 0.0
+    }
 }
 
 /// Outcome of the whole extraction.
