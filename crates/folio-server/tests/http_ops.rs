@@ -64,7 +64,7 @@ fn metrics_parse_and_count_requests_pages_errors_and_jobs() {
             200
         );
     }
-    let damaged = corpus(DAMAGED);
+    let damaged = doc(DAMAGED);
     post_form(&s.url("/extract"), &[], &[Part::File("d.pdf", &damaged)])
         .assert_error(422, "unreadable");
     let job = post_form(&s.url("/v1/jobs"), &[], &[Part::File("a.pdf", &pdf)]).json();
