@@ -151,7 +151,10 @@ fn text_html_and_csv_render_the_same_document() {
 fn encrypted_pdf_needs_its_password() {
     let path = doc(ENCRYPTED);
     let p = path.to_str().unwrap();
-    assert_clean_failure(&folio(&["extract", p]), "encrypted");
+    assert_clean_failure(
+        &folio(&["extract", p]),
+        "encrypted and needs its password: give it with --password",
+    );
     assert_clean_failure(
         &folio(&["extract", p, "--password", "wrong"]),
         "password does not open",
