@@ -146,7 +146,11 @@ mod tests {
             assert_eq!((f.status, f.code), (status, code));
         }
         let f = Failure::from(ExtractError::PasswordRequired);
-        assert!(f.message.ends_with("send it in the `password` option"), "{}", f.message);
+        assert!(
+            f.message.ends_with("send it in the `password` option"),
+            "{}",
+            f.message
+        );
         assert!(!f.message.contains("--password"), "{}", f.message);
     }
 }

@@ -190,9 +190,13 @@ mod tests {
         assert_eq!(o.format, Format::Markdown);
         let e = o.set_json("ocr", &serde_json::json!(true)).unwrap_err();
         assert!(e.message.contains("must be a string"), "{e}");
-        let e = o.set_json("pages", &serde_json::json!({"from": 1})).unwrap_err();
+        let e = o
+            .set_json("pages", &serde_json::json!({"from": 1}))
+            .unwrap_err();
         assert!(e.message.contains("\"pages\" must be"), "{e}");
-        let e = o.set_json("fromat", &serde_json::json!({"x": 1})).unwrap_err();
+        let e = o
+            .set_json("fromat", &serde_json::json!({"x": 1}))
+            .unwrap_err();
         assert!(e.message.contains("unknown option"), "{e}");
     }
 }

@@ -102,7 +102,8 @@ impl From<ExtractError> for ApiError {
     fn from(e: ExtractError) -> Self {
         let mut a = ApiError::from(Failure::from(&e));
         if let ExtractError::Timeout(_) = e {
-            a.message.push_str("; submit long documents to POST /v1/jobs");
+            a.message
+                .push_str("; submit long documents to POST /v1/jobs");
         }
         a
     }
@@ -139,6 +140,8 @@ mod tests {
         // Past the time limit of a sync request: the answer points at the jobs API.
         let a = ApiError::from(ExtractError::Timeout(std::time::Duration::from_secs(1)));
         assert_eq!((a.status.as_u16(), a.code), (503, "timeout"));
-        assert!(a.message.ends_with("submit long documents to POST /v1/jobs"));
+        assert!(a
+            .message
+            .ends_with("submit long documents to POST /v1/jobs"));
     }
 }

@@ -122,7 +122,10 @@ impl Default for Metrics {
             registry.register(name, help, g.clone());
             g
         };
-        let http_in_flight = gauge("folio_http_requests_in_flight", "HTTP requests being answered.");
+        let http_in_flight = gauge(
+            "folio_http_requests_in_flight",
+            "HTTP requests being answered.",
+        );
         let extractions_running = gauge(
             "folio_extractions_running",
             "Extractions running (sync and jobs).",
@@ -185,8 +188,10 @@ impl Metrics {
     /// The exposition text, with the gauges that live elsewhere set from `g` first.
     pub fn render(&self, g: &Gauges) -> String {
         let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        self.extractions_running.set(count(g.extractions_running as u64));
-        self.extractions_queued.set(count(g.extractions_queued as u64));
+        self.extractions_running
+            .set(count(g.extractions_running as u64));
+        self.extractions_queued
+            .set(count(g.extractions_queued as u64));
         self.jobs_queued.set(count(g.jobs_queued));
         self.jobs_running.set(count(g.jobs_running));
         self.ready.set(i64::from(g.ready));
@@ -267,7 +272,10 @@ mod tests {
         assert!(text.contains("le=\"0.25\"} 1\n"), "{text}");
         assert!(text.contains("le=\"5.0\"} 2\n"), "{text}");
         assert!(text.contains("le=\"+Inf\"} 2\n"), "{text}");
-        assert!(text.contains("folio_errors_total{code=\"unreadable\"} 1\n"), "{text}");
+        assert!(
+            text.contains("folio_errors_total{code=\"unreadable\"} 1\n"),
+            "{text}"
+        );
         assert!(text.contains("folio_ready 0\n"), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");
     }

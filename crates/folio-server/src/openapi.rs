@@ -6,7 +6,7 @@
 //! the router serves, and that the schemas name every field a real answer carries.
 
 use axum::response::{IntoResponse, Response};
-use folio_api::{ErrorBody, ErrorDetail, ExtractResponse, PageSummary, RequestOptions, Timings};
+use folio_api::{ErrorBody, ErrorDetail, ExtractResponse, PageSummary, Timings};
 use folio_doc::Format;
 use serde_json::Value;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
@@ -72,7 +72,9 @@ fn format_schema() -> ObjectBuilder {
 fn ocr_schema() -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .enum_values(Some(folio_engine::OcrMode::ALL.map(folio_engine::OcrMode::name)))
+        .enum_values(Some(
+            folio_engine::OcrMode::ALL.map(folio_engine::OcrMode::name),
+        ))
         .default(Some(Value::from(folio_engine::OcrMode::default().name())))
         .description(Some(
             "When to run OCR: `auto` (PDF pages without a usable text layer; images always), \
@@ -108,7 +110,7 @@ struct JobUpload {
     #[serde(flatten)]
     upload: Upload,
     /// POSTed the job's status JSON when it ends (subject to the server's webhook policy).
-    #[schema(format = Uri)]
+    #[schema(format = "uri")]
     webhook_url: Option<String>,
 }
 
@@ -263,6 +265,7 @@ fn get_result() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use folio_api::RequestOptions;
 
     fn properties(doc: &Value, schema: &str) -> Vec<String> {
         let s = &doc["components"]["schemas"][schema];
@@ -272,7 +275,12 @@ mod tests {
             .unwrap_or_default();
         // A flattened struct is an allOf of its parts.
         for part in s["allOf"].as_array().into_iter().flatten() {
-            out.extend(part["properties"].as_object().into_iter().flat_map(|p| p.keys().cloned()));
+            out.extend(
+                part["properties"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|p| p.keys().cloned()),
+            );
         }
         out
     }
@@ -284,14 +292,20 @@ mod tests {
             let props = properties(&doc, upload);
             assert!(props.contains(&"file".to_string()), "{upload}: {props:?}");
             for field in RequestOptions::FIELDS {
-                assert!(props.contains(&field.to_string()), "{upload} lacks {field}: {props:?}");
+                assert!(
+                    props.contains(&field.to_string()),
+                    "{upload} lacks {field}: {props:?}"
+                );
             }
         }
         assert!(properties(&doc, "JobUpload").contains(&"webhook_url".to_string()));
         let text = doc.to_string();
         assert!(!text.contains("once OCR is built in"), "stale text");
         for format in Format::ALL {
-            assert!(text.contains(&format!("\"{}\"", format.name())), "{format:?}");
+            assert!(
+                text.contains(&format!("\"{}\"", format.name())),
+                "{format:?}"
+            );
         }
     }
 }

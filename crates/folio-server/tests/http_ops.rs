@@ -181,7 +181,10 @@ fn openapi_schemas_name_every_field_of_real_answers() {
     let schema = |path: &str, method: &str, status: &str| {
         let op = &doc["paths"][path][method];
         let content = &op["responses"][status]["content"]["application/json"]["schema"];
-        assert!(!content.is_null(), "{method} {path} {status}: no JSON schema");
+        assert!(
+            !content.is_null(),
+            "{method} {path} {status}: no JSON schema"
+        );
         schema_properties(&doc, content)
     };
     let keys = |v: &serde_json::Value| -> BTreeSet<String> {

@@ -204,7 +204,9 @@ fn decode_base64(text: &str, limit: u64) -> Result<Vec<u8>, JobFailure> {
 fn url_file_name(url: &str) -> Option<String> {
     let uri: ureq::http::Uri = url.parse().ok()?;
     let name = uri.path().rsplit('/').next()?;
-    let name = percent_encoding::percent_decode_str(name).decode_utf8().ok()?;
+    let name = percent_encoding::percent_decode_str(name)
+        .decode_utf8()
+        .ok()?;
     (!name.is_empty()).then(|| name.into_owned())
 }
 

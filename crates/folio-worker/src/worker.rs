@@ -12,8 +12,8 @@ use serde_json::Value;
 use crate::client::{Client, StopPoll, TakeError};
 use crate::config::WorkerConfig;
 use crate::handler::{self, Outcome};
-use folio_api::PageProgress;
 use crate::protocol::{self, Job, JobFailure, Take};
+use folio_api::PageProgress;
 
 /// Why the worker could not run.
 #[derive(Debug, thiserror::Error)]

@@ -255,12 +255,7 @@ fn standard_input_and_output_file() {
 
 #[test]
 fn two_columns_read_column_by_column() {
-    let o = folio(&[
-        "extract",
-        doc("pdf/two-columns.pdf")
-            .to_str()
-            .unwrap(),
-    ]);
+    let o = folio(&["extract", doc("pdf/two-columns.pdf").to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let md = stdout(&o);
     // The first line of the left column continues with the left column's second line.
@@ -274,9 +269,7 @@ fn two_columns_read_column_by_column() {
 fn right_to_left_text_comes_out_in_logical_order() {
     let o = folio(&[
         "extract",
-        doc("docs/right-to-left.pdf")
-            .to_str()
-            .unwrap(),
+        doc("docs/right-to-left.pdf").to_str().unwrap(),
         "--format",
         "text",
     ]);

@@ -376,7 +376,11 @@ fn bad_jobs_are_answered_in_the_sdk_error_shape_and_the_worker_survives() {
         .map(|e| e.path())
         .collect();
     paths.sort();
-    assert!(paths.len() >= 6, "too few robust fixtures in {}", robust.display());
+    assert!(
+        paths.len() >= 6,
+        "too few robust fixtures in {}",
+        robust.display()
+    );
     for (i, p) in paths.iter().take(6).enumerate() {
         let id = format!("robust-{i}");
         fake.push_job(

@@ -70,12 +70,15 @@ pub(crate) fn backend_parser() -> impl clap::builder::TypedValueParser<Value = B
             v
         }
     });
-    clap::builder::PossibleValuesParser::new(values).try_map(|s| {
-        BackendKind::from_name(&s).ok_or_else(|| format!("unknown OCR backend {s:?}"))
-    })
+    clap::builder::PossibleValuesParser::new(values)
+        .try_map(|s| BackendKind::from_name(&s).ok_or_else(|| format!("unknown OCR backend {s:?}")))
 }
 
-const REQUIRED: [RequiredModels; 3] = [RequiredModels::None, RequiredModels::Ocr, RequiredModels::All];
+const REQUIRED: [RequiredModels; 3] = [
+    RequiredModels::None,
+    RequiredModels::Ocr,
+    RequiredModels::All,
+];
 
 /// `--require-models`.
 pub(crate) fn required_parser() -> impl clap::builder::TypedValueParser<Value = RequiredModels> {
