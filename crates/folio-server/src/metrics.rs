@@ -1,23 +1,15 @@
-//! Prometheus metrics: requests, latency, pages, errors by code, jobs, in-flight work. Labels
-//! are bounded (route templates, not paths; stable error codes).
-//!
-//! Exposition is `prometheus-client`'s OpenMetrics text. Each server owns its own registry
-//! (not a process-wide recorder, as the `metrics` facade would have it), so that several
-//! servers in one process, as in the tests, never mix their counts.
+//! Prometheus text exposition over plain counters: requests, latency, pages, errors by code,
+//! jobs, in-flight work. Labels are bounded (route templates, not paths; stable error codes).
 
-use std::sync::atomic::AtomicI64;
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
-use prometheus_client::registry::Registry;
 
 use crate::error::ErrorInfo;
 use crate::state::AppState;
@@ -27,33 +19,39 @@ const BUCKETS: [f64; 14] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
 ];
 
-/// The media type of [`Metrics::render`]'s text.
-pub(crate) const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RequestLabels {
-    route: String,
-    method: String,
-    status: u16,
+#[derive(Debug, Default, Clone)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
 }
 
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RouteLabels {
-    route: String,
+impl Histogram {
+    fn observe(&mut self, secs: f64) {
+        for (i, le) in BUCKETS.iter().enumerate() {
+            if secs <= *le {
+                self.counts[i] += 1;
+            }
+        }
+        self.count += 1;
+        self.sum += secs;
+    }
 }
 
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct CodeLabels {
-    code: &'static str,
+#[derive(Debug, Default)]
+struct Tables {
+    requests: BTreeMap<(String, String, u16), u64>,
+    latency: BTreeMap<String, Histogram>,
+    errors: BTreeMap<&'static str, u64>,
+    jobs: BTreeMap<&'static str, u64>,
 }
 
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct EventLabels {
-    event: &'static str,
-}
-
-fn latency_histogram() -> Histogram {
-    Histogram::new(BUCKETS)
+/// The service's counters.
+#[derive(Debug, Default)]
+pub(crate) struct Metrics {
+    tables: Mutex<Tables>,
+    pages: AtomicU64,
+    http_in_flight: AtomicI64,
 }
 
 /// Gauges read at exposition time from their owners.
@@ -66,156 +64,177 @@ pub(crate) struct Gauges {
     pub ready: bool,
 }
 
-/// The service's metrics and the registry that exposes them.
-#[derive(Debug)]
-pub(crate) struct Metrics {
-    registry: Registry,
-    requests: Family<RequestLabels, Counter>,
-    latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
-    errors: Family<CodeLabels, Counter>,
-    jobs: Family<EventLabels, Counter>,
-    pages: Counter,
-    http_in_flight: Gauge<i64, AtomicI64>,
-    extractions_running: Gauge,
-    extractions_queued: Gauge,
-    jobs_queued: Gauge,
-    jobs_running: Gauge,
-    ready: Gauge,
-}
-
-impl Default for Metrics {
-    fn default() -> Self {
-        let mut registry = Registry::default();
-        let requests = Family::<RequestLabels, Counter>::default();
-        // Counters are registered without `_total`: the exposition appends it.
-        registry.register(
-            "folio_http_requests",
-            "HTTP requests answered, by route template, method and status.",
-            requests.clone(),
-        );
-        let latency = Family::new_with_constructor(latency_histogram as fn() -> Histogram);
-        registry.register(
-            "folio_http_request_duration_seconds",
-            "Time to answer an HTTP request, by route template.",
-            latency.clone(),
-        );
-        let pages = Counter::default();
-        registry.register(
-            "folio_pages_extracted",
-            "Pages extracted (sync requests and jobs).",
-            pages.clone(),
-        );
-        let errors = Family::<CodeLabels, Counter>::default();
-        registry.register(
-            "folio_errors",
-            "Failed requests and jobs, by error code.",
-            errors.clone(),
-        );
-        let jobs = Family::<EventLabels, Counter>::default();
-        registry.register(
-            "folio_jobs",
-            "Async job events: created, succeeded, failed, cancelled, requeued.",
-            jobs.clone(),
-        );
-        let mut gauge = |name: &str, help: &str| {
-            let g = Gauge::default();
-            registry.register(name, help, g.clone());
-            g
-        };
-        let http_in_flight = gauge(
-            "folio_http_requests_in_flight",
-            "HTTP requests being answered.",
-        );
-        let extractions_running = gauge(
-            "folio_extractions_running",
-            "Extractions running (sync and jobs).",
-        );
-        let extractions_queued = gauge(
-            "folio_extractions_queued",
-            "Sync requests waiting for an extraction slot.",
-        );
-        let jobs_queued = gauge("folio_jobs_queued", "Async jobs waiting to run.");
-        let jobs_running = gauge("folio_jobs_running", "Async jobs running.");
-        let ready = gauge(
-            "folio_ready",
-            "1 when the model store can serve what is required.",
-        );
-        Metrics {
-            registry,
-            requests,
-            latency,
-            errors,
-            jobs,
-            pages,
-            http_in_flight,
-            extractions_running,
-            extractions_queued,
-            jobs_queued,
-            jobs_running,
-            ready,
-        }
-    }
-}
-
 impl Metrics {
+    fn tables(&self) -> MutexGuard<'_, Tables> {
+        // A panic while holding the lock leaves plain counters behind: still usable.
+        self.tables.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub fn pages(&self, n: u64) {
-        self.pages.inc_by(n);
+        self.pages.fetch_add(n, Ordering::Relaxed);
     }
 
     /// An extraction that failed with `code` (sync requests and jobs alike).
     pub fn error(&self, code: &'static str) {
-        self.errors.get_or_create(&CodeLabels { code }).inc();
+        *self.tables().errors.entry(code).or_default() += 1;
     }
 
     /// A job event: `created`, `succeeded`, `failed`, `cancelled`, `requeued`.
     pub fn job(&self, event: &'static str) {
-        self.jobs.get_or_create(&EventLabels { event }).inc();
+        *self.tables().jobs.entry(event).or_default() += 1;
     }
 
     fn request(&self, route: String, method: String, status: u16, secs: f64) {
-        self.requests
-            .get_or_create(&RequestLabels {
-                route: route.clone(),
-                method,
-                status,
-            })
-            .inc();
-        self.latency
-            .get_or_create(&RouteLabels { route })
-            .observe(secs);
+        let mut t = self.tables();
+        *t.requests
+            .entry((route.clone(), method, status))
+            .or_default() += 1;
+        t.latency.entry(route).or_default().observe(secs);
     }
 
-    /// The exposition text, with the gauges that live elsewhere set from `g` first.
+    /// The exposition text (format 0.0.4).
     pub fn render(&self, g: &Gauges) -> String {
-        let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        self.extractions_running
-            .set(count(g.extractions_running as u64));
-        self.extractions_queued
-            .set(count(g.extractions_queued as u64));
-        self.jobs_queued.set(count(g.jobs_queued));
-        self.jobs_running.set(count(g.jobs_running));
-        self.ready.set(i64::from(g.ready));
         let mut out = String::new();
-        // Writing into a String cannot fail.
-        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        let t = self.tables();
+        family(
+            &mut out,
+            "folio_http_requests_total",
+            "counter",
+            "HTTP requests answered, by route template, method and status.",
+        );
+        for ((route, method, status), n) in &t.requests {
+            let _ = writeln!(
+                out,
+                "folio_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{status}\"}} {n}",
+                escape(route),
+                escape(method)
+            );
+        }
+        family(
+            &mut out,
+            "folio_http_request_duration_seconds",
+            "histogram",
+            "Time to answer an HTTP request, by route template.",
+        );
+        for (route, h) in &t.latency {
+            let route = escape(route);
+            for (le, c) in BUCKETS.iter().zip(h.counts) {
+                let _ = writeln!(
+                    out,
+                    "folio_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{le}\"}} {c}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "folio_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "folio_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "folio_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                h.count
+            );
+        }
+        family(
+            &mut out,
+            "folio_pages_extracted_total",
+            "counter",
+            "Pages extracted (sync requests and jobs).",
+        );
+        let _ = writeln!(
+            out,
+            "folio_pages_extracted_total {}",
+            self.pages.load(Ordering::Relaxed)
+        );
+        family(
+            &mut out,
+            "folio_errors_total",
+            "counter",
+            "Failed requests and jobs, by error code.",
+        );
+        for (code, n) in &t.errors {
+            let _ = writeln!(out, "folio_errors_total{{code=\"{code}\"}} {n}");
+        }
+        family(
+            &mut out,
+            "folio_jobs_total",
+            "counter",
+            "Async job events: created, succeeded, failed, cancelled, requeued.",
+        );
+        for (event, n) in &t.jobs {
+            let _ = writeln!(out, "folio_jobs_total{{event=\"{event}\"}} {n}");
+        }
+        drop(t);
+        let gauges: [(&str, &str, f64); 6] = [
+            (
+                "folio_http_requests_in_flight",
+                "HTTP requests being answered.",
+                self.http_in_flight.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "folio_extractions_running",
+                "Extractions running (sync and jobs).",
+                g.extractions_running as f64,
+            ),
+            (
+                "folio_extractions_queued",
+                "Sync requests waiting for an extraction slot.",
+                g.extractions_queued as f64,
+            ),
+            (
+                "folio_jobs_queued",
+                "Async jobs waiting to run.",
+                g.jobs_queued as f64,
+            ),
+            (
+                "folio_jobs_running",
+                "Async jobs running.",
+                g.jobs_running as f64,
+            ),
+            (
+                "folio_ready",
+                "1 when the model store can serve what is required.",
+                if g.ready { 1.0 } else { 0.0 },
+            ),
+        ];
+        for (name, help, v) in gauges {
+            family(&mut out, name, "gauge", help);
+            let _ = writeln!(out, "{name} {v}");
+        }
         out
     }
 }
 
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
 /// Counts a request in flight until dropped: a client that disconnects drops the handler's
 /// future, and with it this guard, so the gauge does not drift.
-struct InFlight<'a>(&'a Gauge<i64, AtomicI64>);
+struct InFlight<'a>(&'a AtomicI64);
 
 impl<'a> InFlight<'a> {
-    fn new(gauge: &'a Gauge<i64, AtomicI64>) -> InFlight<'a> {
-        gauge.inc();
+    fn new(gauge: &'a AtomicI64) -> InFlight<'a> {
+        gauge.fetch_add(1, Ordering::Relaxed);
         InFlight(gauge)
     }
 }
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.0.dec();
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -263,20 +282,12 @@ mod tests {
         m.request("/extract".into(), "POST".into(), 200, 3.0);
         m.error("unreadable");
         let text = m.render(&Gauges::default());
-        assert!(
-            text.contains(
-                "folio_http_requests_total{route=\"/extract\",method=\"POST\",status=\"200\"} 2\n"
-            ),
-            "{text}"
-        );
+        assert!(text.contains(
+            "folio_http_requests_total{route=\"/extract\",method=\"POST\",status=\"200\"} 2"
+        ));
         assert!(text.contains("le=\"0.25\"} 1\n"), "{text}");
-        assert!(text.contains("le=\"5.0\"} 2\n"), "{text}");
-        assert!(text.contains("le=\"+Inf\"} 2\n"), "{text}");
-        assert!(
-            text.contains("folio_errors_total{code=\"unreadable\"} 1\n"),
-            "{text}"
-        );
-        assert!(text.contains("folio_ready 0\n"), "{text}");
-        assert!(text.ends_with("# EOF\n"), "{text}");
+        assert!(text.contains("le=\"5\"} 2\n"), "{text}");
+        assert!(text.contains("le=\"+Inf\"} 2\n"));
+        assert!(text.contains("folio_errors_total{code=\"unreadable\"} 1"));
     }
 }

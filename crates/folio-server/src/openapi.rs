@@ -168,7 +168,7 @@ fn ready() {}
 #[utoipa::path(
     get,
     path = "/metrics",
-    responses((status = 200, description = "Prometheus metrics (OpenMetrics text).", content_type = "application/openmetrics-text"))
+    responses((status = 200, description = "Prometheus metrics (text exposition 0.0.4).", content_type = "text/plain"))
 )]
 #[allow(dead_code)]
 fn metrics() {}

@@ -81,7 +81,7 @@ fn metrics_parse_and_count_requests_pages_errors_and_jobs() {
     let r = get(&s.url("/metrics"), &[]);
     assert_eq!(
         r.header("content-type"),
-        Some("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        Some("text/plain; version=0.0.4; charset=utf-8")
     );
     let m = parse_metrics(&r.text());
     let at = |k: &str| *m.get(k).unwrap_or_else(|| panic!("missing {k}: {m:#?}"));
