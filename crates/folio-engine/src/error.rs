@@ -23,7 +23,7 @@ pub enum ExtractError {
     #[error("cannot read the document: {0}")]
     Unreadable(String),
     /// The document is encrypted and no password was given, or the empty password failed.
-    #[error("the document is encrypted: give its password with --password")]
+    #[error("the document is encrypted and needs its password")]
     PasswordRequired,
     /// The given password does not open the document.
     #[error("the password does not open the document")]

@@ -454,10 +454,13 @@ where
     T: Send + 'static,
 {
     let work = Arc::new(work);
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 8);
+    let workers = match opts.limits.page_workers {
+        Some(n) => n.get(),
+        None => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 8),
+    };
     let total = pages.len() as u32;
     let mut results: Vec<Option<Result<T, String>>> = (0..pages.len()).map(|_| None).collect();
     let (tx, rx) = mpsc::channel::<(usize, Result<T, String>)>();

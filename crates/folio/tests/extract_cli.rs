@@ -1,4 +1,4 @@
-//! `folio extract` end to end: the real binary on real corpus documents.
+//! `folio extract` end to end: the real binary on real documents (`tests/fixtures/`).
 
 mod cli_common;
 
@@ -8,24 +8,17 @@ use std::process::{Command, Stdio};
 
 use cli_common::*;
 
-fn corpus() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    assert!(
-        p.is_dir(),
-        "the evaluation corpus is expected at {} (shared/ beside the repository)",
-        p.display()
-    );
-    p
-}
-
+/// A test document under `tests/fixtures/` (`rel` is relative to it).
 fn doc(rel: &str) -> PathBuf {
-    corpus().join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(rel)
 }
 
-const PAPER: &str = "text/docs/docling__2305.03393v1-pg9.pdf";
-const FOUR_PAGES: &str = "text/docs/docling__normal_4pages.pdf";
+const PAPER: &str = "pdf/table-paper-page.pdf";
+const FOUR_PAGES: &str = "docs/normal-4pages.pdf";
 const ENCRYPTED: &str =
-    "robust/docs/py-pdf__005-libreoffice-writer-password__libreoffice-writer-password.pdf";
+    "robust/py-pdf__005-libreoffice-writer-password__libreoffice-writer-password.pdf";
 
 #[test]
 fn markdown_has_headings_paragraphs_and_the_ruled_table() {
@@ -158,7 +151,10 @@ fn text_html_and_csv_render_the_same_document() {
 fn encrypted_pdf_needs_its_password() {
     let path = doc(ENCRYPTED);
     let p = path.to_str().unwrap();
-    assert_clean_failure(&folio(&["extract", p]), "encrypted");
+    assert_clean_failure(
+        &folio(&["extract", p]),
+        "encrypted and needs its password: give it with --password",
+    );
     assert_clean_failure(
         &folio(&["extract", p, "--password", "wrong"]),
         "password does not open",
@@ -259,12 +255,7 @@ fn standard_input_and_output_file() {
 
 #[test]
 fn two_columns_read_column_by_column() {
-    let o = folio(&[
-        "extract",
-        doc("robust/docs/py-pdf__026-latex-multicolumn__multicolumn.pdf")
-            .to_str()
-            .unwrap(),
-    ]);
+    let o = folio(&["extract", doc("pdf/two-columns.pdf").to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let md = stdout(&o);
     // The first line of the left column continues with the left column's second line.
@@ -278,9 +269,7 @@ fn two_columns_read_column_by_column() {
 fn right_to_left_text_comes_out_in_logical_order() {
     let o = folio(&[
         "extract",
-        doc("text_words/docs/doclingparse__right_to_left.pdf")
-            .to_str()
-            .unwrap(),
+        doc("docs/right-to-left.pdf").to_str().unwrap(),
         "--format",
         "text",
     ]);
@@ -294,7 +283,7 @@ fn right_to_left_text_comes_out_in_logical_order() {
 #[test]
 fn robust_set_never_crashes() {
     let mut n = 0;
-    for entry in std::fs::read_dir(corpus().join("robust/docs")).unwrap() {
+    for entry in std::fs::read_dir(doc("robust")).unwrap() {
         let path = entry.unwrap().path();
         let o = Command::new(env!("CARGO_BIN_EXE_folio"))
             .args(["extract", path.to_str().unwrap(), "--timeout", "60"])
@@ -314,5 +303,5 @@ fn robust_set_never_crashes() {
         assert!(!err.contains("panicked"), "{}: {err}", path.display());
         n += 1;
     }
-    assert!(n > 100, "only {n} robust documents found");
+    assert!(n >= 50, "only {n} robust documents found");
 }

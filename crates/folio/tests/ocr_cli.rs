@@ -401,8 +401,10 @@ fn ocr_never_leaves_the_scanned_page_empty() {
     // A usage error, in clap's words (with its hint line).
     let o = folio(&["extract", arg(&pdf), "--ocr", "sometimes"]);
     assert_eq!(o.status.code(), Some(2));
+    // The possible values come from the one list `--help` shows.
     assert!(
-        stderr(&o).contains("unknown OCR mode \"sometimes\" (expected auto, always or never)"),
+        stderr(&o).contains("invalid value 'sometimes' for '--ocr <OCR>'")
+            && stderr(&o).contains("[possible values: auto, always, never]"),
         "{}",
         stderr(&o)
     );
