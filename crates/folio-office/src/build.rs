@@ -89,6 +89,7 @@ impl DocBuilder {
             text,
             lines: Vec::new(),
             table: None,
+            key_value: None,
             provenance,
         });
     }
