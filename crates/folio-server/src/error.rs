@@ -97,6 +97,8 @@ impl From<ExtractError> for ApiError {
             ExtractError::TooLarge { .. }
             | ExtractError::TooManyPages { .. }
             | ExtractError::TooManyPixels { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            // An office document past a reader's limit (a zip bomb, a huge sheet).
+            ExtractError::Office(_) if e.code() == "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
             ExtractError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             // Not the document's fault: the service could not finish it (time limit, shutdown,
             // models). Long documents belong on the async jobs API.

@@ -25,7 +25,7 @@ fn errors(codes: &[(&str, &str)]) -> serde_json::Map<String, Value> {
 /// The document itself.
 pub(crate) fn spec() -> Value {
     let upload_fields = json!({
-        "file": {"type": "string", "format": "binary", "description": "The document (PDF; images once OCR is built in)."},
+        "file": {"type": "string", "format": "binary", "description": "The document, detected by its content: PDF, an image (PNG, JPEG, TIFF, BMP, WebP), DOCX, PPTX, XLSX, XLS, ODS, HTML, Markdown, CSV/TSV or plain text."},
         "format": {"type": "string", "enum": ["markdown", "json", "html", "text", "csv"], "default": "markdown"},
         "pages": {"type": "string", "description": "1-based selection, e.g. `1-3,7` or `10-`."},
         "ocr": {"type": "string", "enum": ["auto", "always", "never"], "default": "auto"},
@@ -45,7 +45,7 @@ pub(crate) fn spec() -> Value {
             "The upload did not finish within the request time limit.",
         ),
         ("413", "The document is over a size, page or pixel limit."),
-        ("415", "Not multipart, or not a document type Folio reads."),
+        ("415", "Not multipart, or not a document type Folio reads (PDF, PNG, JPEG, TIFF, BMP, WebP, DOCX, PPTX, XLSX, XLS, ODS, HTML, Markdown, CSV/TSV, plain text)."),
         (
             "422",
             "The document cannot be read (damaged, encrypted, no such page).",
@@ -81,7 +81,7 @@ pub(crate) fn spec() -> Value {
             "The upload did not finish within the request time limit.",
         ),
         ("413", "The document is over the size limit."),
-        ("415", "Not multipart, or not a document type Folio reads."),
+        ("415", "Not multipart, or not a document type Folio reads (PDF, PNG, JPEG, TIFF, BMP, WebP, DOCX, PPTX, XLSX, XLS, ODS, HTML, Markdown, CSV/TSV, plain text)."),
         ("422", "The document is empty."),
         ("429", "Too many jobs waiting; see Retry-After."),
         ("503", "Shutting down."),
@@ -98,7 +98,7 @@ pub(crate) fn spec() -> Value {
         "info": {
             "title": "Folio",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Document extraction: PDFs to Markdown, JSON, HTML, text and CSV. Errors are {\"error\": {\"code\", \"message\"}}."
+            "description": "Document extraction: PDFs, images, Office documents (DOCX, PPTX, XLSX/XLS/ODS), HTML, Markdown, CSV and text to Markdown, JSON, HTML, text and CSV. Errors are {\"error\": {\"code\", \"message\"}}."
         },
         "components": {
             "securitySchemes": {
