@@ -49,6 +49,8 @@ impl From<&ExtractError> for Failure {
             ExtractError::TooLarge { .. }
             | ExtractError::TooManyPages { .. }
             | ExtractError::TooManyPixels { .. } => 413,
+            // An office document past a reader's limit (a zip bomb, a huge sheet).
+            ExtractError::Office(_) if e.code() == "too_large" => 413,
             ExtractError::Unsupported(_) => 415,
             // Not the document's fault: the service could not finish it (time limit, shutdown,
             // models). Long documents belong on the async jobs API.

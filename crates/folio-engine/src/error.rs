@@ -63,6 +63,10 @@ pub enum ExtractError {
     /// A model needed for this document cannot be loaded.
     #[error("models unavailable: {0}")]
     ModelsUnavailable(String),
+    /// An office, web or text document that cannot be read, or that breaks one of the
+    /// readers' limits (a zip bomb, entity declarations, nesting, too many cells).
+    #[error(transparent)]
+    Office(#[from] folio_office::OfficeError),
     /// Every selected page failed.
     #[error("no page could be extracted: {0}")]
     AllPagesFailed(String),
@@ -85,6 +89,8 @@ impl ExtractError {
             ExtractError::Cancelled => "cancelled",
             ExtractError::ModelsUnavailable(_) => "models_unavailable",
             ExtractError::AllPagesFailed(_) => "unreadable",
+            ExtractError::Office(folio_office::OfficeError::Limit { .. }) => "too_large",
+            ExtractError::Office(_) => "unreadable",
         }
     }
 

@@ -1,7 +1,9 @@
 /*!
 The extraction pipeline: bytes in, a [`folio_doc::Document`] out.
 
-[`Engine::extract`] detects the input type, opens it with the matching reader, runs each page in
+[`Engine::extract`] detects the input type, opens it with the matching reader (flow formats:
+DOCX, PPTX, XLSX/XLS/ODS, HTML, Markdown, CSV and text go to `folio-office`, which builds the
+document directly), runs each page in
 isolation (a panic or a time-out on one page becomes a warning, not a failure of the document),
 decides per page between the text layer and OCR, runs layout analysis and returns the document.
 The CLI, the HTTP service and the RunPod worker all call this one function (the network front
@@ -15,6 +17,7 @@ Limits ([`Limits`]) bound input size, pages, pixels and time; exceeding one is a
 
 mod error;
 mod ocr;
+mod office;
 mod options;
 mod pipeline;
 mod raster;

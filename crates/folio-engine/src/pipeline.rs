@@ -103,7 +103,10 @@ impl Engine {
         match sniff(input) {
             Some(InputKind::Pdf) => self.extract_pdf(input, opts, progress),
             Some(kind) => self.extract_image(input, kind, opts, progress),
-            None => Err(ExtractError::Unsupported(describe_unknown(input))),
+            None => match folio_office::sniff(input, opts.filename.as_deref()) {
+                Some(format) => crate::office::extract(input, format, opts),
+                None => Err(ExtractError::Unsupported(describe_unknown(input))),
+            },
         }
     }
 
@@ -214,7 +217,7 @@ impl Engine {
 }
 
 /// The pages `opts` selects from a document of `count` pages, within the page limit.
-fn select_pages(count: u32, opts: &ExtractOptions) -> Result<Vec<u32>, ExtractError> {
+pub(crate) fn select_pages(count: u32, opts: &ExtractOptions) -> Result<Vec<u32>, ExtractError> {
     let pages: Vec<u32> = match &opts.pages {
         Some(sel) => sel
             .resolve(count)
@@ -565,11 +568,15 @@ fn describe_unknown(input: &[u8]) -> String {
         .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
     {
         format!(
-            "not a PDF or image (starts with {:?})",
+            "not a format Folio reads ({}; starts with {:?})",
+            crate::office::FORMATS,
             String::from_utf8_lossy(head)
         )
     } else {
-        "not a PDF or image (unrecognised binary data)".to_string()
+        format!(
+            "not a format Folio reads ({}; unrecognised binary data)",
+            crate::office::FORMATS
+        )
     }
 }
 

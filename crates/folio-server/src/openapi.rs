@@ -26,8 +26,9 @@ pub(crate) fn spec() -> Value {
 #[openapi(
     info(
         title = "Folio",
-        description = "Document extraction: PDFs and images (PNG, JPEG, TIFF, BMP, WebP; read by \
-                       OCR) to Markdown, JSON, HTML, text and CSV. Errors are \
+        description = "Document extraction: PDFs, images (PNG, JPEG, TIFF, BMP, WebP; read by \
+                       OCR), Office documents (DOCX, PPTX, XLSX/XLS/ODS), HTML, Markdown, CSV and \
+                       text to Markdown, JSON, HTML, text and CSV. Errors are \
                        {\"error\": {\"code\", \"message\"}}."
     ),
     paths(page, health, ready, metrics, openapi_json, extract, create_job, get_job, cancel_job, get_result),
@@ -87,7 +88,8 @@ fn ocr_schema() -> ObjectBuilder {
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 struct Upload {
-    /// The document: a PDF, or an image (PNG, JPEG, TIFF, BMP, WebP), which is read by OCR.
+    /// The document, detected by its content: a PDF, an image (PNG, JPEG, TIFF, BMP, WebP; read by
+    /// OCR), DOCX, PPTX, XLSX, XLS, ODS, HTML, Markdown, CSV/TSV or plain text.
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
     #[schema(schema_with = format_schema)]
@@ -189,7 +191,7 @@ fn openapi_json() {}
         (status = 401, description = "Missing or wrong API key.", body = ErrorBody),
         (status = 408, description = "The upload did not finish within the request time limit.", body = ErrorBody),
         (status = 413, description = "The document is over a size, page or pixel limit.", body = ErrorBody),
-        (status = 415, description = "Not multipart, or not a document type Folio reads.", body = ErrorBody),
+        (status = 415, description = "Not multipart, or not a document type Folio reads (PDF, PNG, JPEG, TIFF, BMP, WebP, DOCX, PPTX, XLSX, XLS, ODS, HTML, Markdown, CSV/TSV, plain text).", body = ErrorBody),
         (status = 422, description = "The document cannot be read (damaged, encrypted, no such page).", body = ErrorBody),
         (status = 429, description = "Every slot is busy and the queue is full; see Retry-After.", body = ErrorBody),
         (status = 503, description = "Past the time limit, shutting down, or models unavailable.", body = ErrorBody)
@@ -209,7 +211,7 @@ fn extract() {}
         (status = 401, description = "Missing or wrong API key.", body = ErrorBody),
         (status = 408, description = "The upload did not finish within the request time limit.", body = ErrorBody),
         (status = 413, description = "The document is over the size limit.", body = ErrorBody),
-        (status = 415, description = "Not multipart, or not a document type Folio reads.", body = ErrorBody),
+        (status = 415, description = "Not multipart, or not a document type Folio reads (PDF, PNG, JPEG, TIFF, BMP, WebP, DOCX, PPTX, XLSX, XLS, ODS, HTML, Markdown, CSV/TSV, plain text).", body = ErrorBody),
         (status = 422, description = "The document is empty.", body = ErrorBody),
         (status = 429, description = "Too many jobs waiting; see Retry-After.", body = ErrorBody),
         (status = 503, description = "Shutting down.", body = ErrorBody)

@@ -243,16 +243,54 @@ fn a_client_that_never_stops_sending_is_cut_off() {
 }
 
 #[test]
+fn office_web_and_text_documents_are_extracted() {
+    let (_dir, s) = keyed_server(&[]);
+    let url = s.url("/extract");
+    let office =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/office");
+    let docx = std::fs::read(office.join("word_tables.docx")).expect("fixture");
+    // Detected by content: the name says nothing.
+    let r = post_form(
+        &url,
+        &[],
+        &[
+            Part::File("report.bin", &docx),
+            Part::Field("format", "json"),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["content"]["metadata"]["format"], "docx", "{v}");
+    assert_eq!(v["content"]["pages"][0]["width"], 0.0, "a flow page");
+    let r = post_form(&url, &[], &[Part::File("notes.txt", b"just some notes\n")]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        r.json()["content"]
+            .as_str()
+            .unwrap_or("")
+            .contains("just some notes"),
+        "{}",
+        r.text()
+    );
+}
+
+#[test]
 fn unsupported_types_are_415() {
     let (_dir, s) = keyed_server(&[]);
     let url = s.url("/extract");
     // Not multipart at all.
     let pdf = fixture("two-columns.pdf");
     post(&url, &[], "application/pdf", &pdf).assert_error(415, "unsupported_media_type");
-    // A text file.
-    let m = post_form(&url, &[], &[Part::File("notes.txt", b"just some notes\n")])
+    // Binary data that is no format Folio reads; the message lists those it does.
+    let noise: Vec<u8> = (0..512u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let m = post_form(&url, &[], &[Part::File("blob.bin", &noise)])
         .assert_error(415, "unsupported_type");
-    assert!(m.contains("not a PDF"), "{m}");
+    assert!(
+        m.contains("not a format Folio reads") && m.contains("DOCX"),
+        "{m}"
+    );
     // An image is a supported type; this server has no OCR models, which is the service's
     // state, not the document's fault.
     let jpg = doc(RECEIPT);

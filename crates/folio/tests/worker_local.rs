@@ -66,8 +66,8 @@ fn test_input_flag_takes_a_file_or_inline_json() {
 #[test]
 fn a_failing_test_job_exits_1_with_the_sdk_error_and_one_line() {
     let dir = tempfile::tempdir().unwrap();
-    let job =
-        json!({"input": {"file_base64": base64(b"just some text, not a document")}}).to_string();
+    let job = json!({"input": {"file_base64": base64(b"\x00\x01\x02\x03 binary, not a document")}})
+        .to_string();
     let (code, result, stderr) = local(dir.path(), &["--test-input", &job]);
     assert_eq!(code, 1);
     let info: Value =

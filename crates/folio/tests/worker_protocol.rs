@@ -328,7 +328,7 @@ fn bad_jobs_are_answered_in_the_sdk_error_shape_and_the_worker_survives() {
     let mut expected = vec![
         (
             "not-a-doc",
-            json!({"file_base64": base64(b"hello, this is not a document")}),
+            json!({"file_base64": base64(b"\x00\x01\x02 binary, not a document")}),
             "unsupported_type",
         ),
         (
