@@ -77,6 +77,11 @@ impl BBox {
         x >= self.x0 && x <= self.x1 && y >= self.y0 && y <= self.y1
     }
 
+    /// Whether all four edges are zero: the box of an element without page geometry.
+    pub fn is_zero(&self) -> bool {
+        *self == BBox::default()
+    }
+
     /// Whether all four edges are finite numbers.
     pub fn is_finite(&self) -> bool {
         self.x0.is_finite() && self.y0.is_finite() && self.x1.is_finite() && self.y1.is_finite()
@@ -152,6 +157,10 @@ pub enum BlockKind {
     ListItem {
         /// Numbered (1., a), iv.) rather than bulleted.
         ordered: bool,
+        /// Nesting depth: 0 for a top-level item, 1 for an item of a list inside an item...
+        /// (absent from the JSON when 0; readers that cannot tell nesting leave it 0).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        level: u8,
     },
     /// A table; the block's `table` holds its cells.
     Table,
@@ -167,6 +176,13 @@ pub enum BlockKind {
     Formula,
     /// Program code or other preformatted text; lines are kept.
     Code,
+    /// A label and its value on a form ("Name: Jane Doe"); the block's `key_value` holds both
+    /// parts with their boxes, and its text is "key: value".
+    KeyValue,
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
 }
 
 impl BlockKind {
@@ -182,7 +198,9 @@ pub struct Block {
     /// What the block is.
     #[serde(flatten)]
     pub kind: BlockKind,
-    /// Box around the block.
+    /// Box around the block. Absent from the JSON (and all zero here) for blocks that have no
+    /// page geometry: those of flow formats (DOCX, HTML, spreadsheets, text).
+    #[serde(default, skip_serializing_if = "BBox::is_zero")]
     pub bbox: BBox,
     /// The block's text, lines joined (hyphenation at line ends removed; `Code` keeps newlines).
     pub text: String,
@@ -192,8 +210,25 @@ pub struct Block {
     /// The cells, for a `Table` block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<Table>,
+    /// The label and the value, for a `KeyValue` block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_value: Option<KeyValue>,
     /// Where it came from.
     pub provenance: Provenance,
+}
+
+/// A form's label and its value, each with its box.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyValue {
+    /// The label, without its trailing colon ("Name").
+    pub key: String,
+    /// Box around the label.
+    pub key_bbox: BBox,
+    /// The value as filled in; empty for a blank field. A checkbox reads `[x]` or `[ ]`.
+    pub value: String,
+    /// Box around the value, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_bbox: Option<BBox>,
 }
 
 impl Block {
@@ -212,6 +247,29 @@ impl Block {
             text,
             lines,
             table: None,
+            key_value: None,
+            provenance,
+        }
+    }
+
+    /// A key-value block; its text is "key: value" and its lines are those of both parts.
+    pub fn from_key_value(kv: KeyValue, lines: Vec<Line>, provenance: Provenance) -> Block {
+        let text = if kv.value.is_empty() {
+            format!("{}:", kv.key)
+        } else {
+            format!("{}: {}", kv.key, kv.value)
+        };
+        let bbox = match kv.value_bbox {
+            Some(v) => kv.key_bbox.union(&v),
+            None => kv.key_bbox,
+        };
+        Block {
+            kind: BlockKind::KeyValue,
+            bbox,
+            text,
+            lines,
+            table: None,
+            key_value: Some(kv),
             provenance,
         }
     }
@@ -230,6 +288,7 @@ impl Block {
             text,
             lines: Vec::new(),
             table: Some(table),
+            key_value: None,
             provenance,
         }
     }
@@ -346,6 +405,23 @@ impl Table {
         grid
     }
 
+    /// Like [`Table::grid`], but a spanning cell's text fills every position it covers.
+    pub fn spanned_grid(&self) -> Vec<Vec<String>> {
+        let (rows, cols) = (self.rows as usize, self.cols as usize);
+        let mut grid = vec![vec![String::new(); cols]; rows];
+        for cell in &self.cells {
+            let (r0, c0) = (cell.row as usize, cell.col as usize);
+            let r1 = (r0 + cell.row_span.max(1) as usize).min(rows);
+            let c1 = (c0 + cell.col_span.max(1) as usize).min(cols);
+            for row in grid.iter_mut().take(r1).skip(r0) {
+                for slot in row.iter_mut().take(c1).skip(c0) {
+                    slot.clone_from(&cell.text);
+                }
+            }
+        }
+        grid
+    }
+
     /// Whether the first row is made of header cells (or the table has no header flags at all,
     /// in which case Markdown treats the first row as the header by convention).
     pub fn first_row_is_header(&self) -> bool {
@@ -365,13 +441,17 @@ pub struct PageProvenance {
 }
 
 /// One page.
+///
+/// Flow formats (DOCX, HTML, Markdown, text, CSV, spreadsheets) have no pages of their own: their
+/// "pages" are logical (the whole document, one sheet) and have a width and height of 0, and
+/// their blocks carry no box ([`Page::is_flow`]). Slides have real geometry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page {
     /// 1-based page number in the source document.
     pub number: u32,
-    /// Width in points, as displayed (after rotation).
+    /// Width in points, as displayed (after rotation); 0 for a flow page.
     pub width: f32,
-    /// Height in points, as displayed (after rotation).
+    /// Height in points, as displayed (after rotation); 0 for a flow page.
     pub height: f32,
     /// The page's rotation in degrees (0, 90, 180 or 270) as the source declares it.
     pub rotation: u16,
@@ -379,6 +459,13 @@ pub struct Page {
     pub blocks: Vec<Block>,
     /// How this page's text was obtained.
     pub provenance: PageProvenance,
+}
+
+impl Page {
+    /// A logical page without geometry (zero size): its blocks have no boxes.
+    pub fn is_flow(&self) -> bool {
+        self.width == 0.0 && self.height == 0.0
+    }
 }
 
 /// Outcome of the whole extraction.

@@ -23,7 +23,7 @@ pub enum ExtractError {
     #[error("cannot read the document: {0}")]
     Unreadable(String),
     /// The document is encrypted and no password was given, or the empty password failed.
-    #[error("the document is encrypted: give its password with --password")]
+    #[error("the document is encrypted and needs its password")]
     PasswordRequired,
     /// The given password does not open the document.
     #[error("the password does not open the document")]
@@ -63,6 +63,10 @@ pub enum ExtractError {
     /// A model needed for this document cannot be loaded.
     #[error("models unavailable: {0}")]
     ModelsUnavailable(String),
+    /// An office, web or text document that cannot be read, or that breaks one of the
+    /// readers' limits (a zip bomb, entity declarations, nesting, too many cells).
+    #[error(transparent)]
+    Office(#[from] folio_office::OfficeError),
     /// Every selected page failed.
     #[error("no page could be extracted: {0}")]
     AllPagesFailed(String),
@@ -85,6 +89,8 @@ impl ExtractError {
             ExtractError::Cancelled => "cancelled",
             ExtractError::ModelsUnavailable(_) => "models_unavailable",
             ExtractError::AllPagesFailed(_) => "unreadable",
+            ExtractError::Office(folio_office::OfficeError::Limit { .. }) => "too_large",
+            ExtractError::Office(_) => "unreadable",
         }
     }
 

@@ -1,10 +1,13 @@
 /*!
 The extraction pipeline: bytes in, a [`folio_doc::Document`] out.
 
-[`Engine::extract`] detects the input type, opens it with the matching reader, runs each page in
+[`Engine::extract`] detects the input type, opens it with the matching reader (flow formats:
+DOCX, PPTX, XLSX/XLS/ODS, HTML, Markdown, CSV and text go to `folio-office`, which builds the
+document directly), runs each page in
 isolation (a panic or a time-out on one page becomes a warning, not a failure of the document),
 decides per page between the text layer and OCR, runs layout analysis and returns the document.
-The CLI, the HTTP service and the RunPod worker all call this one function.
+The CLI, the HTTP service and the RunPod worker all call this one function (the network front
+doors through `folio-api`, which holds what they share).
 
 Limits ([`Limits`]) bound input size, pages, pixels and time; exceeding one is a typed
 [`ExtractError`] whose [`ExtractError::code`] the front doors map to exit codes and HTTP statuses.
@@ -14,11 +17,10 @@ Limits ([`Limits`]) bound input size, pages, pixels and time; exceeding one is a
 
 mod error;
 mod ocr;
+mod office;
 mod options;
 mod pipeline;
 mod raster;
-mod request;
-mod response;
 mod sniff;
 
 pub use error::ExtractError;
@@ -26,6 +28,4 @@ pub use folio_vision::{BackendKind, OcrParams};
 pub use ocr::{ModelLocator, OcrSettings, OCR_PIXEL_BUDGET, OCR_RENDER_DPI};
 pub use options::{ExtractOptions, Limits, OcrMode, PageSelection, PageSelectionError};
 pub use pipeline::{Engine, Progress};
-pub use request::{OptionError, RequestOptions};
-pub use response::{ExtractResponse, PageSummary, Timings};
 pub use sniff::{sniff, InputKind};

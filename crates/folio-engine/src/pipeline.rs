@@ -112,7 +112,10 @@ impl Engine {
         let mut doc = match sniff(input) {
             Some(InputKind::Pdf) => self.extract_pdf(input, opts, progress),
             Some(kind) => self.extract_image(input, kind, opts, progress),
-            None => Err(ExtractError::Unsupported(describe_unknown(input))),
+            None => match folio_office::sniff(input, opts.filename.as_deref()) {
+                Some(format) => crate::office::extract(input, format, opts),
+                None => Err(ExtractError::Unsupported(describe_unknown(input))),
+            },
         }?;
         // The fields stage: after the document pass, over the finished document. (A thin
         // call until the engine's stages/ module exists; then it becomes stages/fields.rs.)
@@ -229,7 +232,7 @@ impl Engine {
 }
 
 /// The pages `opts` selects from a document of `count` pages, within the page limit.
-fn select_pages(count: u32, opts: &ExtractOptions) -> Result<Vec<u32>, ExtractError> {
+pub(crate) fn select_pages(count: u32, opts: &ExtractOptions) -> Result<Vec<u32>, ExtractError> {
     let pages: Vec<u32> = match &opts.pages {
         Some(sel) => sel
             .resolve(count)
@@ -469,10 +472,13 @@ where
     T: Send + 'static,
 {
     let work = Arc::new(work);
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 8);
+    let workers = match opts.limits.page_workers {
+        Some(n) => n.get(),
+        None => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 8),
+    };
     let total = pages.len() as u32;
     let mut results: Vec<Option<Result<T, String>>> = (0..pages.len()).map(|_| None).collect();
     let (tx, rx) = mpsc::channel::<(usize, Result<T, String>)>();
@@ -577,11 +583,15 @@ fn describe_unknown(input: &[u8]) -> String {
         .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
     {
         format!(
-            "not a PDF or image (starts with {:?})",
+            "not a format Folio reads ({}; starts with {:?})",
+            crate::office::FORMATS,
             String::from_utf8_lossy(head)
         )
     } else {
-        "not a PDF or image (unrecognised binary data)".to_string()
+        format!(
+            "not a format Folio reads ({}; unrecognised binary data)",
+            crate::office::FORMATS
+        )
     }
 }
 

@@ -35,7 +35,8 @@ pub fn analyze_page(content: &PageContent, page_number: u32, source: Source) -> 
         source,
     };
     let frags = fragments(&content.glyphs, &content.segments);
-    let (table_blocks, frags) = tables::extract_tables(&content.segments, frags, provenance);
+    let em = median_size(&frags);
+    let (table_blocks, frags) = tables::extract_tables(&content.segments, frags, provenance, em);
     let page_area = (content.width * content.height).max(1.0);
     let mut items: Vec<Item> = Vec::new();
     items.extend(table_blocks.into_iter().map(Item::Table));
@@ -52,7 +53,6 @@ pub fn analyze_page(content: &PageContent, page_number: u32, source: Source) -> 
             items.push(Item::Figure(clipped));
         }
     }
-    let em = median_size(&frags);
     let rtl_chars: usize = frags.iter().filter(|f| f.rtl).map(|f| f.text().len()).sum();
     let all_chars: usize = frags.iter().map(|f| f.text().len()).sum();
     let rtl = rtl_chars * 2 > all_chars;
@@ -87,6 +87,7 @@ pub fn analyze_page(content: &PageContent, page_number: u32, source: Source) -> 
                     text: String::new(),
                     lines: Vec::new(),
                     table: None,
+                    key_value: None,
                     provenance,
                 });
             }

@@ -14,11 +14,14 @@ mod blocks;
 mod content;
 mod document;
 mod order;
+mod stream;
 mod tables;
 mod words;
 
 pub use content::{FontInfo, Glyph, PageContent, Segment};
 
 mod analyze;
+#[cfg(test)]
+mod test_support;
 
 pub use analyze::{analyze_page, finish_document};
