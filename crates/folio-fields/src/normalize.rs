@@ -144,7 +144,7 @@ pub fn amounts_in(text: &str) -> Vec<Amount> {
         let end = chars.get(j).map_or(text.len(), |c| c.0);
         // Digits glued to letters (an invoice number, a postcode in "SG1 2AB") are not money.
         let glued_before =
-            i > 0 && chars[i - 1].1.is_alphabetic() && !currency_before(text, start).is_some();
+            i > 0 && chars[i - 1].1.is_alphabetic() && currency_before(text, start).is_none();
         let glued_after = chars.get(j).is_some_and(|c| c.1.is_alphabetic())
             && currency_after(text, end).is_none();
         let number = &text[start..end];

@@ -189,8 +189,7 @@ impl<'a> Rules<'a> {
                     self.info[row]
                         .amounts
                         .iter()
-                        .filter(|a| a.span.0 >= from && a.span.0 < to)
-                        .next_back()
+                        .rfind(|a| a.span.0 >= from && a.span.0 < to)
                         .cloned()
                         .map(|a| (a, row))
                 });
@@ -309,8 +308,7 @@ impl<'a> Rules<'a> {
     fn tax_amount(&self) -> Option<Amount> {
         self.labelled_amounts(|l| (l == Label::Tax).then_some(1.0))
             .into_iter()
-            .filter(|c| c.0.value() > 0.0)
-            .next_back()
+            .rfind(|c| c.0.value() > 0.0)
             .map(|c| c.0)
     }
 
@@ -681,8 +679,7 @@ impl<'a> Rules<'a> {
         let mut parts: Vec<(String, BBox, usize)> = Vec::new();
         let mut last_y = company.bbox.y1;
         let col = company.bbox;
-        for i in crow + 1..rows.len().min(crow + 10) {
-            let r = &rows[i];
+        for (i, r) in rows.iter().enumerate().take(crow + 10).skip(crow + 1) {
             if r.page != company.page {
                 break;
             }

@@ -47,9 +47,12 @@ fn error(status: u16, kind: &str, message: &str) -> Reply {
     }
 }
 
+/// One request as the fake server saw it: its path, its headers and its JSON body.
+type Seen = (String, Vec<(String, String)>, Value);
+
 struct Fake {
     url: String,
-    requests: Arc<Mutex<Vec<(String, Vec<(String, String)>, Value)>>>,
+    requests: Arc<Mutex<Vec<Seen>>>,
 }
 
 /// A server on 127.0.0.1 answering each request with the next reply.

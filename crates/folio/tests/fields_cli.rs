@@ -112,17 +112,29 @@ fn fields_of(pdf: &[u8], names: &str) -> Value {
     doc["fields"].clone()
 }
 
-fn check(
-    f: &Value,
-    company: &str,
-    street: &str,
-    date: &str,
-    due: &str,
-    number: &str,
+/// What one invoice's fields must be.
+struct Expected<'a> {
+    company: &'a str,
+    street: &'a str,
+    date: &'a str,
+    due: &'a str,
+    number: &'a str,
     amounts: [f64; 3],
-    currency: &str,
-    items: [(&str, f64); 2],
-) {
+    currency: &'a str,
+    items: [(&'a str, f64); 2],
+}
+
+fn check(f: &Value, e: &Expected<'_>) {
+    let Expected {
+        company,
+        street,
+        date,
+        due,
+        number,
+        amounts,
+        currency,
+        items,
+    } = *e;
     let v = |n: &str| f[n]["value"].clone();
     assert_eq!(v("vendor"), json!(company), "{f:#}");
     assert!(
@@ -186,14 +198,16 @@ fn english_invoice() {
     let f = fields_of(&pdf, ALL);
     check(
         &f,
-        "Northwind Traders Ltd",
-        "12 Harbour Street",
-        "2024-03-14",
-        "2024-04-13",
-        "INV-2024-0042",
-        [1550.5, 310.1, 1860.6],
-        "GBP",
-        [("Consulting services", 1200.0), ("Travel expenses", 350.5)],
+        &Expected {
+            company: "Northwind Traders Ltd",
+            street: "12 Harbour Street",
+            date: "2024-03-14",
+            due: "2024-04-13",
+            number: "INV-2024-0042",
+            amounts: [1550.5, 310.1, 1860.6],
+            currency: "GBP",
+            items: [("Consulting services", 1200.0), ("Travel expenses", 350.5)],
+        },
     );
 }
 
@@ -220,14 +234,16 @@ fn german_invoice() {
     let f = fields_of(&pdf, ALL);
     check(
         &f,
-        "Muster GmbH",
-        "Hauptstraße 5",
-        "2024-03-05",
-        "2024-04-04",
-        "RE-2024-17",
-        [1000.0, 190.0, 1190.0],
-        "EUR",
-        [("Beratung", 800.0), ("Reisekosten", 200.0)],
+        &Expected {
+            company: "Muster GmbH",
+            street: "Hauptstraße 5",
+            date: "2024-03-05",
+            due: "2024-04-04",
+            number: "RE-2024-17",
+            amounts: [1000.0, 190.0, 1190.0],
+            currency: "EUR",
+            items: [("Beratung", 800.0), ("Reisekosten", 200.0)],
+        },
     );
 }
 
@@ -254,14 +270,16 @@ fn french_invoice() {
     let f = fields_of(&pdf, ALL);
     check(
         &f,
-        "Dupont SARL",
-        "12 rue de la Paix",
-        "2024-02-14",
-        "2024-03-15",
-        "F-2024-003",
-        [500.0, 100.0, 600.0],
-        "EUR",
-        [("Développement", 400.0), ("Hébergement", 100.0)],
+        &Expected {
+            company: "Dupont SARL",
+            street: "12 rue de la Paix",
+            date: "2024-02-14",
+            due: "2024-03-15",
+            number: "F-2024-003",
+            amounts: [500.0, 100.0, 600.0],
+            currency: "EUR",
+            items: [("Développement", 400.0), ("Hébergement", 100.0)],
+        },
     );
 }
 
@@ -288,14 +306,16 @@ fn dutch_invoice() {
     let f = fields_of(&pdf, ALL);
     check(
         &f,
-        "Jansen B.V.",
-        "Keizersgracht 100",
-        "2024-05-07",
-        "2024-06-06",
-        "2024-118",
-        [200.0, 42.0, 242.0],
-        "EUR",
-        [("Advies", 150.0), ("Licentie", 50.0)],
+        &Expected {
+            company: "Jansen B.V.",
+            street: "Keizersgracht 100",
+            date: "2024-05-07",
+            due: "2024-06-06",
+            number: "2024-118",
+            amounts: [200.0, 42.0, 242.0],
+            currency: "EUR",
+            items: [("Advies", 150.0), ("Licentie", 50.0)],
+        },
     );
 }
 
@@ -322,14 +342,16 @@ fn spanish_invoice() {
     let f = fields_of(&pdf, ALL);
     check(
         &f,
-        "García y Asociados S.L.",
-        "Calle Mayor 10",
-        "2024-01-20",
-        "2024-02-19",
-        "FAC-88",
-        [300.0, 63.0, 363.0],
-        "EUR",
-        [("Diseño web", 250.0), ("Mantenimiento", 50.0)],
+        &Expected {
+            company: "García y Asociados S.L.",
+            street: "Calle Mayor 10",
+            date: "2024-01-20",
+            due: "2024-02-19",
+            number: "FAC-88",
+            amounts: [300.0, 63.0, 363.0],
+            currency: "EUR",
+            items: [("Diseño web", 250.0), ("Mantenimiento", 50.0)],
+        },
     );
 }
 
