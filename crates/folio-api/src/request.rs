@@ -1,8 +1,8 @@
 //! Extraction options as network front doors receive them: named string fields.
 //!
 //! The HTTP service (multipart fields) and the RunPod worker (JSON members) both get `format`,
-//! `pages`, `ocr`, `password`, `fields` and `schema` as text. Parsing them here keeps one set of names, defaults and
-//! error messages for every front door.
+//! `pages`, `ocr`, `password`, `fields` and `schema` as text. Parsing them here keeps one set
+//! of names, defaults and error messages for every front door.
 
 use folio_doc::Format;
 use folio_engine::{ExtractOptions, Limits, OcrMode, PageSelection};
@@ -150,6 +150,20 @@ impl RequestOptions {
         }
     }
 
+    /// Checks the options together, once every one is set: `format=fields` needs `fields` or
+    /// `schema`, since there is nothing to print otherwise.
+    pub fn check(&self) -> Result<(), OptionError> {
+        if self.format == Format::Fields && self.fields.is_none() {
+            return Err(OptionError {
+                field: "format".to_string(),
+                message: "format=fields needs a \"fields\" option (names, e.g. \
+                          company,date,total) or a \"schema\" (a JSON Schema)"
+                    .to_string(),
+            });
+        }
+        Ok(())
+    }
+
     /// The engine's options for this request, with the front door's limits and cancel flag.
     pub fn extract_options(
         &self,
@@ -267,8 +281,20 @@ mod tests {
             .unwrap_err();
         assert!(e.message.contains("must be a string"), "{e}");
         let mut o = RequestOptions::default();
-        let schema = serde_json::json!({"type": "object", "properties": {"total": {"type": "number"}}});
+        let schema =
+            serde_json::json!({"type": "object", "properties": {"total": {"type": "number"}}});
         o.set_json("schema", &schema).unwrap();
         assert!(o.fields.as_ref().unwrap().from_schema);
+    }
+
+    #[test]
+    fn format_fields_needs_names_or_a_schema() {
+        let mut o = RequestOptions::default();
+        o.set("format", "fields").unwrap();
+        let e = o.check().unwrap_err();
+        assert_eq!(e.field, "format");
+        assert!(e.message.contains("schema"), "{e}");
+        o.set("fields", "total").unwrap();
+        o.check().unwrap();
     }
 }

@@ -73,6 +73,7 @@ pub(crate) async fn read_upload(
             "the request has no \"file\" part: send the document as multipart/form-data",
         )
     })?;
+    options.check()?;
     Ok(Upload {
         bytes,
         options,
