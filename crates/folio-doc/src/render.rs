@@ -476,10 +476,7 @@ mod tests {
                 block(BlockKind::ListItem { ordered: false }, "two"),
                 Block::from_table(table, BBox::default(), prov()),
             ],
-            provenance: PageProvenance {
-                source: Source::TextLayer,
-                decision: "text layer".into(),
-            },
+            provenance: PageProvenance::new(Source::TextLayer, "text layer"),
         });
         doc
     }

@@ -1,4 +1,13 @@
-//! Input type detection from the first bytes, with the file name as a tie-breaker.
+//! Input type detection, and the one place where an input type meets the backend that reads it.
+//!
+//! Detection looks at the content only (magic bytes, a PDF header within the first kilobyte, the
+//! objects of a PDF that lost its header). The file name is never consulted: a wrong or missing
+//! extension does not change how the bytes are read.
+//!
+//! A new format is a new [`InputKind`], a rule in [`sniff`] and an arm in [`backend`] naming its
+//! module in `crate::backends`.
+
+use crate::backends::{self, Backend};
 
 /// A kind of input Folio knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +63,16 @@ pub fn sniff(bytes: &[u8]) -> Option<InputKind> {
         Some(InputKind::Pdf)
     } else {
         None
+    }
+}
+
+/// The backend that reads `kind`.
+pub(crate) fn backend(kind: InputKind) -> &'static dyn Backend {
+    match kind {
+        InputKind::Pdf => &backends::pdf::Pdf,
+        InputKind::Png | InputKind::Jpeg | InputKind::Tiff | InputKind::Bmp | InputKind::Webp => {
+            &backends::image::Image
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 use folio_doc::{join_lines, BBox, Block, Cell, Provenance, Table};
 
 use crate::words::Fragment;
-use crate::Segment;
+use folio_content::Segment;
 
 /// Rules closer than this (points) are the same rule.
 const SNAP: f32 = 2.0;

@@ -86,7 +86,12 @@ pub fn paper_page() -> &'static Rgb {
         let bytes = std::fs::read(paper_pdf_path()).expect("read the paper fixture");
         let pdf = PdfDocument::open(Arc::new(bytes), None).expect("open the paper fixture");
         let r = pdf
-            .render_page(0, RENDER_DPI / 72.0, 40_000_000)
+            .render_page(
+                0,
+                RENDER_DPI / 72.0,
+                40_000_000,
+                &folio_content::Cancel::new(),
+            )
             .expect("render the paper page");
         Rgb {
             width: r.width,
