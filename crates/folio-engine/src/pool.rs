@@ -54,12 +54,22 @@ struct Shared {
     watchdog: OnceLock<()>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct State {
     jobs: VecDeque<Job>,
     /// Threads counted against the pool's size (stuck ones are not: they have been replaced).
     threads: usize,
     idle: usize,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("queued", &self.jobs.len())
+            .field("threads", &self.threads)
+            .field("idle", &self.idle)
+            .finish()
+    }
 }
 
 /// A snapshot of the pool, for metrics and readiness.
