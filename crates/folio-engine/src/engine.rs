@@ -60,7 +60,11 @@ impl Engine {
     /// [`Engine::with_ocr`] with the models of an opened store.
     pub fn with_store(store: Arc<Store>, settings: OcrSettings) -> Engine {
         Engine::with_ocr(
-            Arc::new(move |id| store.model_path(id).map_err(Into::into)),
+            Arc::new(move |id| {
+                store
+                    .model_path(id)
+                    .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { Box::new(e) })
+            }),
             settings,
         )
     }

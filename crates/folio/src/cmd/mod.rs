@@ -22,7 +22,7 @@ pub(crate) fn engine(cache_dir: Option<PathBuf>, backend: BackendKind) -> Engine
             store
                 .get_or_init(|| models::open_store(cache_dir.clone()))
                 .model_path(id)
-                .map_err(Into::into)
+                .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { Box::new(e) })
         }),
         OcrSettings {
             backend,
