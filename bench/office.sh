@@ -5,18 +5,22 @@
 #   bash bench/office.sh [CORPUS_DIR]        # default ../shared/corpus
 #
 # Needs: `cargo build --release -p folio`, `pip install rapidfuzz 'markitdown[docx,pptx,xlsx]'`.
-# FOLIO=path/to/folio overrides the binary. Results go to bench/out/office/ (not committed).
+# FOLIO=path/to/folio overrides the binary; FOLIO_CMD='... {input}' the whole command (for example
+# the reader alone: target/release/examples/office_extract {input}). Results go to bench/out/office/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS="$(cd "${1:-../shared/corpus}" && pwd)"
 FOLIO="${FOLIO:-$PWD/target/release/folio}"
 OUT="$PWD/bench/out/office"
 mkdir -p "$OUT"
-[ -x "$FOLIO" ] || { echo "error: $FOLIO not built (cargo build --release -p folio)" >&2; exit 2; }
+if [ -z "${FOLIO_CMD:-}" ]; then
+    [ -x "$FOLIO" ] || { echo "error: $FOLIO not built (cargo build --release -p folio)" >&2; exit 2; }
+    FOLIO_CMD="$FOLIO extract {input}"
+fi
 command -v markitdown >/dev/null || { echo "error: markitdown not installed" >&2; exit 2; }
-echo "CPU: $(lscpu | sed -n 's/^Model name: *//p')"
+echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'); folio: $FOLIO_CMD"
 
-python3 "$CORPUS/score.py" --set office --name folio --cmd "$FOLIO extract {input}" \
+python3 "$CORPUS/score.py" --set office --name folio --cmd "$FOLIO_CMD" \
     --save "$OUT/folio" --json "$OUT/folio.json" --timeout 60 > "$OUT/folio.summary" 2> "$OUT/folio.log"
 python3 "$CORPUS/score.py" --set office --name markitdown --cmd "markitdown {input}" \
     --save "$OUT/markitdown" --json "$OUT/markitdown.json" --timeout 120 > "$OUT/markitdown.summary" 2> "$OUT/markitdown.log"

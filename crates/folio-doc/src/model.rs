@@ -176,6 +176,9 @@ pub enum BlockKind {
     Formula,
     /// Program code or other preformatted text; lines are kept.
     Code,
+    /// A label and its value on a form ("Name: Jane Doe"); the block's `key_value` holds both
+    /// parts with their boxes, and its text is "key: value".
+    KeyValue,
 }
 
 fn is_zero(n: &u8) -> bool {
@@ -207,8 +210,25 @@ pub struct Block {
     /// The cells, for a `Table` block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<Table>,
+    /// The label and the value, for a `KeyValue` block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_value: Option<KeyValue>,
     /// Where it came from.
     pub provenance: Provenance,
+}
+
+/// A form's label and its value, each with its box.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyValue {
+    /// The label, without its trailing colon ("Name").
+    pub key: String,
+    /// Box around the label.
+    pub key_bbox: BBox,
+    /// The value as filled in; empty for a blank field. A checkbox reads `[x]` or `[ ]`.
+    pub value: String,
+    /// Box around the value, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_bbox: Option<BBox>,
 }
 
 impl Block {
@@ -227,6 +247,29 @@ impl Block {
             text,
             lines,
             table: None,
+            key_value: None,
+            provenance,
+        }
+    }
+
+    /// A key-value block; its text is "key: value" and its lines are those of both parts.
+    pub fn from_key_value(kv: KeyValue, lines: Vec<Line>, provenance: Provenance) -> Block {
+        let text = if kv.value.is_empty() {
+            format!("{}:", kv.key)
+        } else {
+            format!("{}: {}", kv.key, kv.value)
+        };
+        let bbox = match kv.value_bbox {
+            Some(v) => kv.key_bbox.union(&v),
+            None => kv.key_bbox,
+        };
+        Block {
+            kind: BlockKind::KeyValue,
+            bbox,
+            text,
+            lines,
+            table: None,
+            key_value: Some(kv),
             provenance,
         }
     }
@@ -245,6 +288,7 @@ impl Block {
             text,
             lines: Vec::new(),
             table: Some(table),
+            key_value: None,
             provenance,
         }
     }

@@ -178,6 +178,7 @@ fn markdown_block(block: &Block) -> String {
         }
         BlockKind::Formula => format!("$${text}$$"),
         BlockKind::Code => format!("```\n{}\n```", block.text.trim_end()),
+        BlockKind::KeyValue => escape_md_line(text),
         BlockKind::PageHeader | BlockKind::PageFooter => String::new(),
     }
 }
@@ -289,7 +290,7 @@ pub fn csv(doc: &Document) -> String {
         if i > 0 {
             out.push('\n');
         }
-        for row in table.grid() {
+        for row in table.spanned_grid() {
             let fields: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
             out.push_str(&fields.join(","));
             out.push_str("\r\n");
@@ -377,6 +378,19 @@ fn html_block(out: &mut String, block: &Block) {
         BlockKind::Code => {
             let _ = writeln!(out, "<pre><code>{text}</code></pre>");
         }
+        BlockKind::KeyValue => match &block.key_value {
+            Some(kv) => {
+                let _ = writeln!(
+                    out,
+                    "<p class=\"key-value\"><span class=\"key\">{}</span>: <span class=\"value\">{}</span></p>",
+                    escape_html(&kv.key),
+                    escape_html(&kv.value)
+                );
+            }
+            None => {
+                let _ = writeln!(out, "<p>{text}</p>");
+            }
+        },
         BlockKind::Table => match &block.table {
             Some(t) => html_table(out, t),
             None => {
@@ -443,6 +457,7 @@ mod tests {
             text: text.to_string(),
             lines: vec![],
             table: None,
+            key_value: None,
             provenance: prov(),
         }
     }
@@ -529,7 +544,7 @@ mod tests {
 
     #[test]
     fn csv_quotes_fields_that_need_it() {
-        assert_eq!(csv(&sample()), "a|b,\"say \"\"hi\"\", ok\"\r\n<b>,\r\n");
+        assert_eq!(csv(&sample()), "a|b,\"say \"\"hi\"\", ok\"\r\n<b>,<b>\r\n");
     }
 
     #[test]

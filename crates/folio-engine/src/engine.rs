@@ -14,7 +14,7 @@ use crate::error::{ModelError, PageFailure};
 use crate::ocr::{ModelLocator, ModelState, OcrRuntime, OcrSettings};
 use crate::pool::{PagePool, PoolStats, Slot};
 use crate::stages::{run_document, run_page, DocCx, PageCx, PageError};
-use crate::{sniff, ExtractError, ExtractOptions, OcrMode};
+use crate::{sniff_named, ExtractError, ExtractOptions, OcrMode};
 
 /// Called after each page with `(pages done, pages total)`.
 pub type Progress<'a> = &'a (dyn Fn(u32, u32) + Sync);
@@ -146,8 +146,8 @@ impl Engine {
                 cap: stats.max_stuck,
             });
         }
-        let kind =
-            sniff(input).ok_or_else(|| ExtractError::Unsupported(describe_unknown(input)))?;
+        let kind = sniff_named(input, opts.filename.as_deref())
+            .ok_or_else(|| ExtractError::Unsupported(describe_unknown(input)))?;
         let bytes = Arc::new(input.to_vec());
         let opened = crate::sniff::backend(kind).open(Input {
             bytes: &bytes,
@@ -213,7 +213,7 @@ impl Engine {
 }
 
 /// The pages `opts` selects from a document of `count` pages, within the page limit.
-fn select_pages(count: u32, opts: &ExtractOptions) -> Result<Vec<u32>, ExtractError> {
+pub(crate) fn select_pages(count: u32, opts: &ExtractOptions) -> Result<Vec<u32>, ExtractError> {
     let pages: Vec<u32> = match &opts.pages {
         Some(sel) => sel
             .resolve(count)
@@ -288,6 +288,12 @@ where
     T: Send + 'static,
 {
     let work = Arc::new(work);
+    // A document may ask for fewer pages at once than the pool holds (`--page-workers`), never
+    // for more: the pool bounds the process.
+    let width = opts
+        .limits
+        .page_workers
+        .map_or(pool.size(), |n| n.get().min(pool.size()));
     let total = pages.len() as u32;
     let page_timeout = opts.limits.page_timeout;
     let mut results: Vec<Option<Result<T, PageError>>> = (0..pages.len()).map(|_| None).collect();
@@ -310,7 +316,7 @@ where
             abandon_all(&in_flight, true);
             return Err(ExtractError::Timeout(opts.limits.total_timeout));
         }
-        while in_flight.len() < pool.size() && next < pages.len() {
+        while in_flight.len() < width && next < pages.len() {
             let (idx, number) = (next, pages[next]);
             let (tx, work) = (tx.clone(), Arc::clone(&work));
             let slot = pool.submit(
@@ -374,6 +380,10 @@ where
         .collect())
 }
 
+/// Every input format Folio reads, for messages (the 415 answer, the CLI's error).
+const FORMATS: &str =
+    "PDF, PNG, JPEG, TIFF, BMP, WebP, DOCX, PPTX, XLSX, XLS, ODS, HTML, Markdown, CSV/TSV, plain text";
+
 /// Names what an unrecognised input looks like, for the error message.
 fn describe_unknown(input: &[u8]) -> String {
     let head = &input[..input.len().min(8)];
@@ -382,11 +392,11 @@ fn describe_unknown(input: &[u8]) -> String {
         .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
     {
         format!(
-            "not a PDF or image (starts with {:?})",
+            "not a format Folio reads ({FORMATS}; starts with {:?})",
             String::from_utf8_lossy(head)
         )
     } else {
-        "not a PDF or image (unrecognised binary data)".to_string()
+        format!("not a format Folio reads ({FORMATS}; unrecognised binary data)")
     }
 }
 

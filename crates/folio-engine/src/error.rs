@@ -86,7 +86,7 @@ pub enum ExtractError {
     #[error("cannot read the document: {0}")]
     Unreadable(#[source] ReadError),
     /// The document is encrypted and no password was given, or the empty password failed.
-    #[error("the document is encrypted: give its password with --password")]
+    #[error("the document is encrypted and needs its password")]
     PasswordRequired,
     /// The given password does not open the document.
     #[error("the password does not open the document")]
@@ -135,6 +135,10 @@ pub enum ExtractError {
         /// The cap.
         cap: usize,
     },
+    /// An office, web or text document that cannot be read, or that breaks one of the
+    /// readers' limits (a zip bomb, entity declarations, nesting, too many cells).
+    #[error(transparent)]
+    Office(#[from] folio_office::OfficeError),
     /// Every selected page failed.
     #[error("no page could be extracted: {0}")]
     AllPagesFailed(#[source] PageFailure),
@@ -160,6 +164,8 @@ impl ExtractError {
             ExtractError::AllPagesFailed(f) if matches!(f.error, PageError::Ocr(_)) => "ocr_failed",
             ExtractError::AllPagesFailed(_) => "unreadable",
             ExtractError::Overloaded { .. } => "overloaded",
+            ExtractError::Office(folio_office::OfficeError::Limit { .. }) => "too_large",
+            ExtractError::Office(_) => "unreadable",
         }
     }
 

@@ -7,8 +7,10 @@ or HTML a finished document), runs the page stages on each page in the process's
 [`PagePool`] (the text-layer-or-OCR decision, OCR, layout, tables; `stages`), then the document
 stages (running headers and footers, heading levels). A panic or a time-out on one page becomes a
 typed warning, not a failure of the document; a page past its time limit is cancelled through
-its [`folio_content::Cancel`] token, which the reader, OCR and layout check. The CLI, the HTTP
-service and the RunPod worker all call this one function.
+its [`folio_content::Cancel`] token, which the reader, OCR and layout check. Flow formats (DOCX,
+PPTX, XLSX/XLS/ODS, HTML, Markdown, CSV and text) go to `folio-office`, which builds the document
+directly. The CLI, the HTTP service and the RunPod worker all call this one function (the network
+front doors through `folio-api`, which holds what they share).
 
 Limits ([`Limits`]) bound input size, pages, pixels and time; exceeding one is a typed
 [`ExtractError`] whose [`ExtractError::code`] the front doors map to exit codes and HTTP statuses.
@@ -25,8 +27,6 @@ mod ocr;
 mod options;
 mod pool;
 mod raster;
-mod request;
-mod response;
 mod sniff;
 mod stages;
 
@@ -38,7 +38,5 @@ pub use ocr::{
 };
 pub use options::{ExtractOptions, Limits, OcrMode, PageSelection, PageSelectionError};
 pub use pool::{default_threads, PagePool, PoolAlreadySized, PoolStats, DEFAULT_GRACE};
-pub use request::{OptionError, RequestOptions};
-pub use response::{ExtractResponse, PageSummary, Timings};
-pub use sniff::{sniff, InputKind};
+pub use sniff::{sniff, sniff_named, InputKind};
 pub use stages::PageError;

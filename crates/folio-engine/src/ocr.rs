@@ -143,7 +143,7 @@ impl OcrRuntime {
                 Ok(ocr)
             }
             Err(error) => {
-                tracing::warn!(%error, "OCR models cannot be loaded; retried on a later need");
+                tracing::debug!(%error, "OCR models cannot be loaded (the caller reports it); retried on a later need");
                 *loaded = Loaded::Failed {
                     error: error.clone(),
                     at: Instant::now(),

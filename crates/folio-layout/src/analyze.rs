@@ -40,6 +40,8 @@ pub struct PageLayout {
     segments: Vec<Segment>,
     images: Vec<BBox>,
     frags: Vec<Fragment>,
+    /// The page's median glyph size, taken before the tables leave the running text.
+    em: f32,
     tables: Vec<Block>,
 }
 
@@ -58,6 +60,7 @@ impl PageLayout {
     /// The words of a page's content. `source` is where the glyphs came from (the text layer,
     /// or OCR lines presented as glyphs).
     pub fn new(content: &PageContent, page_number: u32, source: Source) -> PageLayout {
+        let frags = fragments(&content.glyphs, &content.segments);
         PageLayout {
             page_number,
             source,
@@ -65,7 +68,8 @@ impl PageLayout {
             height: content.height,
             segments: content.segments.clone(),
             images: content.images.clone(),
-            frags: fragments(&content.glyphs, &content.segments),
+            em: median_size(&frags),
+            frags,
             tables: Vec::new(),
         }
     }
@@ -78,7 +82,7 @@ impl PageLayout {
             source: self.source,
         };
         let frags = std::mem::take(&mut self.frags);
-        let (tables, frags) = tables::extract_tables(&self.segments, frags, provenance);
+        let (tables, frags) = tables::extract_tables(&self.segments, frags, provenance, self.em);
         self.frags = frags;
         let found = tables.len();
         self.tables.extend(tables);
@@ -100,6 +104,7 @@ impl PageLayout {
             height,
             images,
             frags,
+            em,
             tables,
             ..
         } = self;
@@ -123,7 +128,6 @@ impl PageLayout {
                 items.push(Item::Figure(clipped));
             }
         }
-        let em = median_size(&frags);
         let rtl_chars: usize = frags.iter().filter(|f| f.rtl).map(|f| f.text().len()).sum();
         let all_chars: usize = frags.iter().map(|f| f.text().len()).sum();
         let rtl = rtl_chars * 2 > all_chars;
@@ -158,6 +162,7 @@ impl PageLayout {
                         text: String::new(),
                         lines: Vec::new(),
                         table: None,
+                        key_value: None,
                         provenance,
                     });
                 }

@@ -15,9 +15,12 @@ into the steps the engine runs as stages (words, tables, reading order and block
 mod blocks;
 mod document;
 mod order;
+mod stream;
 mod tables;
 mod words;
 
 mod analyze;
+#[cfg(test)]
+mod test_support;
 
 pub use analyze::{analyze_page, finish_document, mark_furniture, mark_headings, PageLayout};

@@ -86,6 +86,7 @@ impl DocBuilder {
             text,
             lines: Vec::new(),
             table: None,
+            key_value: None,
             provenance,
         });
     }

@@ -33,7 +33,21 @@ pub fn sniff(bytes: &[u8], name: Option<&str>) -> Option<Format> {
 }
 
 fn sniff_zip(bytes: &[u8]) -> Option<Format> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        // A damaged or truncated package has no central directory, but its local headers still
+        // name the members: say which format it claims to be, so that reading it reports the
+        // damage rather than an unknown type.
+        let has = |n: &[u8]| bytes.windows(n.len()).any(|w| w == n);
+        return if has(b"word/document.xml") {
+            Some(Format::Docx)
+        } else if has(b"ppt/presentation.xml") || has(b"ppt/slides/") {
+            Some(Format::Pptx)
+        } else if has(b"xl/workbook.xml") || has(b"xl/worksheets/") {
+            Some(Format::Xlsx)
+        } else {
+            None
+        };
+    };
     for n in zip.file_names() {
         match n.trim_start_matches('/').to_ascii_lowercase().as_str() {
             "word/document.xml" => return Some(Format::Docx),

@@ -82,19 +82,7 @@ pub(crate) async fn ready(State(state): State<Arc<AppState>>) -> Response {
         }))
         .into_response();
     }
-    let problems: Vec<String> = health
-        .problems
-        .iter()
-        .map(|p| match &p.fix {
-            Some(fix) => format!("{} (fix: {fix})", p.message),
-            None => p.message.clone(),
-        })
-        .collect();
-    let message = format!(
-        "the model store at {} cannot serve: {}",
-        health.root.display(),
-        problems.join("; ")
-    );
+    let message = folio_api::store_problems(&health);
     not_ready("not_ready", &message, Some(health))
 }
 

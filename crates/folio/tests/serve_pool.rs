@@ -5,9 +5,6 @@
 #[path = "../../folio-engine/tests/support/mod.rs"]
 mod support;
 
-#[path = "../../folio-pdf/tests/common/pdf_writer.rs"]
-mod pdf_writer;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -137,7 +134,7 @@ fn a_page_that_never_ends_is_cancelled_and_its_thread_comes_back() {
     assert_eq!(metric(&s, "folio_page_threads_busy"), 0.0);
 
     // Nested forms, each drawing the next ten times, ten levels: ten billion rectangles.
-    let never = pdf_writer::never_ending_page();
+    let never = support::pdf_writer::never_ending_page();
     assert!(never.len() < 4096, "a few KB: {}", never.len());
     let started = Instant::now();
     let clients: Vec<_> = (0..3)

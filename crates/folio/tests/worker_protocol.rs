@@ -324,11 +324,11 @@ fn a_stop_request_cancels_the_job_without_a_result_and_the_worker_goes_on() {
 fn bad_jobs_are_answered_in_the_sdk_error_shape_and_the_worker_survives() {
     let fake = FakeRunPod::start(KEY).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let robust = worker_common::corpus().join("robust/docs");
+    let robust = worker_common::fixture("robust");
     let mut expected = vec![
         (
             "not-a-doc",
-            json!({"file_base64": base64(b"hello, this is not a document")}),
+            json!({"file_base64": base64(b"\x00\x01\x02 binary, not a document")}),
             "unsupported_type",
         ),
         (
@@ -364,23 +364,30 @@ fn bad_jobs_are_answered_in_the_sdk_error_shape_and_the_worker_survives() {
         ),
         ("empty", json!({"file_base64": ""}), "empty_input"),
     ];
-    // Real malformed PDFs from the corpus: each must get an answer, whatever it is.
+    // Real malformed PDFs (tests/fixtures/robust): each must get an answer, whatever it is.
     let mut robust_ids = vec!["truncated".to_string()];
     fake.push_job(
         "truncated",
         json!({"file_base64": base64(&text_pdf(3, 3)[..300])}),
     );
-    if let Ok(entries) = std::fs::read_dir(&robust) {
-        let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-        paths.sort();
-        for (i, p) in paths.iter().take(6).enumerate() {
-            let id = format!("robust-{i}");
-            fake.push_job(
-                &id,
-                json!({"file_base64": base64(&std::fs::read(p).unwrap())}),
-            );
-            robust_ids.push(id);
-        }
+    let mut paths: Vec<_> = std::fs::read_dir(&robust)
+        .unwrap_or_else(|e| panic!("{}: {e}", robust.display()))
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    paths.sort();
+    assert!(
+        paths.len() >= 6,
+        "too few robust fixtures in {}",
+        robust.display()
+    );
+    for (i, p) in paths.iter().take(6).enumerate() {
+        let id = format!("robust-{i}");
+        fake.push_job(
+            &id,
+            json!({"file_base64": base64(&std::fs::read(p).unwrap())}),
+        );
+        robust_ids.push(id);
     }
     for (id, input, _) in &expected {
         fake.push_job(id, input.clone());

@@ -13,18 +13,10 @@
 //! `crate::sniff` that recognises the input and names the backend. The pipeline does not change.
 //! A flow backend is a few lines:
 //!
-//! ```ignore
-//! pub(crate) struct Docx;
-//! impl Backend for Docx {
-//!     fn open(&self, input: Input<'_>) -> Result<Opened, ExtractError> {
-//!         let doc = folio_office::docx(input.bytes)
-//!             .map_err(|e| ExtractError::Unreadable(ReadError::Office(e)))?;
-//!         Ok(Opened::Flow(doc))
-//!     }
-//! }
-//! ```
+//! `office` (every format `folio-office` reads) is one.
 
 pub(crate) mod image;
+pub(crate) mod office;
 pub(crate) mod pdf;
 
 use std::sync::Arc;
@@ -58,8 +50,6 @@ pub(crate) enum Opened {
     /// A paged format: the engine reads and analyses each selected page.
     Paged(Box<dyn PagedInput>),
     /// A flow format, already converted into the document model.
-    // Built by the flow backends (Office, HTML, text: issue 14), landing next.
-    #[allow(dead_code)]
     Flow(Document),
 }
 

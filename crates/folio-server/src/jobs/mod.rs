@@ -7,7 +7,7 @@ mod store;
 mod webhook;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::Notify;
@@ -25,14 +25,13 @@ pub(crate) struct RunningJob {
     pub cancel: Arc<AtomicBool>,
     /// Set when a client cancelled it (as opposed to a shutdown, which requeues it).
     pub by_client: AtomicBool,
-    /// `done << 32 | total` pages.
-    pub progress: Arc<AtomicU64>,
+    /// Pages done and selected.
+    pub progress: Arc<folio_api::PageProgress>,
 }
 
 impl RunningJob {
     pub fn progress(&self) -> Option<(u32, u32)> {
-        let v = self.progress.load(Ordering::Relaxed);
-        (v != 0).then_some(((v >> 32) as u32, v as u32))
+        self.progress.started()
     }
 }
 

@@ -5,7 +5,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use folio_engine::{ExtractError, RequestOptions};
+use folio_api::RequestOptions;
+use folio_engine::ExtractError;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -134,18 +135,17 @@ async fn run_claimed(
         // Registered after the shutdown's cancel-all: stop at the first page.
         running.cancel.store(true, Ordering::Relaxed);
     }
-    let opts = options.extract_options(
-        state.config.limits.clone(),
-        Some(Arc::clone(&running.cancel)),
-    );
     let result = run::extract(
         Arc::clone(&state.engine),
         Arc::clone(&state.limiter),
         slot,
         job.input,
-        opts,
-        options.format,
-        Some(Arc::clone(&running.progress)),
+        run::Job {
+            options,
+            limits: state.config.limits.clone(),
+            cancel: Arc::clone(&running.cancel),
+            progress: Some(Arc::clone(&running.progress)),
+        },
     )
     .await;
     match result {

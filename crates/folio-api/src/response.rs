@@ -1,10 +1,14 @@
-//! The JSON answer that the HTTP service and the RunPod worker both return.
+//! The JSON answer that the HTTP service and the RunPod worker both return, and its OpenAPI
+//! schema (derived with `utoipa`; the document model's own types are described by hand below,
+//! since `folio-doc` does not depend on `utoipa`).
 
 use folio_doc::{Document, Format, PageProvenance, RenderOptions, Status, Warning};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
 
 /// How long the stages took, in milliseconds.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Timings {
     /// Extraction (reading, OCR, layout).
     pub extract_ms: u64,
@@ -25,9 +29,10 @@ pub struct PageSummary {
 }
 
 /// The result of one extraction as the network front doors return it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ExtractResponse {
-    /// The rendered document (for `json`, the document model itself).
+    /// The rendered document: a string, or for `json` the document model itself
+    /// (`folio.document.v1`, docs/json-schema.md).
     pub content: serde_json::Value,
     /// The format of `content`.
     pub format: String,
@@ -38,12 +43,73 @@ pub struct ExtractResponse {
     /// Per-page provenance.
     pub pages: Vec<PageSummary>,
     /// `success` or `partial`.
+    #[schema(schema_with = status_schema)]
     pub status: Status,
     /// Problems that did not stop the extraction.
+    #[schema(schema_with = warnings_schema)]
     pub warnings: Vec<Warning>,
     /// Stage timings.
     pub timings: Timings,
 }
+
+fn string() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+fn status_schema() -> ObjectBuilder {
+    string()
+        .enum_values(Some(["success", "partial"]))
+        .description(Some(
+            "`partial` when a page or a stage failed; see `warnings`.",
+        ))
+}
+
+fn warnings_schema() -> ArrayBuilder {
+    ArrayBuilder::new().items(
+        ObjectBuilder::new()
+            .property(
+                "kind",
+                string().description(Some("What kind of problem, e.g. `page_timeout`.")),
+            )
+            .property(
+                "page",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .description(Some("The page concerned, when there is one.")),
+            )
+            .property("message", string().description(Some("What happened.")))
+            .required("message"),
+    )
+}
+
+impl utoipa::PartialSchema for PageSummary {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .description(Some("One extracted page, without its content."))
+            .property(
+                "page",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .description(Some("1-based page number.")),
+            )
+            .property(
+                "source",
+                string()
+                    .enum_values(Some(["text_layer", "ocr", "model"]))
+                    .description(Some("Where the page's text came from.")),
+            )
+            .property(
+                "decision",
+                string().description(Some("Why that source was chosen.")),
+            )
+            .required("page")
+            .required("source")
+            .required("decision")
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PageSummary {}
 
 impl ExtractResponse {
     /// Renders `doc` in `format` and wraps it with its metadata. `extract_ms` is the time the
