@@ -120,7 +120,11 @@ mod tests {
                 415,
                 "unsupported_type",
             ),
-            (ExtractError::Unreadable("x".into()), 422, "unreadable"),
+            (
+                ExtractError::Unreadable(folio_engine::ReadError::NoPages),
+                422,
+                "unreadable",
+            ),
             (ExtractError::PasswordRequired, 422, "password_required"),
             (ExtractError::WrongPassword, 422, "wrong_password"),
             (ExtractError::Empty, 422, "empty_input"),

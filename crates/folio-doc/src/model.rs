@@ -438,6 +438,25 @@ pub struct PageProvenance {
     /// Why that source was chosen (for example "text layer has 1834 characters" or
     /// "--ocr always"), so that a reader can audit the decision.
     pub decision: String,
+    /// The engine's stages that changed this page, in the order they ran (for example
+    /// `["text_layer", "layout", "tables"]` or `["ocr", "layout"]`).
+    #[serde(default)]
+    pub stages: Vec<String>,
+    /// The page lost some of its content (see the document's warnings for this page).
+    #[serde(default)]
+    pub partial: bool,
+}
+
+impl PageProvenance {
+    /// A provenance with its source and decision, before any stage ran.
+    pub fn new(source: Source, decision: impl Into<String>) -> PageProvenance {
+        PageProvenance {
+            source,
+            decision: decision.into(),
+            stages: Vec::new(),
+            partial: false,
+        }
+    }
 }
 
 /// One page.
@@ -478,14 +497,76 @@ pub enum Status {
     Partial,
 }
 
+/// What kind of problem a [`Warning`] reports; serialised as a snake_case string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum WarningKind {
+    /// A page could not be read; it is missing from the document.
+    PageFailed,
+    /// A page ran past its time limit and was cancelled; it is missing from the document.
+    PageTimeout,
+    /// A page lost some of its content (a reader's per-page limit, a read cut short).
+    ContentDropped,
+    /// A page needed OCR that could not run (no models installed, or models that do not load).
+    OcrUnavailable,
+    /// A page needed OCR, but OCR was turned off (`--ocr never`).
+    OcrDisabled,
+    /// The input ends early (a truncated file); what was there was read.
+    TruncatedInput,
+    /// A field was asked that the built-in rules do not know, with no model to ask; it is null.
+    UnknownField,
+    /// The model endpoint for fields failed; the fields come from the rules alone.
+    FieldsModelFailed,
+    /// A kind this version does not know (written by a newer Folio).
+    #[serde(other)]
+    Other,
+}
+
+impl WarningKind {
+    /// The kind's name as it appears in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            WarningKind::PageFailed => "page_failed",
+            WarningKind::PageTimeout => "page_timeout",
+            WarningKind::ContentDropped => "content_dropped",
+            WarningKind::OcrUnavailable => "ocr_unavailable",
+            WarningKind::OcrDisabled => "ocr_disabled",
+            WarningKind::TruncatedInput => "truncated_input",
+            WarningKind::UnknownField => "unknown_field",
+            WarningKind::FieldsModelFailed => "fields_model_failed",
+            WarningKind::Other => "other",
+        }
+    }
+}
+
+impl std::fmt::Display for WarningKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A problem that did not stop the extraction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Warning {
+    /// What kind of problem it is.
+    pub kind: WarningKind,
     /// The page concerned, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,
     /// What happened.
     pub message: String,
+}
+
+impl Warning {
+    /// A warning of `kind` about `page` (or the whole document).
+    pub fn new(kind: WarningKind, page: Option<u32>, message: impl Into<String>) -> Warning {
+        Warning {
+            kind,
+            page,
+            message: message.into(),
+        }
+    }
 }
 
 /// Facts about the source document.
@@ -536,12 +617,20 @@ impl Document {
         }
     }
 
-    /// Records a problem and marks the document partial.
-    pub fn warn(&mut self, page: Option<u32>, message: impl Into<String>) {
-        self.warnings.push(Warning {
-            page,
-            message: message.into(),
-        });
+    /// Records a problem and marks the document partial (and the page, when it is in the
+    /// document).
+    pub fn warn(&mut self, kind: WarningKind, page: Option<u32>, message: impl Into<String>) {
+        self.push_warning(Warning::new(kind, page, message));
+    }
+
+    /// Records a warning made elsewhere, as [`Document::warn`] does.
+    pub fn push_warning(&mut self, warning: Warning) {
+        if let Some(number) = warning.page {
+            if let Some(page) = self.pages.iter_mut().find(|p| p.number == number) {
+                page.provenance.partial = true;
+            }
+        }
+        self.warnings.push(warning);
         self.status = Status::Partial;
     }
 
@@ -767,6 +856,28 @@ mod tests {
         };
         assert_eq!(t.grid(), vec![vec!["wide", ""], vec!["", "b"]]);
         assert!(t.first_row_is_header());
+    }
+
+    #[test]
+    fn warnings_are_typed_and_mark_their_page_partial() {
+        let mut doc = Document::new(Metadata::default());
+        doc.pages.push(Page {
+            number: 2,
+            width: 10.0,
+            height: 10.0,
+            rotation: 0,
+            blocks: Vec::new(),
+            provenance: PageProvenance::new(Source::TextLayer, "text layer"),
+        });
+        doc.warn(WarningKind::ContentDropped, Some(2), "glyphs ignored");
+        assert_eq!(doc.status, Status::Partial);
+        assert!(doc.pages[0].provenance.partial);
+        let v = serde_json::to_value(&doc.warnings[0]).unwrap();
+        assert_eq!(v["kind"], "content_dropped");
+        assert_eq!(v["page"], 2);
+        // A kind from a newer version still reads.
+        let w: Warning = serde_json::from_str(r#"{"kind":"something_new","message":"m"}"#).unwrap();
+        assert_eq!(w.kind, WarningKind::Other);
     }
 
     #[test]

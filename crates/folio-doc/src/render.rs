@@ -542,10 +542,7 @@ mod tests {
                 ),
                 Block::from_table(table, BBox::default(), prov()),
             ],
-            provenance: PageProvenance {
-                source: Source::TextLayer,
-                decision: "text layer".into(),
-            },
+            provenance: PageProvenance::new(Source::TextLayer, "text layer"),
         });
         doc
     }

@@ -19,7 +19,8 @@ pub struct Limits {
     pub page_timeout: Duration,
     /// Time the whole document may take.
     pub total_timeout: Duration,
-    /// Pages extracted at once (`--page-workers`); one per core, at most 8, when `None`.
+    /// Pages of this document extracted at once (`--page-workers`), within the process's page
+    /// pool (`crate::PagePool`); the pool's size when `None`.
     pub page_workers: Option<std::num::NonZeroUsize>,
 }
 

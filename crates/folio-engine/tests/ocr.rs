@@ -352,6 +352,19 @@ fn auto_reads_the_text_layer_of_born_digital_pages_and_ocrs_the_scanned_one() {
     assert_eq!(doc.pages.len(), 2);
     assert_eq!(doc.status, folio_doc::Status::Success, "{:?}", doc.warnings);
     let (p1, p2) = (&doc.pages[0], &doc.pages[1]);
+    // Provenance lists the stages that changed each page: OCR only on the scanned one.
+    assert_eq!(
+        p2.provenance.stages.first().map(String::as_str),
+        Some("ocr"),
+        "{:?}",
+        p2.provenance
+    );
+    assert!(
+        !p1.provenance.stages.iter().any(|s| s == "ocr")
+            && p1.provenance.stages.iter().any(|s| s == "layout"),
+        "{:?}",
+        p1.provenance
+    );
     assert_eq!(
         p1.provenance.source,
         Source::TextLayer,

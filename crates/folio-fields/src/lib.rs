@@ -56,12 +56,14 @@ pub fn extract(doc: &mut Document, request: &FieldRequest, llm: Option<&LlmClien
             }
             Err(e) => {
                 tracing::warn!(error = %e, "the LLM endpoint failed; fields come from the rules only");
-                doc.warn(
+                // Not a failure of the extraction either: the fields still come, from the rules.
+                doc.warnings.push(folio_doc::Warning::new(
+                    folio_doc::WarningKind::FieldsModelFailed,
                     None,
                     format!(
                         "fields: the LLM endpoint failed, fields come from the rules only: {e}"
                     ),
-                );
+                ));
             }
         }
     }
@@ -81,10 +83,11 @@ pub fn extract(doc: &mut Document, request: &FieldRequest, llm: Option<&LlmClien
             };
             tracing::warn!("{message}");
             // Not a failure of the extraction: the document stays complete.
-            doc.warnings.push(folio_doc::Warning {
-                page: None,
+            doc.warnings.push(folio_doc::Warning::new(
+                folio_doc::WarningKind::UnknownField,
+                None,
                 message,
-            });
+            ));
         }
         doc.fields.set(spec.name.clone(), field.clone());
     }

@@ -157,10 +157,7 @@ fn receipt() -> Document {
         height: 300.0,
         rotation: 0,
         blocks,
-        provenance: PageProvenance {
-            source: Source::Ocr,
-            decision: String::new(),
-        },
+        provenance: PageProvenance::new(Source::Ocr, ""),
     });
     doc
 }

@@ -524,7 +524,7 @@ mod tests {
 
     use crate::test_support::{font, line, prose};
     use crate::words::fragments;
-    use crate::Glyph;
+    use folio_content::Glyph;
     use folio_doc::Source;
 
     fn page_blocks(glyphs: &[Glyph]) -> Vec<Block> {

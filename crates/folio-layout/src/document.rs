@@ -373,10 +373,7 @@ mod tests {
             height: 792.0,
             rotation: 0,
             blocks,
-            provenance: PageProvenance {
-                source: Source::TextLayer,
-                decision: "test".into(),
-            },
+            provenance: PageProvenance::new(Source::TextLayer, "test"),
         }]
     }
 

@@ -737,7 +737,7 @@ mod tests {
     use super::*;
     use crate::test_support::{font, prose, prose_right};
     use crate::words::fragments;
-    use crate::Glyph;
+    use folio_content::Glyph;
 
     /// A cell: its text, its x, and whether it is right-aligned at x.
     type TestCell<'a> = (&'a str, f32, bool);

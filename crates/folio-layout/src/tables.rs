@@ -12,7 +12,7 @@ use folio_doc::{join_lines, BBox, Block, Cell, Provenance, Table};
 
 use crate::stream::{self, is_numeric, text_lines};
 use crate::words::Fragment;
-use crate::Segment;
+use folio_content::Segment;
 
 /// Rules closer than this (points) are the same rule.
 const SNAP: f32 = 2.0;

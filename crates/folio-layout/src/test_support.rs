@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use folio_doc::BBox;
 
-use crate::{FontInfo, Glyph};
+use folio_content::{FontInfo, Glyph};
 
 /// A regular upright font named `name`.
 pub(crate) fn font(name: &str) -> Arc<FontInfo> {

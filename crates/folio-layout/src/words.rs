@@ -12,7 +12,7 @@ use unicode_bidi::{BidiInfo, Level};
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::{FontInfo, Glyph, Segment};
+use folio_content::{FontInfo, Glyph, Segment};
 
 /// A gap wider than this many font sizes starts a new fragment.
 const FRAGMENT_GAP_EM: f32 = 0.8;

@@ -40,10 +40,7 @@ impl DocBuilder {
             height,
             rotation: 0,
             blocks: Vec::new(),
-            provenance: PageProvenance {
-                source: Source::TextLayer,
-                decision: self.decision.to_string(),
-            },
+            provenance: PageProvenance::new(Source::TextLayer, self.decision),
         });
     }
 
@@ -106,7 +103,9 @@ impl DocBuilder {
 
     pub(crate) fn warn(&mut self, message: impl Into<String>) {
         let page = self.current.as_ref().map(|p| p.number);
-        self.doc.warn(page, message);
+        // What a reader reports is content it could not take in (a missing part, a broken one).
+        self.doc
+            .warn(folio_doc::WarningKind::ContentDropped, page, message);
     }
 
     pub(crate) fn finish(mut self) -> Document {
@@ -129,10 +128,7 @@ fn unreachable_page() -> Page {
         height: 0.0,
         rotation: 0,
         blocks: Vec::new(),
-        provenance: PageProvenance {
-            source: Source::TextLayer,
-            decision: String::new(),
-        },
+        provenance: PageProvenance::new(Source::TextLayer, ""),
     }
 }
 

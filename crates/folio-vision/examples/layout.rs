@@ -22,7 +22,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bytes = std::fs::read(&file)?;
     let page = if bytes.starts_with(b"%PDF") {
         let doc = folio_pdf::PdfDocument::open(Arc::new(bytes), None)?;
-        let r = doc.render_page(page_no.saturating_sub(1), 2.0, 40_000_000)?;
+        let r = doc.render_page(
+            page_no.saturating_sub(1),
+            2.0,
+            40_000_000,
+            &folio_content::Cancel::new(),
+        )?;
         RgbImage::new(r.width, r.height, r.rgb)?
     } else {
         let img = image::load_from_memory(&bytes)?.to_rgb8();

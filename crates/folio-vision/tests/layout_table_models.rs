@@ -56,7 +56,7 @@ fn fixture(name: &str) -> PathBuf {
 fn render(pdf: Vec<u8>) -> RgbImage {
     let doc = PdfDocument::open(Arc::new(pdf), None).expect("open the PDF");
     let r = doc
-        .render_page(0, SCALE, 40_000_000)
+        .render_page(0, SCALE, 40_000_000, &folio_content::Cancel::new())
         .expect("render page 1");
     RgbImage::new(r.width, r.height, r.rgb).expect("a raster")
 }

@@ -120,9 +120,12 @@ fn truncated_images_fail_cleanly() {
         v["warnings"][0]["message"],
         "page 1: the JPEG data ends early (a truncated file?); the rest of the image is blank"
     );
-    // The whole file is complete.
+    // The whole file is complete: its only warning is that, with OCR off, nothing was read.
     let v = never_json(&write(dir.path(), "whole.jpg", crop_jpeg()));
-    assert_eq!(v["status"], "success", "{}", v["warnings"]);
+    assert_eq!(v["status"], "partial");
+    let warnings = v["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0]["kind"], "ocr_disabled");
 }
 
 #[test]

@@ -80,7 +80,12 @@ pub fn paper_page() -> &'static Rgb {
         let bytes = std::fs::read(paper_pdf_path()).expect("read the paper fixture");
         let pdf = PdfDocument::open(Arc::new(bytes), None).expect("open the paper fixture");
         let r = pdf
-            .render_page(0, RENDER_DPI / 72.0, 40_000_000)
+            .render_page(
+                0,
+                RENDER_DPI / 72.0,
+                40_000_000,
+                &folio_content::Cancel::new(),
+            )
             .expect("render the paper page");
         Rgb {
             width: r.width,
@@ -148,7 +153,7 @@ pub fn tiff(pages: &[&Rgb]) -> Vec<u8> {
 
 /// The minimal PDF writer the reader's tests use too.
 #[path = "../../../folio-pdf/tests/common/pdf_writer.rs"]
-mod pdf_writer;
+pub mod pdf_writer;
 pub use pdf_writer::{pdf, stream};
 
 /// Letter-size pages, in points.

@@ -58,6 +58,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    args.limits.configure_pool();
     let limits = args
         .limits
         .limits(args.limits.timeout.unwrap_or(DOCUMENT_TIMEOUT));

@@ -4,7 +4,7 @@
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
-use folio_engine::Limits;
+use folio_engine::{Limits, PagePool};
 
 /// Bounds on what one document may consume.
 #[derive(Debug, Clone, clap::Args)]
@@ -29,7 +29,8 @@ pub struct LimitArgs {
     /// included, while jobs have --job-timeout].
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
-    /// Pages extracted at once in this process [default: one per core, at most 8].
+    /// Pages extracted at once in this process: the size of its one page pool, shared by every
+    /// document it serves [default: one per CPU].
     #[arg(long, value_name = "N", env = "FOLIO_PAGE_WORKERS")]
     pub page_workers: Option<NonZeroUsize>,
 }
@@ -47,6 +48,17 @@ impl LimitArgs {
             total_timeout: timeout.max(Duration::from_secs(1)),
             page_workers: self.page_workers,
             ..Limits::default()
+        }
+    }
+}
+
+impl LimitArgs {
+    /// Sizes the process's page pool from `--page-workers`; called once at start-up, before
+    /// any engine exists.
+    pub fn configure_pool(&self) {
+        let threads = self.page_workers.map(NonZeroUsize::get);
+        if let Err(e) = PagePool::configure_global(threads, None) {
+            tracing::warn!("--page-workers not applied: {e}");
         }
     }
 }

@@ -23,7 +23,7 @@ pub(crate) fn engine(cache_dir: Option<PathBuf>, backend: BackendKind) -> Engine
             store
                 .get_or_init(|| models::open_store(cache_dir.clone()))
                 .model_path(id)
-                .map_err(|e| e.to_string())
+                .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { Box::new(e) })
         }),
         OcrSettings {
             backend,

@@ -99,6 +99,7 @@ fn api_keys(file: Option<&PathBuf>) -> anyhow::Result<ApiKeys> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    args.limits.configure_pool();
     let keys = api_keys(args.api_key_file.as_ref())?;
     folio_server::check_bind(args.addr, &keys, args.allow_unauthenticated)?;
     let data_dir = args

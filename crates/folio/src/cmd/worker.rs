@@ -64,6 +64,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    args.limits.configure_pool();
     let mut cfg = WorkerConfig::from_env();
     cfg.concurrency = args.concurrency.clamp(1, 64);
     cfg.refresh_worker = args.refresh_worker;
