@@ -9,3 +9,8 @@ for step in scripts/test.d/*.sh; do
   bash "$step"
 done
 cargo test --workspace --no-fail-fast
+# Tests against real servers that .ci/setup.d installs (ignored in a plain `cargo test`):
+# the job-store suite on PostgreSQL, S3 inputs/outputs on moto, three replicas on one queue.
+cargo test -p folio-server --lib jobs::store::suite -- --ignored
+cargo test -p folio-server --test http_objects -- --ignored
+cargo test -p folio --test scale_out -- --ignored

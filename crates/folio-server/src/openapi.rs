@@ -37,6 +37,14 @@ pub(crate) fn spec() -> Value {
         "type": "string", "format": "uri",
         "description": "POSTed the job's status JSON when it ends (subject to the server's webhook policy)."
     });
+    job_fields["source"] = json!({
+        "type": "string",
+        "description": "Instead of `file`: `s3://bucket/key` of the document, read when the job runs (buckets the operator allows)."
+    });
+    job_fields["output"] = json!({
+        "type": "string",
+        "description": "`s3://bucket/prefix/`: the result is also written to `<prefix><job id>.json`."
+    });
     let extract_errors = errors(&[
         ("400", "A bad option or a malformed multipart body."),
         ("401", "Missing or wrong API key."),
