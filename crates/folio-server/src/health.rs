@@ -33,11 +33,8 @@ pub(crate) async fn ready(State(state): State<Arc<AppState>>) -> Response {
     }
     // The job store first: without it no job can be taken or recorded. Bounded, so /ready
     // answers while the database hangs.
-    let ping = tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        state.jobs.store.ping(),
-    )
-    .await;
+    let ping =
+        tokio::time::timeout(std::time::Duration::from_secs(5), state.jobs.store.ping()).await;
     let store_problem = match ping {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(crate::state::chain(&e)),

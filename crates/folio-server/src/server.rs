@@ -10,7 +10,9 @@ use tokio::net::TcpListener;
 
 use crate::app::{self, Route};
 use crate::config::ServerConfig;
-use crate::jobs::{self, JobStore, JobStoreError, Jobs, PostgresStore, Recovery, SqliteStore, Stale};
+use crate::jobs::{
+    self, JobStore, JobStoreError, Jobs, PostgresStore, Recovery, SqliteStore, Stale,
+};
 use crate::limiter::Limiter;
 use crate::metrics::Metrics;
 use crate::state::{now_ms, AppState};

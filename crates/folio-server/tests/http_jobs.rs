@@ -348,10 +348,7 @@ fn job_data_is_private_and_the_document_and_password_are_gone_when_it_ends() {
     let mark = &pdf[pdf.len() / 2..pdf.len() / 2 + 48];
     let id = create(
         &s,
-        &[
-            Part::File("a.pdf", &pdf),
-            Part::Field("password", password),
-        ],
+        &[Part::File("a.pdf", &pdf), Part::Field("password", password)],
     )["id"]
         .as_str()
         .unwrap()
@@ -362,10 +359,16 @@ fn job_data_is_private_and_the_document_and_password_are_gone_when_it_ends() {
         assert_eq!(mode(&p), 0o600, "{} is not private", p.display());
     }
     let disk = disk_bytes(&data);
-    assert!(!contains(&disk, password.as_bytes()), "the password is still on disk");
+    assert!(
+        !contains(&disk, password.as_bytes()),
+        "the password is still on disk"
+    );
     assert!(!contains(&disk, mark), "the document is still on disk");
     // The result stays until the time to live.
-    assert_eq!(get(&s.url(&format!("/v1/jobs/{id}/result")), &[]).status, 200);
+    assert_eq!(
+        get(&s.url(&format!("/v1/jobs/{id}/result")), &[]).status,
+        200
+    );
 }
 
 #[test]
@@ -387,6 +390,12 @@ fn a_job_belongs_to_the_key_that_created_it() {
     get(&s.url(&format!("/v1/jobs/{id}")), &two).assert_error(404, "not_found");
     get(&s.url(&format!("/v1/jobs/{id}/result")), &two).assert_error(404, "not_found");
     delete(&s.url(&format!("/v1/jobs/{id}")), &two).assert_error(404, "not_found");
-    assert_eq!(get(&s.url(&format!("/v1/jobs/{id}/result")), &one).status, 200);
-    assert_eq!(delete(&s.url(&format!("/v1/jobs/{id}")), &one).json()["deleted"], true);
+    assert_eq!(
+        get(&s.url(&format!("/v1/jobs/{id}/result")), &one).status,
+        200
+    );
+    assert_eq!(
+        delete(&s.url(&format!("/v1/jobs/{id}")), &one).json()["deleted"],
+        true
+    );
 }

@@ -102,7 +102,10 @@ fn a_job_reads_its_document_from_s3_and_writes_its_result_there() {
     let mut big = pdf.clone();
     big.extend(std::iter::repeat_n(b' ', 64));
     server.put("inbox", "big.pdf", &big);
-    for (key, code) in [("big.pdf", "too_large"), ("nowhere.pdf", "input_unavailable")] {
+    for (key, code) in [
+        ("big.pdf", "too_large"),
+        ("nowhere.pdf", "input_unavailable"),
+    ] {
         let r = post_form(
             &s.url("/v1/jobs"),
             &[],

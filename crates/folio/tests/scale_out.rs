@@ -30,7 +30,14 @@ impl Replica {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_folio"));
         cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
             .arg(data.path())
-            .args(["--jobs-db", db, "--max-concurrent", "2", "--job-workers", "2"])
+            .args([
+                "--jobs-db",
+                db,
+                "--max-concurrent",
+                "2",
+                "--job-workers",
+                "2",
+            ])
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -217,12 +224,24 @@ fn three_replicas_do_each_of_200_jobs_exactly_once_through_a_database_restart() 
         .iter()
         .filter(|r| r.jobs_total("succeeded") > 0)
         .count();
-    assert!(ran_on >= 2, "the work was not shared: {ran_on} replica(s) ran it");
+    assert!(
+        ran_on >= 2,
+        "the work was not shared: {ran_on} replica(s) ran it"
+    );
     // Inputs are gone with their jobs' ends; results stay.
-    assert_eq!(server.psql("queue", "SELECT count(*) FROM folio_job_inputs"), "0");
-    assert_eq!(server.psql("queue", "SELECT count(*) FROM folio_job_results"), "200");
     assert_eq!(
-        server.psql("queue", "SELECT string_agg(version::text, ',') FROM folio_schema_migrations"),
+        server.psql("queue", "SELECT count(*) FROM folio_job_inputs"),
+        "0"
+    );
+    assert_eq!(
+        server.psql("queue", "SELECT count(*) FROM folio_job_results"),
+        "200"
+    );
+    assert_eq!(
+        server.psql(
+            "queue",
+            "SELECT string_agg(version::text, ',') FROM folio_schema_migrations"
+        ),
         "1"
     );
 }

@@ -24,7 +24,10 @@ pub(crate) fn store_error(e: &JobStoreError) -> ApiError {
     if e.is_unavailable() {
         let mut err = ApiError::unavailable(
             "job_store_unavailable",
-            format!("the job database cannot be reached ({}); retry shortly", chain(e)),
+            format!(
+                "the job database cannot be reached ({}); retry shortly",
+                chain(e)
+            ),
         );
         err.retry_after = Some(5);
         err

@@ -14,9 +14,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
 
 pub(crate) use api::{cancel_job, create_job, get_job, get_result};
+pub use objects::{ObjectStorage, S3Credentials};
 pub(crate) use runner::{deliver_pending_webhooks, dispatch, purge_loop};
 pub(crate) use store::{JobStore, PostgresStore, Recovery, SqliteStore, Stale};
-pub use objects::{ObjectStorage, S3Credentials};
 pub use store::{JobStoreError, PostgresOptions};
 pub use webhook::WebhookPolicy;
 

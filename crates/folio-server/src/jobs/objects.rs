@@ -136,18 +136,21 @@ impl ObjectStorage {
 
     /// Reads an object, refusing one over `limit` bytes before reading it (and while reading,
     /// should the size not be announced or be false).
-    pub(crate) fn get(&self, at: &S3Address, limit: u64) -> Result<Vec<u8>, (&'static str, String)> {
+    pub(crate) fn get(
+        &self,
+        at: &S3Address,
+        limit: u64,
+    ) -> Result<Vec<u8>, (&'static str, String)> {
         let unavailable = |m: String| ("input_unavailable", m);
         let bucket = self.bucket(&at.bucket).map_err(unavailable)?;
         let credentials = self.signing();
         let url = bucket
             .get_object(credentials.as_ref(), &at.key)
             .sign(Duration::from_secs(300));
-        let response = self
-            .agent()
-            .get(url.as_str())
-            .call()
-            .map_err(|e| unavailable(format!("cannot read s3://{}/{}: {e}", at.bucket, at.key)))?;
+        let response =
+            self.agent().get(url.as_str()).call().map_err(|e| {
+                unavailable(format!("cannot read s3://{}/{}: {e}", at.bucket, at.key))
+            })?;
         let status = response.status().as_u16();
         if status != 200 {
             return Err(unavailable(format!(
@@ -163,7 +166,10 @@ impl ObjectStorage {
         if let Some(size) = announced.filter(|s| *s > limit) {
             return Err((
                 "too_large",
-                format!("s3://{}/{} is {size} bytes, over this server's limit of {limit}", at.bucket, at.key),
+                format!(
+                    "s3://{}/{} is {size} bytes, over this server's limit of {limit}",
+                    at.bucket, at.key
+                ),
             ));
         }
         let mut body = response.into_body();
@@ -173,14 +179,22 @@ impl ObjectStorage {
             .map_err(|e| match e {
                 ureq::Error::BodyExceedsLimit(_) => (
                     "too_large",
-                    format!("s3://{}/{} is over this server's limit of {limit} bytes", at.bucket, at.key),
+                    format!(
+                        "s3://{}/{} is over this server's limit of {limit} bytes",
+                        at.bucket, at.key
+                    ),
                 ),
                 e => unavailable(format!("cannot read s3://{}/{}: {e}", at.bucket, at.key)),
             })
     }
 
     /// Writes an object.
-    pub(crate) fn put(&self, at: &S3Address, body: &[u8], content_type: &str) -> Result<(), String> {
+    pub(crate) fn put(
+        &self,
+        at: &S3Address,
+        body: &[u8],
+        content_type: &str,
+    ) -> Result<(), String> {
         let bucket = self.bucket(&at.bucket)?;
         let credentials = self.signing();
         let url = bucket

@@ -34,7 +34,8 @@ fn bin_dir() -> Option<PathBuf> {
         return Some(bin);
     }
     std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).find(|p| p.join("initdb").exists() && p.join("pg_ctl").exists())
+        std::env::split_paths(&paths)
+            .find(|p| p.join("initdb").exists() && p.join("pg_ctl").exists())
     })
 }
 
@@ -69,7 +70,11 @@ impl PgServer {
                 .arg(dir.path())
                 .status()
                 .is_ok_and(|s| s.success());
-            assert!(ok, "cannot give {} to the {user} user", dir.path().display());
+            assert!(
+                ok,
+                "cannot give {} to the {user} user",
+                dir.path().display()
+            );
         }
         let server = PgServer {
             dir,
@@ -179,8 +184,19 @@ impl PgServer {
         let out = self.run(
             "psql",
             &[
-                "-h", "127.0.0.1", "-p", &port, "-U", "folio", "-d", db, "-At", "-v",
-                "ON_ERROR_STOP=1", "-c", sql,
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "folio",
+                "-d",
+                db,
+                "-At",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                sql,
             ],
         );
         assert!(out.status.success(), "psql {sql:?} failed: {}", text(&out));
@@ -197,7 +213,14 @@ impl Drop for PgServer {
         let data = self.data();
         let _ = self.run(
             "pg_ctl",
-            &["-D", data.to_str().unwrap_or(""), "-m", "immediate", "-w", "stop"],
+            &[
+                "-D",
+                data.to_str().unwrap_or(""),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
         );
     }
 }

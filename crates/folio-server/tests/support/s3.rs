@@ -42,7 +42,10 @@ impl S3Server {
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        panic!("moto_server did not answer on {} within 60 s", server.endpoint);
+        panic!(
+            "moto_server did not answer on {} within 60 s",
+            server.endpoint
+        );
     }
 
     fn bucket(&self, name: &str) -> Bucket {
@@ -75,7 +78,9 @@ impl S3Server {
     pub fn put(&self, bucket: &str, key: &str, body: &[u8]) {
         let creds = Credentials::new(KEY, SECRET);
         let b = self.bucket(bucket);
-        let url = b.put_object(Some(&creds), key).sign(Duration::from_secs(60));
+        let url = b
+            .put_object(Some(&creds), key)
+            .sign(Duration::from_secs(60));
         let r = Self::agent().put(url.as_str()).send(body).unwrap();
         assert_eq!(r.status().as_u16(), 200, "put {bucket}/{key}");
     }
@@ -84,7 +89,9 @@ impl S3Server {
     pub fn get(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
         let creds = Credentials::new(KEY, SECRET);
         let b = self.bucket(bucket);
-        let url = b.get_object(Some(&creds), key).sign(Duration::from_secs(60));
+        let url = b
+            .get_object(Some(&creds), key)
+            .sign(Duration::from_secs(60));
         let r = Self::agent().get(url.as_str()).call().unwrap();
         if r.status().as_u16() != 200 {
             return None;

@@ -35,7 +35,12 @@ pub struct Args {
     pub data_dir: Option<PathBuf>,
     /// Keep jobs in this Postgres database instead of SQLite under --data-dir, so several
     /// replicas share one queue: postgres://user:password@host:port/db (see docs/scale-out.md).
-    #[arg(long, value_name = "URL", env = "FOLIO_JOBS_DB", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "FOLIO_JOBS_DB",
+        hide_env_values = true
+    )]
     pub jobs_db: Option<String>,
     /// Postgres connections kept by this replica.
     #[arg(long, default_value_t = 8, env = "FOLIO_JOBS_DB_POOL")]
@@ -49,7 +54,12 @@ pub struct Args {
     pub job_lease: Duration,
     /// Buckets that s3:// job sources and outputs may name (comma-separated); none by
     /// default. Credentials, region and endpoint come from the AWS_* environment.
-    #[arg(long, value_name = "BUCKETS", env = "FOLIO_S3_BUCKETS", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "BUCKETS",
+        env = "FOLIO_S3_BUCKETS",
+        value_delimiter = ','
+    )]
     pub s3_buckets: Vec<String>,
     /// The model cache root /ready checks (else as `folio doctor` resolves it).
     #[arg(long, value_name = "DIR")]

@@ -21,8 +21,8 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::{NoTls, Row};
 
 use super::{
-    interrupted_message, CancelOutcome, Claimed, Finish, Finished, JobRow, JobStore,
-    JobStoreError, Lease, NewJob, Recovery, Stale, CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED,
+    interrupted_message, CancelOutcome, Claimed, Finish, Finished, JobRow, JobStore, JobStoreError,
+    Lease, NewJob, Recovery, Stale, CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED,
 };
 
 /// The migrations, in order: version, name, SQL. Never edit one that shipped; add the next.
@@ -432,10 +432,7 @@ impl JobStore for PostgresStore {
         progress: Option<(u32, u32)>,
     ) -> Result<Lease, JobStoreError> {
         let client = self.client().await?;
-        let (done, total) = (
-            progress.map(|p| to_i32(p.0)),
-            progress.map(|p| to_i32(p.1)),
-        );
+        let (done, total) = (progress.map(|p| to_i32(p.0)), progress.map(|p| to_i32(p.1)));
         let r = client
             .query_opt(
                 "UPDATE folio_jobs SET lease_until_ms = $3,
@@ -504,7 +501,9 @@ impl JobStore for PostgresStore {
             )
             .await?;
         tx.commit().await?;
-        Ok(done.as_ref().map_or(Finished::NotOurs, |r| Finished::Ended(row(r))))
+        Ok(done
+            .as_ref()
+            .map_or(Finished::NotOurs, |r| Finished::Ended(row(r))))
     }
 
     async fn requeue(&self, id: &str, worker: &str) -> Result<(), JobStoreError> {

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::{
-    interrupted_message, CancelOutcome, Claimed, Finish, Finished, JobRow, JobStore,
-    JobStoreError, Lease, NewJob, Recovery, Stale, CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED,
+    interrupted_message, CancelOutcome, Claimed, Finish, Finished, JobRow, JobStore, JobStoreError,
+    Lease, NewJob, Recovery, Stale, CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED,
 };
 
 /// The SQLite job store. Its calls run on the blocking pool.
@@ -208,7 +208,12 @@ impl SqliteStore {
         max_attempts: u32,
         now_ms: i64,
     ) -> Result<Recovery, JobStoreError> {
-        recover_in(&mut SqliteStore::lock(&self.conn), stale, max_attempts, now_ms)
+        recover_in(
+            &mut SqliteStore::lock(&self.conn),
+            stale,
+            max_attempts,
+            now_ms,
+        )
     }
 
     #[cfg(test)]
@@ -598,10 +603,12 @@ impl JobStore for SqliteStore {
     async fn result(&self, id: &str) -> Result<Option<Vec<u8>>, JobStoreError> {
         let id = id.to_string();
         self.with(move |c| {
-            Ok(c.query_row("SELECT body FROM results WHERE job_id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()?)
+            Ok(
+                c.query_row("SELECT body FROM results WHERE job_id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()?,
+            )
         })
         .await
     }

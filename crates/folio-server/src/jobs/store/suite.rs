@@ -42,18 +42,23 @@ async fn interrupted_jobs_are_requeued_then_failed(store: &dyn JobStore) {
     let r = store.recover(Stale::Expired, 3, 4).await.unwrap();
     assert!(r.requeued.is_empty() && r.ended.is_empty());
     for attempt in 2..=3 {
-        let r = store.recover(Stale::Expired, 3, 10).await.unwrap();
+        let now = 10 * i64::from(attempt);
+        let r = store.recover(Stale::Expired, 3, now).await.unwrap();
         assert_eq!(r.requeued, vec!["a".to_string()]);
         assert_eq!(store.get("a").await.unwrap().unwrap().status, QUEUED);
-        let again = store.claim_next("w2", 11, 12).await.unwrap().unwrap();
+        let again = store
+            .claim_next("w2", now + 1, now + 2)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(again.row.attempts, attempt);
     }
-    let r = store.recover(Stale::Expired, 3, 20).await.unwrap();
+    let r = store.recover(Stale::Expired, 3, 40).await.unwrap();
     assert_eq!(r.ended, vec!["a".to_string()]);
     let job = store.get("a").await.unwrap().unwrap();
     assert_eq!(job.status, FAILED);
     assert_eq!(job.error_code.as_deref(), Some("interrupted"));
-    assert!(store.claim_next("w1", 21, 30).await.unwrap().is_none());
+    assert!(store.claim_next("w1", 41, 50).await.unwrap().is_none());
 }
 
 /// The result stays, the input (document and password) goes; purge expires the rest.
@@ -115,7 +120,10 @@ async fn cancel_depends_on_the_state(store: &dyn JobStore) {
         store.heartbeat("r", "w1", 100, Some((1, 4))).await.unwrap(),
         Lease::Held { cancel: true }
     );
-    assert_eq!(store.get("r").await.unwrap().unwrap().progress, Some((1, 4)));
+    assert_eq!(
+        store.get("r").await.unwrap().unwrap().progress,
+        Some((1, 4))
+    );
     // A result that raced the cancellation loses to it.
     let row = ended(
         store
@@ -381,8 +389,7 @@ mod postgres {
         cancel_depends_on_the_state(&store(&server, "t3").await).await;
         a_lost_lease_records_nothing(&store(&server, "t4").await).await;
         concurrent_claims_take_each_job_once(Arc::new(store(&server, "t5").await)).await;
-        pending_webhooks_are_found_after_their_runner_stopped(&store(&server, "t6").await)
-            .await;
+        pending_webhooks_are_found_after_their_runner_stopped(&store(&server, "t6").await).await;
     }
 
     /// Replicas starting together apply each migration once; a restarted database is
