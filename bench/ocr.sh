@@ -2,13 +2,14 @@
 # OCR quality and speed on the SROIE receipts (../shared/corpus/ocr), folio beside tesseract and
 # rapidocr, all run in this one session on the same images, one process per image (start-up and
 # model loading included, as a user pays them). Needs: pip install rapidfuzz rapidocr onnxruntime;
-# Debian tesseract-ocr tesseract-ocr-eng. Usage: bash bench/ocr.sh [path/to/folio] (default:
-# the release build). Extra folio flags can go in FOLIO_FLAGS. FOLIO_ORT_BIN=path/to/folio built
+# Debian tesseract-ocr tesseract-ocr-eng. Usage: bash bench/ocr.sh [path/to/folio] [corpus dir]
+# (defaults: the release build, and $FOLIO_CORPUS or ../shared/corpus beside the repository). Extra folio flags can go in FOLIO_FLAGS. FOLIO_ORT_BIN=path/to/folio built
 # with `--features ort` (and ORT_DYLIB_PATH set to libonnxruntime) adds a row for the ort backend.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 folio=${1:-$root/target/release/folio}
-corpus=$root/../shared/corpus
+corpus=${2:-${FOLIO_CORPUS:-$root/../shared/corpus}}
+[ -f "$corpus/score.py" ] || { echo "no corpus at $corpus (score.py missing)" >&2; exit 1; }
 out=${OUT:-$root/bench/out/ocr}
 mkdir -p "$out"
 command -v tesseract >/dev/null || { echo "tesseract is missing: apt-get install tesseract-ocr tesseract-ocr-eng" >&2; exit 1; }

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Quality of `folio extract` on the corpus next to the tools users would otherwise pick, all run
 # in this one session with ../shared/corpus/score.py. Needs: pip install rapidfuzz pymupdf pypdf;
-# Debian poppler-utils. Usage: bash bench/quality.sh [path/to/folio] (default: release build).
+# Debian poppler-utils. Usage: bash bench/quality.sh [path/to/folio] [corpus dir] (defaults: the
+# release build, and $FOLIO_CORPUS or ../shared/corpus beside the repository).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 folio=${1:-$root/target/release/folio}
-corpus=$root/../shared/corpus
+corpus=${2:-${FOLIO_CORPUS:-$root/../shared/corpus}}
+[ -f "$corpus/score.py" ] || { echo "no corpus at $corpus (score.py missing)" >&2; exit 1; }
 out=${OUT:-$root/bench/out/quality}
 mkdir -p "$out"
 py_pymupdf='import sys,pymupdf

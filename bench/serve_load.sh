@@ -6,7 +6,8 @@
 # document to /extract for SECONDS, then report requests/s, p50/p99 latency, status counts and
 # the server's peak RSS (VmHWM from /proc), and stop it with SIGTERM. Fails on any 5xx.
 #
-#   bash bench/serve_load.sh                 # 16 clients, 20 s per document
+#   bash bench/serve_load.sh [corpus dir]    # 16 clients, 20 s per document
+#                                            # (corpus: $FOLIO_CORPUS or ../shared/corpus)
 #   CLIENTS=16 SECONDS_PER_RUN=30 bash bench/serve_load.sh
 #
 # Documents: a 1-page paper page from the shared corpus, a generated 20-page born-digital PDF,
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/.."
 CLIENTS=${CLIENTS:-16}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-20}
 REQUIRE=${REQUIRE:-all}
-CORPUS=${FOLIO_CORPUS:-../shared/corpus}
+CORPUS=${1:-${FOLIO_CORPUS:-../shared/corpus}}
 
 cargo build --release -q -p folio
 cargo build --release -q -p folio-server --example serve_load

@@ -5,8 +5,8 @@ One run, same files, same machine: every tool is started once per document (so s
 counted, as a user pays it), with a per-document time limit. Pages come from PyMuPDF's count
 (documents it cannot open count as one page). Peak RSS is the largest of any single process.
 
-    python3 bench/speed.py [--folio target/release/folio] [--sets text,text_words,robust]
-                           [--timeout 30] [--json out.json]
+    python3 bench/speed.py [--folio target/release/folio] [--corpus ../shared/corpus]
+                           [--sets text,text_words,robust] [--timeout 30] [--json out.json]
 
 Also builds a 500+ page PDF (pdfunite of a corpus document) and reports folio's peak RSS on it.
 Folio runs with `--ocr never`: this compares text-layer extraction with text-layer extractors
@@ -16,7 +16,7 @@ bench/ocr.sh measures against OCR tools).
 import argparse, glob, json, os, shutil, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CORPUS = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "corpus"))
+CORPUS = os.environ.get("FOLIO_CORPUS") or os.path.normpath(os.path.join(HERE, "..", "..", "shared", "corpus"))
 
 # A document on which any tool spends longer than this is reported apart as well.
 SLOW_S = 5.0
@@ -76,13 +76,14 @@ def measure(name, argv_for, files, timeout):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--folio", default=os.path.join(HERE, "..", "target", "release", "folio"))
+    ap.add_argument("--corpus", default=CORPUS, help="the corpus folder (default: $FOLIO_CORPUS or ../shared/corpus)")
     ap.add_argument("--sets", default="text,text_words,robust")
     ap.add_argument("--timeout", type=float, default=30)
     ap.add_argument("--json")
     a = ap.parse_args()
     files = []
     for s in a.sets.split(","):
-        files += sorted(f for f in glob.glob(os.path.join(CORPUS, s, "docs", "*")) if os.path.isfile(f))
+        files += sorted(f for f in glob.glob(os.path.join(a.corpus, s, "docs", "*")) if os.path.isfile(f))
     pages = page_counts(files)
     n_pages = sum(pages.values())
     tools = [

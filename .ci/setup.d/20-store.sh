@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The model store's fault tests (crates/folio/tests/store_faults.rs) use setpriv (drop to uid
-# 65534), mount/umount (read-only bind mounts, a 1 MiB tmpfs). Without them, or without root,
-# those tests print SKIPPED and say why instead of failing.
+# 65534), mount/umount (read-only bind mounts, a 1 MiB tmpfs). They are `#[ignore]`d in
+# `mod needs_root`; scripts/test.sh runs them as root when these tools are here.
 set -euo pipefail
 if ! command -v setpriv >/dev/null || ! command -v mount >/dev/null; then
   apt-get update -qq

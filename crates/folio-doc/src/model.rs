@@ -77,6 +77,11 @@ impl BBox {
         x >= self.x0 && x <= self.x1 && y >= self.y0 && y <= self.y1
     }
 
+    /// Whether all four edges are zero: the box of an element without page geometry.
+    pub fn is_zero(&self) -> bool {
+        *self == BBox::default()
+    }
+
     /// Whether all four edges are finite numbers.
     pub fn is_finite(&self) -> bool {
         self.x0.is_finite() && self.y0.is_finite() && self.x1.is_finite() && self.y1.is_finite()
@@ -152,6 +157,10 @@ pub enum BlockKind {
     ListItem {
         /// Numbered (1., a), iv.) rather than bulleted.
         ordered: bool,
+        /// Nesting depth: 0 for a top-level item, 1 for an item of a list inside an item...
+        /// (absent from the JSON when 0; readers that cannot tell nesting leave it 0).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        level: u8,
     },
     /// A table; the block's `table` holds its cells.
     Table,
@@ -167,6 +176,13 @@ pub enum BlockKind {
     Formula,
     /// Program code or other preformatted text; lines are kept.
     Code,
+    /// A label and its value on a form ("Name: Jane Doe"); the block's `key_value` holds both
+    /// parts with their boxes, and its text is "key: value".
+    KeyValue,
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
 }
 
 impl BlockKind {
@@ -182,7 +198,9 @@ pub struct Block {
     /// What the block is.
     #[serde(flatten)]
     pub kind: BlockKind,
-    /// Box around the block.
+    /// Box around the block. Absent from the JSON (and all zero here) for blocks that have no
+    /// page geometry: those of flow formats (DOCX, HTML, spreadsheets, text).
+    #[serde(default, skip_serializing_if = "BBox::is_zero")]
     pub bbox: BBox,
     /// The block's text, lines joined (hyphenation at line ends removed; `Code` keeps newlines).
     pub text: String,
@@ -192,8 +210,25 @@ pub struct Block {
     /// The cells, for a `Table` block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<Table>,
+    /// The label and the value, for a `KeyValue` block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_value: Option<KeyValue>,
     /// Where it came from.
     pub provenance: Provenance,
+}
+
+/// A form's label and its value, each with its box.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyValue {
+    /// The label, without its trailing colon ("Name").
+    pub key: String,
+    /// Box around the label.
+    pub key_bbox: BBox,
+    /// The value as filled in; empty for a blank field. A checkbox reads `[x]` or `[ ]`.
+    pub value: String,
+    /// Box around the value, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_bbox: Option<BBox>,
 }
 
 impl Block {
@@ -212,6 +247,29 @@ impl Block {
             text,
             lines,
             table: None,
+            key_value: None,
+            provenance,
+        }
+    }
+
+    /// A key-value block; its text is "key: value" and its lines are those of both parts.
+    pub fn from_key_value(kv: KeyValue, lines: Vec<Line>, provenance: Provenance) -> Block {
+        let text = if kv.value.is_empty() {
+            format!("{}:", kv.key)
+        } else {
+            format!("{}: {}", kv.key, kv.value)
+        };
+        let bbox = match kv.value_bbox {
+            Some(v) => kv.key_bbox.union(&v),
+            None => kv.key_bbox,
+        };
+        Block {
+            kind: BlockKind::KeyValue,
+            bbox,
+            text,
+            lines,
+            table: None,
+            key_value: Some(kv),
             provenance,
         }
     }
@@ -230,6 +288,7 @@ impl Block {
             text,
             lines: Vec::new(),
             table: Some(table),
+            key_value: None,
             provenance,
         }
     }
@@ -346,6 +405,23 @@ impl Table {
         grid
     }
 
+    /// Like [`Table::grid`], but a spanning cell's text fills every position it covers.
+    pub fn spanned_grid(&self) -> Vec<Vec<String>> {
+        let (rows, cols) = (self.rows as usize, self.cols as usize);
+        let mut grid = vec![vec![String::new(); cols]; rows];
+        for cell in &self.cells {
+            let (r0, c0) = (cell.row as usize, cell.col as usize);
+            let r1 = (r0 + cell.row_span.max(1) as usize).min(rows);
+            let c1 = (c0 + cell.col_span.max(1) as usize).min(cols);
+            for row in grid.iter_mut().take(r1).skip(r0) {
+                for slot in row.iter_mut().take(c1).skip(c0) {
+                    slot.clone_from(&cell.text);
+                }
+            }
+        }
+        grid
+    }
+
     /// Whether the first row is made of header cells (or the table has no header flags at all,
     /// in which case Markdown treats the first row as the header by convention).
     pub fn first_row_is_header(&self) -> bool {
@@ -362,16 +438,39 @@ pub struct PageProvenance {
     /// Why that source was chosen (for example "text layer has 1834 characters" or
     /// "--ocr always"), so that a reader can audit the decision.
     pub decision: String,
+    /// The engine's stages that changed this page, in the order they ran (for example
+    /// `["text_layer", "layout", "tables"]` or `["ocr", "layout"]`).
+    #[serde(default)]
+    pub stages: Vec<String>,
+    /// The page lost some of its content (see the document's warnings for this page).
+    #[serde(default)]
+    pub partial: bool,
+}
+
+impl PageProvenance {
+    /// A provenance with its source and decision, before any stage ran.
+    pub fn new(source: Source, decision: impl Into<String>) -> PageProvenance {
+        PageProvenance {
+            source,
+            decision: decision.into(),
+            stages: Vec::new(),
+            partial: false,
+        }
+    }
 }
 
 /// One page.
+///
+/// Flow formats (DOCX, HTML, Markdown, text, CSV, spreadsheets) have no pages of their own: their
+/// "pages" are logical (the whole document, one sheet) and have a width and height of 0, and
+/// their blocks carry no box ([`Page::is_flow`]). Slides have real geometry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page {
     /// 1-based page number in the source document.
     pub number: u32,
-    /// Width in points, as displayed (after rotation).
+    /// Width in points, as displayed (after rotation); 0 for a flow page.
     pub width: f32,
-    /// Height in points, as displayed (after rotation).
+    /// Height in points, as displayed (after rotation); 0 for a flow page.
     pub height: f32,
     /// The page's rotation in degrees (0, 90, 180 or 270) as the source declares it.
     pub rotation: u16,
@@ -379,6 +478,13 @@ pub struct Page {
     pub blocks: Vec<Block>,
     /// How this page's text was obtained.
     pub provenance: PageProvenance,
+}
+
+impl Page {
+    /// A logical page without geometry (zero size): its blocks have no boxes.
+    pub fn is_flow(&self) -> bool {
+        self.width == 0.0 && self.height == 0.0
+    }
 }
 
 /// Outcome of the whole extraction.
@@ -391,14 +497,70 @@ pub enum Status {
     Partial,
 }
 
+/// What kind of problem a [`Warning`] reports; serialised as a snake_case string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum WarningKind {
+    /// A page could not be read; it is missing from the document.
+    PageFailed,
+    /// A page ran past its time limit and was cancelled; it is missing from the document.
+    PageTimeout,
+    /// A page lost some of its content (a reader's per-page limit, a read cut short).
+    ContentDropped,
+    /// A page needed OCR that could not run (no models installed, or models that do not load).
+    OcrUnavailable,
+    /// A page needed OCR, but OCR was turned off (`--ocr never`).
+    OcrDisabled,
+    /// The input ends early (a truncated file); what was there was read.
+    TruncatedInput,
+    /// A kind this version does not know (written by a newer Folio).
+    #[serde(other)]
+    Other,
+}
+
+impl WarningKind {
+    /// The kind's name as it appears in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            WarningKind::PageFailed => "page_failed",
+            WarningKind::PageTimeout => "page_timeout",
+            WarningKind::ContentDropped => "content_dropped",
+            WarningKind::OcrUnavailable => "ocr_unavailable",
+            WarningKind::OcrDisabled => "ocr_disabled",
+            WarningKind::TruncatedInput => "truncated_input",
+            WarningKind::Other => "other",
+        }
+    }
+}
+
+impl std::fmt::Display for WarningKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A problem that did not stop the extraction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Warning {
+    /// What kind of problem it is.
+    pub kind: WarningKind,
     /// The page concerned, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,
     /// What happened.
     pub message: String,
+}
+
+impl Warning {
+    /// A warning of `kind` about `page` (or the whole document).
+    pub fn new(kind: WarningKind, page: Option<u32>, message: impl Into<String>) -> Warning {
+        Warning {
+            kind,
+            page,
+            message: message.into(),
+        }
+    }
 }
 
 /// Facts about the source document.
@@ -444,12 +606,20 @@ impl Document {
         }
     }
 
-    /// Records a problem and marks the document partial.
-    pub fn warn(&mut self, page: Option<u32>, message: impl Into<String>) {
-        self.warnings.push(Warning {
-            page,
-            message: message.into(),
-        });
+    /// Records a problem and marks the document partial (and the page, when it is in the
+    /// document).
+    pub fn warn(&mut self, kind: WarningKind, page: Option<u32>, message: impl Into<String>) {
+        self.push_warning(Warning::new(kind, page, message));
+    }
+
+    /// Records a warning made elsewhere, as [`Document::warn`] does.
+    pub fn push_warning(&mut self, warning: Warning) {
+        if let Some(number) = warning.page {
+            if let Some(page) = self.pages.iter_mut().find(|p| p.number == number) {
+                page.provenance.partial = true;
+            }
+        }
+        self.warnings.push(warning);
         self.status = Status::Partial;
     }
 
@@ -513,6 +683,28 @@ mod tests {
         };
         assert_eq!(t.grid(), vec![vec!["wide", ""], vec!["", "b"]]);
         assert!(t.first_row_is_header());
+    }
+
+    #[test]
+    fn warnings_are_typed_and_mark_their_page_partial() {
+        let mut doc = Document::new(Metadata::default());
+        doc.pages.push(Page {
+            number: 2,
+            width: 10.0,
+            height: 10.0,
+            rotation: 0,
+            blocks: Vec::new(),
+            provenance: PageProvenance::new(Source::TextLayer, "text layer"),
+        });
+        doc.warn(WarningKind::ContentDropped, Some(2), "glyphs ignored");
+        assert_eq!(doc.status, Status::Partial);
+        assert!(doc.pages[0].provenance.partial);
+        let v = serde_json::to_value(&doc.warnings[0]).unwrap();
+        assert_eq!(v["kind"], "content_dropped");
+        assert_eq!(v["page"], 2);
+        // A kind from a newer version still reads.
+        let w: Warning = serde_json::from_str(r#"{"kind":"something_new","message":"m"}"#).unwrap();
+        assert_eq!(w.kind, WarningKind::Other);
     }
 
     #[test]

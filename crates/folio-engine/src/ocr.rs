@@ -2,14 +2,15 @@
 //! conversion of recognised words into the glyphs layout analysis reads.
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use folio_content::{Cancel, FontInfo, Glyph, PageContent};
 use folio_doc::BBox;
-use folio_layout::{FontInfo, Glyph, PageContent};
 use folio_store::ModelId;
 use folio_vision::{BackendKind, Ocr, OcrLine, OcrModelPaths, OcrPage, OcrParams, RgbImage};
 
-use crate::ExtractError;
+use crate::ModelError;
 
 /// Pages are scaled down to at most this many pixels before any model sees them. Detection
 /// works at about 2000 pixels on the long side and recognition at 48 pixels per line, so more
@@ -42,23 +43,64 @@ impl Default for OcrSettings {
 
 /// Finds a verified model file, or says why it cannot (naming the command that fixes it).
 /// Usually [`folio_store::Store::model_path`]; called only when a page needs OCR.
-pub type ModelLocator = Arc<dyn Fn(ModelId) -> Result<PathBuf, String> + Send + Sync>;
+pub type ModelLocator =
+    Arc<dyn Fn(ModelId) -> Result<PathBuf, Box<dyn std::error::Error + Send + Sync>> + Send + Sync>;
+
+/// After a failed load, the next attempt waits at least this long: a missing model is fixed
+/// by `folio models install` while the process runs, and the next request should see it, but
+/// a burst of requests should not each retry a load that just failed.
+pub const MODEL_RETRY_BACKOFF: Duration = Duration::from_secs(2);
+
+/// The state of the engine's OCR models, for readiness checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ModelState {
+    /// The engine reads born-digital documents only: it has no OCR to load.
+    NotNeeded,
+    /// Not loaded yet: they are loaded on the first page that needs them.
+    NotLoaded,
+    /// Loaded and ready.
+    Loaded,
+    /// The last load failed; it is tried again on the next need after the back-off.
+    Failed {
+        /// Why, naming the command that fixes it where there is one.
+        reason: String,
+        /// How long until the next attempt is allowed.
+        retry_in: Duration,
+    },
+}
+
+enum Loaded {
+    NotYet,
+    Ready(Arc<Ocr>),
+    Failed { error: ModelError, at: Instant },
+}
 
 /// OCR models, located and loaded on first use, then shared by every page and thread. A
-/// document that needs no OCR never loads (or needs) a model.
+/// document that needs no OCR never loads (or needs) a model. A failed load is not kept for
+/// good: it is retried on a later need, after [`MODEL_RETRY_BACKOFF`].
 pub(crate) struct OcrRuntime {
     locate: ModelLocator,
     settings: OcrSettings,
-    loaded: OnceLock<Result<Arc<Ocr>, String>>,
+    loaded: Mutex<Loaded>,
 }
 
 impl std::fmt::Debug for OcrRuntime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OcrRuntime")
             .field("settings", &self.settings)
-            .field("loaded", &self.loaded.get().map(|r| r.is_ok()))
+            .field("state", &self.state())
             .finish_non_exhaustive()
     }
+}
+
+/// Why OCR of one page did not give its text.
+#[derive(Debug)]
+pub(crate) enum OcrFailure {
+    /// The models cannot be loaded.
+    Models(ModelError),
+    /// Inference failed, or was cancelled.
+    Run(folio_vision::BackendError),
 }
 
 impl OcrRuntime {
@@ -66,21 +108,53 @@ impl OcrRuntime {
         OcrRuntime {
             locate,
             settings,
-            loaded: OnceLock::new(),
+            loaded: Mutex::new(Loaded::NotYet),
+        }
+    }
+
+    /// The state of the models now (no load is attempted).
+    pub(crate) fn state(&self) -> ModelState {
+        match &*self.loaded.lock().unwrap_or_else(|e| e.into_inner()) {
+            Loaded::NotYet => ModelState::NotLoaded,
+            Loaded::Ready(_) => ModelState::Loaded,
+            Loaded::Failed { error, at } => ModelState::Failed {
+                reason: error.to_string(),
+                retry_in: MODEL_RETRY_BACKOFF.saturating_sub(at.elapsed()),
+            },
         }
     }
 
     /// The loaded models, or why they cannot be loaded (a missing or corrupt model names the
-    /// command that installs it).
-    pub(crate) fn models(&self) -> Result<Arc<Ocr>, ExtractError> {
-        self.loaded
-            .get_or_init(|| self.load().map(Arc::new))
-            .clone()
-            .map_err(ExtractError::ModelsUnavailable)
+    /// command that installs it). Loads them on first need, and again after a failure once the
+    /// back-off has passed; callers meanwhile wait on the one load in progress.
+    pub(crate) fn models(&self) -> Result<Arc<Ocr>, ModelError> {
+        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        match &*loaded {
+            Loaded::Ready(ocr) => return Ok(Arc::clone(ocr)),
+            Loaded::Failed { error, at } if at.elapsed() < MODEL_RETRY_BACKOFF => {
+                return Err(error.clone());
+            }
+            _ => {}
+        }
+        match self.load() {
+            Ok(ocr) => {
+                let ocr = Arc::new(ocr);
+                *loaded = Loaded::Ready(Arc::clone(&ocr));
+                Ok(ocr)
+            }
+            Err(error) => {
+                tracing::debug!(%error, "OCR models cannot be loaded (the caller reports it); retried on a later need");
+                *loaded = Loaded::Failed {
+                    error: error.clone(),
+                    at: Instant::now(),
+                };
+                Err(error)
+            }
+        }
     }
 
-    fn load(&self) -> Result<Ocr, String> {
-        let path = |id: ModelId| (self.locate)(id);
+    fn load(&self) -> Result<Ocr, ModelError> {
+        let path = |id: ModelId| (self.locate)(id).map_err(|e| ModelError::Locate(Arc::from(e)));
         let det = path(ModelId::TextDetection)?;
         let rec = path(ModelId::TextRecognition)?;
         let cls = path(ModelId::TextLineClassifier)?;
@@ -96,7 +170,7 @@ impl OcrRuntime {
             self.settings.backend,
             self.settings.threads,
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| ModelError::Load(Arc::new(e)))?;
         tracing::info!(
             backend = self.settings.backend.name(),
             ms = started.elapsed().as_millis() as u64,
@@ -105,13 +179,17 @@ impl OcrRuntime {
         Ok(ocr)
     }
 
-    /// Recognises `img`, scaled down to the pixel budget first.
-    pub(crate) fn recognize(&self, img: RgbImage) -> Result<(OcrPage, f32), ExtractError> {
-        let models = self.models()?;
+    /// Recognises `img`, scaled down to the pixel budget first; stops soon after `cancel`.
+    pub(crate) fn recognize(
+        &self,
+        img: RgbImage,
+        cancel: &Cancel,
+    ) -> Result<(OcrPage, f32), OcrFailure> {
+        let models = self.models().map_err(OcrFailure::Models)?;
         let (img, scale) = img.fit_pixels(OCR_PIXEL_BUDGET);
         let page = models
-            .recognize(&img, &self.settings.params)
-            .map_err(|e| ExtractError::ModelsUnavailable(format!("OCR failed: {e}")))?;
+            .recognize_until(&img, &self.settings.params, cancel)
+            .map_err(OcrFailure::Run)?;
         Ok((page, scale))
     }
 }

@@ -19,6 +19,9 @@ pub struct Limits {
     pub page_timeout: Duration,
     /// Time the whole document may take.
     pub total_timeout: Duration,
+    /// Pages of this document extracted at once (`--page-workers`), within the process's page
+    /// pool (`crate::PagePool`); the pool's size when `None`.
+    pub page_workers: Option<std::num::NonZeroUsize>,
 }
 
 impl Default for Limits {
@@ -29,6 +32,7 @@ impl Default for Limits {
             max_page_pixels: 40_000_000,
             page_timeout: Duration::from_secs(60),
             total_timeout: Duration::from_secs(900),
+            page_workers: None,
         }
     }
 }
@@ -43,6 +47,20 @@ pub enum OcrMode {
     Always,
     /// Never OCR; pages without text come out empty.
     Never,
+}
+
+impl OcrMode {
+    /// Every mode, in the order `--help` lists them.
+    pub const ALL: [OcrMode; 3] = [OcrMode::Auto, OcrMode::Always, OcrMode::Never];
+
+    /// The mode's name, as [`FromStr`] reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            OcrMode::Auto => "auto",
+            OcrMode::Always => "always",
+            OcrMode::Never => "never",
+        }
+    }
 }
 
 impl FromStr for OcrMode {

@@ -9,6 +9,7 @@ use std::io::Cursor;
 use folio_vision::RgbImage;
 use image::ImageDecoder;
 
+use crate::error::ReadError;
 use crate::{ExtractError, InputKind};
 
 /// TIFF pages are counted up to this many, whatever the page limit, so that the count (and the
@@ -23,8 +24,14 @@ pub(crate) struct ImageSource<'a> {
     pages: u32,
 }
 
-fn unreadable(kind: InputKind, e: impl std::fmt::Display) -> ExtractError {
-    ExtractError::Unreadable(format!("{} image: {e}", kind.name()))
+fn unreadable(
+    kind: InputKind,
+    e: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+) -> ExtractError {
+    ExtractError::Unreadable(ReadError::Image {
+        format: kind.name(),
+        source: e.into(),
+    })
 }
 
 impl<'a> ImageSource<'a> {
@@ -89,9 +96,10 @@ pub(crate) fn jpeg_is_truncated(bytes: &[u8]) -> bool {
 fn check_pixels(width: u32, height: u32, limit: u64) -> Result<(), ExtractError> {
     if u64::from(width) * u64::from(height) > limit || width == 0 || height == 0 {
         if width == 0 || height == 0 {
-            return Err(ExtractError::Unreadable(format!(
-                "image is {width}x{height} pixels"
-            )));
+            return Err(ExtractError::Unreadable(ReadError::EmptyImage {
+                width,
+                height,
+            }));
         }
         return Err(ExtractError::TooManyPixels {
             width,

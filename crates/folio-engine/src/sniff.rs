@@ -1,4 +1,15 @@
-//! Input type detection from the first bytes, with the file name as a tie-breaker.
+//! Input type detection, and the one place where an input type meets the backend that reads it.
+//!
+//! Detection looks at the content (magic bytes, a PDF header within the first kilobyte, the
+//! objects of a PDF that lost its header, zip members and markup for the flow formats). The file
+//! name only breaks ties between text formats that content cannot tell apart (Markdown or plain
+//! text, CSV or text): a wrong or missing extension never changes how a PDF, an image or an
+//! Office file is read.
+//!
+//! A new format is a new [`InputKind`], a rule in [`sniff`] and an arm in [`backend`] naming its
+//! module in `crate::backends`.
+
+use crate::backends::{self, Backend};
 
 /// A kind of input Folio knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +26,8 @@ pub enum InputKind {
     Bmp,
     /// WebP image.
     Webp,
+    /// A flow format read by `folio-office` (Office, HTML, Markdown, CSV, text).
+    Flow(folio_office::Format),
 }
 
 impl InputKind {
@@ -27,16 +40,23 @@ impl InputKind {
             InputKind::Tiff => "tiff",
             InputKind::Bmp => "bmp",
             InputKind::Webp => "webp",
+            InputKind::Flow(format) => format.name(),
         }
     }
 
     /// Whether the input is a raster image.
     pub fn is_image(self) -> bool {
-        !matches!(self, InputKind::Pdf)
+        !matches!(self, InputKind::Pdf | InputKind::Flow(_))
     }
 }
 
-/// Detects the input type from its content. PDF headers may sit after some junk (readers accept
+/// Detects the input type from its content, with `name` (a file name) as the tie-breaker between
+/// text formats.
+pub fn sniff_named(bytes: &[u8], name: Option<&str>) -> Option<InputKind> {
+    sniff(bytes).or_else(|| folio_office::sniff(bytes, name).map(InputKind::Flow))
+}
+
+/// Detects a PDF or an image from its content. PDF headers may sit after some junk (readers accept
 /// up to 1024 bytes of it), so the start of the file is searched rather than only its first bytes.
 pub fn sniff(bytes: &[u8]) -> Option<InputKind> {
     let head = &bytes[..bytes.len().min(1024)];
@@ -54,6 +74,17 @@ pub fn sniff(bytes: &[u8]) -> Option<InputKind> {
         Some(InputKind::Pdf)
     } else {
         None
+    }
+}
+
+/// The backend that reads `kind`.
+pub(crate) fn backend(kind: InputKind) -> &'static dyn Backend {
+    match kind {
+        InputKind::Pdf => &backends::pdf::Pdf,
+        InputKind::Png | InputKind::Jpeg | InputKind::Tiff | InputKind::Bmp | InputKind::Webp => {
+            &backends::image::Image
+        }
+        InputKind::Flow(_) => &backends::office::Office,
     }
 }
 

@@ -4,8 +4,9 @@ use folio_doc::{BBox, Block, BlockKind, Page, Provenance, Source};
 
 use crate::blocks::{blocks, lines};
 use crate::order::{reading_order, Columns};
+use crate::tables;
 use crate::words::{fragments, Fragment};
-use crate::{tables, PageContent};
+use folio_content::{PageContent, Segment};
 
 /// Images smaller than this share of the page are decoration (bullets, logos in a line).
 const MIN_FIGURE_AREA: f32 = 0.02;
@@ -27,74 +28,158 @@ impl Item {
     }
 }
 
-/// Blocks of one page, in reading order, from its content. `source` is where the glyphs came
-/// from (the text layer, or OCR words presented as glyphs).
-pub fn analyze_page(content: &PageContent, page_number: u32, source: Source) -> Vec<Block> {
-    let provenance = Provenance {
-        page: page_number,
-        source,
-    };
-    let frags = fragments(&content.glyphs, &content.segments);
-    let (table_blocks, frags) = tables::extract_tables(&content.segments, frags, provenance);
-    let page_area = (content.width * content.height).max(1.0);
-    let mut items: Vec<Item> = Vec::new();
-    items.extend(table_blocks.into_iter().map(Item::Table));
-    for img in &content.images {
-        let clipped = BBox::new(
-            img.x0.max(0.0),
-            img.y0.max(0.0),
-            img.x1.min(content.width),
-            img.y1.min(content.height),
-        );
-        if clipped.width() * clipped.height() >= MIN_FIGURE_AREA * page_area
-            && clipped.width() * clipped.height() < 0.9 * page_area
-        {
-            items.push(Item::Figure(clipped));
-        }
-    }
-    let em = median_size(&frags);
-    let rtl_chars: usize = frags.iter().filter(|f| f.rtl).map(|f| f.text().len()).sum();
-    let all_chars: usize = frags.iter().map(|f| f.text().len()).sum();
-    let rtl = rtl_chars * 2 > all_chars;
-    items.extend(frags.into_iter().map(Item::Text));
+/// One page on its way from content to blocks, in three steps that the engine runs as stages:
+/// [`PageLayout::new`] groups glyphs into words and lines, [`PageLayout::find_tables`] takes the
+/// tables out of them (rules or alignment), and [`PageLayout::into_blocks`] puts what is left,
+/// the tables and the figures in reading order and gives each block its role.
+pub struct PageLayout {
+    page_number: u32,
+    source: Source,
+    width: f32,
+    height: f32,
+    segments: Vec<Segment>,
+    images: Vec<BBox>,
+    frags: Vec<Fragment>,
+    /// The page's median glyph size, taken before the tables leave the running text.
+    em: f32,
+    tables: Vec<Block>,
+}
 
-    let boxes: Vec<BBox> = items.iter().map(Item::bbox).collect();
-    let columns = match source {
-        Source::Ocr => Columns::TextOnly,
-        _ => Columns::Aligned,
-    };
-    let order = reading_order(&boxes, em, rtl, columns);
-    let mut slots: Vec<Option<Item>> = items.into_iter().map(Some).collect();
-    let mut out = Vec::new();
-    let mut run: Vec<Fragment> = Vec::new();
-    let flush = |run: &mut Vec<Fragment>, out: &mut Vec<Block>| {
-        if !run.is_empty() {
-            out.extend(blocks(lines(std::mem::take(run)), page_number, source));
-        }
-    };
-    for i in order {
-        match slots[i].take() {
-            Some(Item::Text(f)) => run.push(f),
-            Some(Item::Table(b)) => {
-                flush(&mut run, &mut out);
-                out.push(b);
-            }
-            Some(Item::Figure(bbox)) => {
-                flush(&mut run, &mut out);
-                out.push(Block {
-                    kind: BlockKind::Figure,
-                    bbox,
-                    text: String::new(),
-                    lines: Vec::new(),
-                    table: None,
-                    provenance,
-                });
-            }
-            None => {}
+impl std::fmt::Debug for PageLayout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageLayout")
+            .field("page_number", &self.page_number)
+            .field("source", &self.source)
+            .field("words", &self.frags.len())
+            .field("tables", &self.tables.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PageLayout {
+    /// The words of a page's content. `source` is where the glyphs came from (the text layer,
+    /// or OCR lines presented as glyphs).
+    pub fn new(content: &PageContent, page_number: u32, source: Source) -> PageLayout {
+        let frags = fragments(&content.glyphs, &content.segments);
+        PageLayout {
+            page_number,
+            source,
+            width: content.width,
+            height: content.height,
+            segments: content.segments.clone(),
+            images: content.images.clone(),
+            em: median_size(&frags),
+            frags,
+            tables: Vec::new(),
         }
     }
-    flush(&mut run, &mut out);
-    out
+
+    /// Finds the tables (ruled grids, rows between rules, aligned columns) and takes their words
+    /// out of the running text. Returns how many tables were found.
+    pub fn find_tables(&mut self) -> usize {
+        let provenance = Provenance {
+            page: self.page_number,
+            source: self.source,
+        };
+        let frags = std::mem::take(&mut self.frags);
+        let (tables, frags) = tables::extract_tables(&self.segments, frags, provenance, self.em);
+        self.frags = frags;
+        let found = tables.len();
+        self.tables.extend(tables);
+        found
+    }
+
+    /// The tables found so far.
+    pub fn tables(&self) -> &[Block] {
+        &self.tables
+    }
+
+    /// Blocks of the page in reading order: text grouped into paragraphs, headings, lists and
+    /// code, with the tables and figures placed among them.
+    pub fn into_blocks(self) -> Vec<Block> {
+        let PageLayout {
+            page_number,
+            source,
+            width,
+            height,
+            images,
+            frags,
+            em,
+            tables,
+            ..
+        } = self;
+        let provenance = Provenance {
+            page: page_number,
+            source,
+        };
+        let page_area = (width * height).max(1.0);
+        let mut items: Vec<Item> = Vec::new();
+        items.extend(tables.into_iter().map(Item::Table));
+        for img in &images {
+            let clipped = BBox::new(
+                img.x0.max(0.0),
+                img.y0.max(0.0),
+                img.x1.min(width),
+                img.y1.min(height),
+            );
+            if clipped.width() * clipped.height() >= MIN_FIGURE_AREA * page_area
+                && clipped.width() * clipped.height() < 0.9 * page_area
+            {
+                items.push(Item::Figure(clipped));
+            }
+        }
+        let rtl_chars: usize = frags.iter().filter(|f| f.rtl).map(|f| f.text().len()).sum();
+        let all_chars: usize = frags.iter().map(|f| f.text().len()).sum();
+        let rtl = rtl_chars * 2 > all_chars;
+        items.extend(frags.into_iter().map(Item::Text));
+
+        let boxes: Vec<BBox> = items.iter().map(Item::bbox).collect();
+        let columns = match source {
+            Source::Ocr => Columns::TextOnly,
+            _ => Columns::Aligned,
+        };
+        let order = reading_order(&boxes, em, rtl, columns);
+        let mut slots: Vec<Option<Item>> = items.into_iter().map(Some).collect();
+        let mut out = Vec::new();
+        let mut run: Vec<Fragment> = Vec::new();
+        let flush = |run: &mut Vec<Fragment>, out: &mut Vec<Block>| {
+            if !run.is_empty() {
+                out.extend(blocks(lines(std::mem::take(run)), page_number, source));
+            }
+        };
+        for i in order {
+            match slots[i].take() {
+                Some(Item::Text(f)) => run.push(f),
+                Some(Item::Table(b)) => {
+                    flush(&mut run, &mut out);
+                    out.push(b);
+                }
+                Some(Item::Figure(bbox)) => {
+                    flush(&mut run, &mut out);
+                    out.push(Block {
+                        kind: BlockKind::Figure,
+                        bbox,
+                        text: String::new(),
+                        lines: Vec::new(),
+                        table: None,
+                        key_value: None,
+                        provenance,
+                    });
+                }
+                None => {}
+            }
+        }
+        flush(&mut run, &mut out);
+        out
+    }
+}
+
+/// Blocks of one page, in reading order, from its content: the three steps of [`PageLayout`]
+/// in a row. `source` is where the glyphs came from.
+pub fn analyze_page(content: &PageContent, page_number: u32, source: Source) -> Vec<Block> {
+    let mut layout = PageLayout::new(content, page_number, source);
+    layout.find_tables();
+    layout.into_blocks()
 }
 
 fn median_size(frags: &[Fragment]) -> f32 {
@@ -110,9 +195,18 @@ fn median_size(frags: &[Fragment]) -> f32 {
     sizes[sizes.len() / 2]
 }
 
-/// Document-wide passes once every page is analysed: heading levels from the document's font
-/// statistics, and running headers/footers recognised by repetition across pages.
-pub fn finish_document(pages: &mut [Page]) {
+/// Running headers and footers, recognised by repetition across pages, become page furniture.
+pub fn mark_furniture(pages: &mut [Page]) {
     crate::document::mark_furniture(pages);
+}
+
+/// Heading levels from the whole document's font statistics.
+pub fn mark_headings(pages: &mut [Page]) {
     crate::document::mark_headings(pages);
+}
+
+/// Document-wide passes once every page is analysed: [`mark_furniture`], then [`mark_headings`].
+pub fn finish_document(pages: &mut [Page]) {
+    mark_furniture(pages);
+    mark_headings(pages);
 }

@@ -1,7 +1,7 @@
 //! Fragments in reading order → lines → blocks, with the roles a page alone can tell:
 //! list items, captions, code. Headings and furniture need the whole document (see `document`).
 
-use folio_doc::{BBox, Block, BlockKind, Line, Provenance, Span};
+use folio_doc::{BBox, Block, BlockKind, KeyValue, Line, Provenance, Span};
 
 use crate::words::Fragment;
 
@@ -17,6 +17,8 @@ pub(crate) struct TextLine {
     pub size: f32,
     pub bold: bool,
     pub monospace: bool,
+    /// For a form's "Label:   value" line, how many spans the label takes.
+    pub key_spans: Option<usize>,
 }
 
 impl TextLine {
@@ -39,7 +41,26 @@ pub(crate) fn lines(fragments: Vec<Fragment>) -> Vec<TextLine> {
                 f.frame.x0 - last.frame.x1
             };
             let em = last.size.max(f.size).max(1.0);
-            if same_orientation && on_baseline && gap > -0.5 * em && gap < LINE_JOIN_GAP_EM * em {
+            // A short label ending in ':' set apart from what follows on its baseline is a
+            // form field, however far away its value sits.
+            let is_label = last.key_spans.is_none()
+                && !f.rtl
+                && last
+                    .line
+                    .spans
+                    .last()
+                    .is_some_and(|s| s.text.trim_end().ends_with(':'))
+                && {
+                    let label = last.line.text();
+                    let label = label.trim();
+                    label.split_whitespace().count() <= 6
+                        && !label.starts_with(|c: char| c.is_ascii_digit())
+                };
+            let near = gap < LINE_JOIN_GAP_EM * em || (is_label && gap < 30.0 * em);
+            if same_orientation && on_baseline && gap > -0.5 * em && near {
+                if is_label && gap >= 1.0 * em {
+                    last.key_spans = Some(last.line.spans.len());
+                }
                 let mut spans = f.spans;
                 if let Some(first) = spans.first_mut() {
                     if !first.text.starts_with(' ') {
@@ -71,6 +92,7 @@ pub(crate) fn lines(fragments: Vec<Fragment>) -> Vec<TextLine> {
             size: f.size,
             bold: f.bold,
             monospace: f.monospace,
+            key_spans: None,
         });
     }
     for l in &mut out {
@@ -136,7 +158,7 @@ pub(crate) fn list_marker(text: &str) -> Option<(bool, usize)> {
     Some((true, 0))
 }
 
-fn is_caption_start(text: &str) -> bool {
+pub(crate) fn is_caption_start(text: &str) -> bool {
     let t = text.trim_start();
     for prefix in ["Figure ", "Fig. ", "Table ", "Tab. ", "Chart ", "Listing "] {
         if let Some(rest) = t.strip_prefix(prefix) {
@@ -155,10 +177,121 @@ fn is_caption_start(text: &str) -> bool {
     false
 }
 
+/// Fonts that set mathematics (TeX's math italic, symbols and extension fonts, STIX, Cambria
+/// Math, Symbol).
+fn is_math_font(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "cmmi", "cmsy", "cmex", "msbm", "msam", "math", "symbol", "stix", "eufm", "rsfs", "mtsy",
+        "mtmi", "mtex", "lmmath", "txsy", "pxsy",
+    ]
+    .iter()
+    .any(|k| n.contains(k))
+}
+
+fn is_math_char(c: char) -> bool {
+    matches!(
+        c,
+        '=' | '+' | '−' | '×' | '÷' | '±' | '·' | '√' | '∞' | '^' | '<' | '>' | '|'
+    ) || ('\u{0391}'..='\u{03C9}').contains(&c)
+        || ('\u{2190}'..='\u{21FF}').contains(&c)
+        || ('\u{2200}'..='\u{22FF}').contains(&c)
+        || ('\u{27C0}'..='\u{27EF}').contains(&c)
+        || ('\u{1D400}'..='\u{1D7FF}').contains(&c)
+}
+
+/// A displayed formula line: a relation or a big operator, mostly mathematical symbols or
+/// math-font letters, and hardly any words of prose.
+pub(crate) fn is_formula_line(l: &TextLine) -> bool {
+    if l.monospace {
+        return false;
+    }
+    let (mut n, mut math, mut prose_words) = (0usize, 0usize, 0usize);
+    let mut relation = false;
+    for span in &l.line.spans {
+        let math_font = is_math_font(&span.font);
+        for c in span.text.chars().filter(|c| !c.is_whitespace()) {
+            n += 1;
+            if math_font || is_math_char(c) {
+                math += 1;
+            }
+            if matches!(
+                c,
+                '=' | '≤'
+                    | '≥'
+                    | '≈'
+                    | '≠'
+                    | '≡'
+                    | '<'
+                    | '>'
+                    | '∈'
+                    | '→'
+                    | '∝'
+                    | '∑'
+                    | '∏'
+                    | '∫'
+            ) {
+                relation = true;
+            }
+        }
+        if !math_font {
+            prose_words += span
+                .text
+                .split_whitespace()
+                .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 3)
+                .count();
+        }
+    }
+    n >= 3 && relation && math * 10 >= n * 3 && prose_words <= 1
+}
+
+/// The text of a formula with sub- and superscripts kept: a smaller span raised above the
+/// line's baseline is `^{…}`, one lowered below it `_{…}`.
+pub(crate) fn formula_text(lines: &[Line]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for line in lines {
+        let main = line.spans.iter().map(|s| s.size).fold(0.0f32, f32::max);
+        // The bottom of the main-size text: its baseline plus descent.
+        let mut bottoms: Vec<f32> = line
+            .spans
+            .iter()
+            .filter(|s| s.size >= 0.9 * main)
+            .map(|s| s.bbox.y1)
+            .collect();
+        bottoms.sort_by(f32::total_cmp);
+        let bottom = bottoms
+            .get(bottoms.len() / 2)
+            .copied()
+            .unwrap_or(line.bbox.y1);
+        let mut text = String::new();
+        for s in &line.spans {
+            let t = s.text.trim();
+            let lead = if s.text.starts_with(' ') && !text.is_empty() {
+                " "
+            } else {
+                ""
+            };
+            if s.size < 0.85 * main && s.bbox.y1 < bottom - 0.2 * main {
+                text.push_str(&format!("^{{{t}}}"));
+            } else if s.size < 0.85 * main && s.bbox.y1 > bottom + 0.05 * main {
+                text.push_str(&format!("_{{{t}}}"));
+            } else {
+                text.push_str(lead);
+                text.push_str(t);
+            }
+        }
+        out.push(text);
+    }
+    out.join(" ")
+}
+
 fn kind_of_first_line(l: &TextLine) -> BlockKind {
     let text = l.text();
+    if is_formula_line(l) {
+        return BlockKind::Formula;
+    }
     if let Some((ordered, _)) = list_marker(&text) {
-        return BlockKind::ListItem { ordered };
+        return BlockKind::ListItem { ordered, level: 0 };
     }
     if is_caption_start(&text) {
         return BlockKind::Caption;
@@ -181,13 +314,23 @@ pub(crate) fn blocks(lines: Vec<TextLine>, page: u32, source: folio_doc::Source)
             return;
         }
         let mut lines: Vec<Line> = current.drain(..).map(|l| l.line).collect();
-        if let BlockKind::ListItem { ordered: false } = kind {
+        if let BlockKind::ListItem { ordered: false, .. } = kind {
             strip_bullet(&mut lines);
         }
-        out.push(Block::from_lines(kind, lines, provenance));
+        let mut block = Block::from_lines(kind, lines, provenance);
+        if kind == BlockKind::Formula {
+            block.text = formula_text(&block.lines);
+        }
+        out.push(block);
     };
     let leading = typical_leading(&lines);
     for l in lines {
+        if let Some(n) = l.key_spans {
+            flush(&mut current, kind, &mut out);
+            gaps.clear();
+            out.push(key_value_block(l.line, n, provenance));
+            continue;
+        }
         let starts_new = match current.last() {
             None => true,
             Some(prev) => {
@@ -207,6 +350,23 @@ pub(crate) fn blocks(lines: Vec<TextLine>, page: u32, source: folio_doc::Source)
     }
     flush(&mut current, kind, &mut out);
     out
+}
+
+/// A key-value block from a form line whose first `n` spans are the label.
+fn key_value_block(line: Line, n: usize, provenance: Provenance) -> Block {
+    let (key, value) = line.spans.split_at(n.min(line.spans.len()));
+    let text = |spans: &[Span]| spans.iter().map(|s| s.text.as_str()).collect::<String>();
+    let kv = KeyValue {
+        key: text(key)
+            .trim()
+            .trim_end_matches(':')
+            .trim_end()
+            .to_string(),
+        key_bbox: BBox::union_all(key.iter().map(|s| &s.bbox)).unwrap_or(line.bbox),
+        value: text(value).trim().to_string(),
+        value_bbox: BBox::union_all(value.iter().map(|s| &s.bbox)),
+    };
+    Block::from_key_value(kv, vec![line], provenance)
 }
 
 /// The page's usual gap between consecutive lines of one column, in font sizes: some documents
@@ -246,6 +406,14 @@ fn breaks_block(
     }
     let em = prev.size.max(l.size).max(1.0);
     let gap = l.frame.y0 - prev.frame.y1;
+    // A displayed formula stands apart from the text around it; its own lines stay together.
+    let formula = is_formula_line(l);
+    if (kind == BlockKind::Formula) != formula {
+        return true;
+    }
+    if formula {
+        return gap > 1.2 * em || gap < -0.5 * em;
+    }
     if gap < -0.5 * em {
         return true; // went back up: another column or region
     }
@@ -352,6 +520,88 @@ mod tests {
         assert_eq!(list_marker("3. 5 is a number"), None);
         assert_eq!(list_marker("2023. The year"), None);
         assert_eq!(list_marker("Hello"), None);
+    }
+
+    use crate::test_support::{font, line, prose};
+    use crate::words::fragments;
+    use folio_content::Glyph;
+    use folio_doc::Source;
+
+    fn page_blocks(glyphs: &[Glyph]) -> Vec<Block> {
+        let mut frags = fragments(glyphs, &[]);
+        frags.sort_by(|a, b| {
+            a.bbox
+                .y0
+                .total_cmp(&b.bbox.y0)
+                .then(a.bbox.x0.total_cmp(&b.bbox.x0))
+        });
+        blocks(lines(frags), 1, Source::TextLayer)
+    }
+
+    #[test]
+    fn a_displayed_equation_is_a_formula_with_its_superscript() {
+        let body = font("CMR10");
+        let math = font("CMMI10");
+        let small = font("CMR7");
+        let mut glyphs = prose(
+            "The sum of the squares follows from the text above.",
+            50.0,
+            100.0,
+            10.0,
+            &body,
+        );
+        // "a" (math italic), a raised small "2", then " + 8 = 12".
+        glyphs.extend(line("a", 200.0, 130.0, 10.0, &math));
+        glyphs.extend(line("2", 205.0, 126.0, 7.0, &small));
+        glyphs.extend(line(" + 8 = 12", 208.5, 130.0, 10.0, &body));
+        glyphs.extend(prose(
+            "And the text goes on after the formula here.",
+            50.0,
+            160.0,
+            10.0,
+            &body,
+        ));
+        let b = page_blocks(&glyphs);
+        assert_eq!(b.len(), 3, "{b:?}");
+        assert_eq!(b[1].kind, BlockKind::Formula);
+        assert_eq!(b[1].text, "a^{2} + 8 = 12");
+        assert_eq!(b[0].kind, BlockKind::Paragraph);
+    }
+
+    #[test]
+    fn a_sentence_with_an_equals_sign_is_not_a_formula() {
+        let body = font("Times");
+        let glyphs = prose(
+            "We set the learning rate = 0.5 in all runs.",
+            50.0,
+            100.0,
+            10.0,
+            &body,
+        );
+        assert_eq!(page_blocks(&glyphs)[0].kind, BlockKind::Paragraph);
+    }
+
+    #[test]
+    fn a_label_set_apart_from_its_value_is_a_key_value() {
+        let f = font("Arial");
+        let mut glyphs = prose("Name:", 50.0, 100.0, 10.0, &f);
+        glyphs.extend(prose("Jane Doe", 150.0, 100.0, 10.0, &f));
+        glyphs.extend(prose(
+            "Note: labels inside prose stay prose.",
+            50.0,
+            130.0,
+            10.0,
+            &f,
+        ));
+        let b = page_blocks(&glyphs);
+        assert_eq!(b[0].kind, BlockKind::KeyValue);
+        let kv = b[0].key_value.as_ref().expect("key_value");
+        assert_eq!((kv.key.as_str(), kv.value.as_str()), ("Name", "Jane Doe"));
+        assert!(kv
+            .value_bbox
+            .is_some_and(|v| v.x0 >= 150.0 && kv.key_bbox.x1 <= 80.0));
+        assert_eq!(b[0].text, "Name: Jane Doe");
+        assert_eq!(b[1].kind, BlockKind::Paragraph);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use folio_doc::{Block, BlockKind, Page};
+use folio_doc::{Block, BlockKind, Page, Source};
 
 /// Share of the page height at the top and bottom where running headers and footers live.
 const MARGIN_ZONE: f32 = 0.13;
@@ -61,9 +61,82 @@ fn margin_zone(page_height: f32, b: &Block) -> Option<bool> {
     }
 }
 
+/// Stamps, banners and notices that publishers and repositories print in the margins:
+/// furniture by their content alone, on a page of its own too.
+fn stamp_like(text: &str) -> bool {
+    let t = text.trim().to_lowercase();
+    const MARKS: &[&str] = &[
+        "downloaded from",
+        "downloaded by",
+        "all rights reserved",
+        "this article is protected by copyright",
+        "for personal use only",
+        "accepted manuscript",
+        "author manuscript",
+        "creative commons",
+        "licensed under",
+        "provided by",
+        "doi:",
+        "doi.org/",
+        "arxiv:",
+        "issn",
+        "http://",
+        "https://",
+        "www.",
+        "©",
+        "(c) ",
+        "copyright",
+        "rev.",
+        "revision",
+        "revised",
+        "printed in",
+        "confidential",
+    ];
+    // A footnote (a marker, then its text) may cite a web address; it stays text.
+    let footnote = t
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit() || "*†‡§¶".contains(c))
+        && !t.starts_with("doi")
+        && !t.contains("downloaded");
+    !footnote
+        && (MARKS.iter().any(|m| t.contains(m))
+            || t.starts_with("vol.")
+            || t.starts_with("volume "))
+}
+
+/// A journal banner or running head: a short line of the margin set smaller than the body,
+/// or naming the publication ("Journal of …", "Proceedings of …", "Vol. 3, No. 2, pp. 1-20").
+fn banner_like(text: &str, size: f32, body: Option<f32>) -> bool {
+    let t = text.trim().to_lowercase();
+    let words = t.split_whitespace().count();
+    let smaller = body.is_some_and(|b| size > 0.0 && size < 0.9 * b);
+    let names_publication = [
+        "journal",
+        "proceedings",
+        "transactions",
+        "conference",
+        "vol.",
+        "no.",
+        "pp.",
+    ]
+    .iter()
+    .any(|k| t.contains(k));
+    words <= 16 && (smaller || names_publication)
+}
+
+/// Text turned on its side in the left or right margin (the identifier arXiv stamps along a
+/// preprint's edge).
+fn side_stamp(page_width: f32, b: &Block) -> bool {
+    b.bbox.height() > 4.0 * b.bbox.width()
+        && (b.bbox.x1 <= page_width * 0.12 || b.bbox.x0 >= page_width * 0.88)
+}
+
 /// Marks blocks in the top or bottom margin as page header or footer when their text (digits
-/// folded) repeats on at least two pages, or when they are just a page number.
+/// folded) repeats on at least two pages, when they are a page number, a stamp or a banner by
+/// their content and size (on a single page too), and text along a side margin.
 pub(crate) fn mark_furniture(pages: &mut [Page]) {
+    let body = body_size(pages);
     let mut seen: HashMap<(bool, String), usize> = HashMap::new();
     for page in pages.iter() {
         let mut keys: Vec<(bool, String)> = page
@@ -78,8 +151,13 @@ pub(crate) fn mark_furniture(pages: &mut [Page]) {
         }
     }
     for page in pages.iter_mut() {
-        let height = page.height;
+        let (height, width) = (page.height, page.width);
         for b in &mut page.blocks {
+            let text_block = !matches!(b.kind, BlockKind::Table | BlockKind::Figure);
+            if text_block && side_stamp(width, b) && b.text.split_whitespace().count() <= 20 {
+                b.kind = BlockKind::PageHeader;
+                continue;
+            }
             let Some(top) = margin_zone(height, b) else {
                 continue;
             };
@@ -89,9 +167,17 @@ pub(crate) fn mark_furniture(pages: &mut [Page]) {
                 .unwrap_or(0)
                 >= 2;
             let single_line = b.lines.len() <= 1;
+            let (size, _) = block_style(b);
+            // A heading-sized line at the top is a title, whatever it says.
+            let not_title = body.is_none_or(|body| size <= body * 1.05);
+            let by_content = b.lines.len() <= 3
+                && not_title
+                && (stamp_like(&b.text)
+                    || (top && single_line && banner_like(&b.text, size, body)));
             if repeats
                 || looks_like_page_number(&b.text)
                 || (single_line && numbered_running_line(&b.text))
+                || by_content
             {
                 b.kind = if top {
                     BlockKind::PageHeader
@@ -101,6 +187,18 @@ pub(crate) fn mark_furniture(pages: &mut [Page]) {
             }
         }
     }
+}
+
+/// An OCR'd line may be a heading when the page has prose and the line is words of letters
+/// (not a scrawl read as a few odd characters).
+fn ocr_heading_plausible(text: &str, prose_blocks: usize) -> bool {
+    let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let letters = chars.iter().filter(|c| c.is_alphabetic()).count();
+    let words = text
+        .split_whitespace()
+        .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 2)
+        .count();
+    prose_blocks >= 3 && words >= 2 && letters * 5 >= chars.len() * 4
 }
 
 /// The size that most characters of body text use, rounded to half a point.
@@ -183,8 +281,18 @@ pub(crate) fn mark_headings(pages: &mut [Page]) {
     };
     let mut candidates: Vec<(usize, usize, f32)> = Vec::new();
     for (pi, page) in pages.iter().enumerate() {
+        // A scan read by OCR has headings only when it reads like a document (paragraphs of
+        // prose); on a receipt or form, large letters are a logo or a handwritten scrawl.
+        let prose = page
+            .blocks
+            .iter()
+            .filter(|b| b.kind == BlockKind::Paragraph && b.text.split_whitespace().count() >= 8)
+            .count();
         for (bi, b) in page.blocks.iter().enumerate() {
             if b.kind != BlockKind::Paragraph {
+                continue;
+            }
+            if b.provenance.source == Source::Ocr && !ocr_heading_plausible(&b.text, prose) {
                 continue;
             }
             let text = b.text.trim();
@@ -237,6 +345,129 @@ pub(crate) fn mark_headings(pages: &mut [Page]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use folio_doc::{BBox, Line, PageProvenance, Provenance, Span};
+
+    fn text_block(text: &str, bbox: BBox, size: f32, source: Source) -> Block {
+        let line = Line {
+            bbox,
+            spans: vec![Span {
+                text: text.into(),
+                bbox,
+                font: "Times".into(),
+                size,
+                bold: false,
+                italic: false,
+            }],
+        };
+        Block::from_lines(
+            BlockKind::Paragraph,
+            vec![line],
+            Provenance { page: 1, source },
+        )
+    }
+
+    fn one_page(blocks: Vec<Block>) -> Vec<Page> {
+        vec![Page {
+            number: 1,
+            width: 612.0,
+            height: 792.0,
+            rotation: 0,
+            blocks,
+            provenance: PageProvenance::new(Source::TextLayer, "test"),
+        }]
+    }
+
+    fn body(n: usize) -> Vec<Block> {
+        (0..n)
+            .map(|i| {
+                let y = 150.0 + i as f32 * 60.0;
+                text_block(
+                    "Body text of the paper runs on in sentences of ordinary length here.",
+                    BBox::new(72.0, y, 540.0, y + 40.0),
+                    10.0,
+                    Source::TextLayer,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn stamps_banners_and_side_ids_on_a_single_page_are_furniture() {
+        let mut blocks = vec![
+            text_block(
+                "Journal of Applied Things, Vol. 12",
+                BBox::new(72.0, 30.0, 300.0, 38.0),
+                8.0,
+                Source::TextLayer,
+            ),
+            text_block(
+                "A Large Title Of The Paper",
+                BBox::new(72.0, 60.0, 540.0, 80.0),
+                18.0,
+                Source::TextLayer,
+            ),
+            text_block(
+                "arXiv:2301.00001v2 [cs.CL] 3 Jan 2023",
+                BBox::new(10.0, 200.0, 30.0, 600.0),
+                20.0,
+                Source::TextLayer,
+            ),
+            text_block(
+                "Downloaded from https://example.org on 3 May 2024",
+                BBox::new(72.0, 760.0, 540.0, 770.0),
+                7.0,
+                Source::TextLayer,
+            ),
+            text_block(
+                "1 https://github.com/example/code",
+                BBox::new(72.0, 740.0, 300.0, 748.0),
+                8.0,
+                Source::TextLayer,
+            ),
+        ];
+        blocks.extend(body(8));
+        let mut pages = one_page(blocks);
+        mark_furniture(&mut pages);
+        mark_headings(&mut pages);
+        let kinds: Vec<BlockKind> = pages[0].blocks.iter().map(|b| b.kind).collect();
+        assert_eq!(kinds[0], BlockKind::PageHeader);
+        assert!(matches!(kinds[1], BlockKind::Heading { .. }));
+        assert_eq!(kinds[2], BlockKind::PageHeader);
+        assert_eq!(kinds[3], BlockKind::PageFooter);
+        assert_eq!(
+            kinds[4],
+            BlockKind::Paragraph,
+            "a footnote citing a link stays text"
+        );
+    }
+
+    #[test]
+    fn a_scrawl_on_a_receipt_is_no_heading() {
+        let blocks = vec![
+            text_block(
+                "Aih",
+                BBox::new(100.0, 600.0, 160.0, 640.0),
+                30.0,
+                Source::Ocr,
+            ),
+            text_block(
+                "TOTAL 12.00",
+                BBox::new(100.0, 300.0, 200.0, 310.0),
+                10.0,
+                Source::Ocr,
+            ),
+            text_block(
+                "CASH 20.00",
+                BBox::new(100.0, 320.0, 200.0, 330.0),
+                10.0,
+                Source::Ocr,
+            ),
+        ];
+        let mut pages = one_page(blocks);
+        mark_furniture(&mut pages);
+        mark_headings(&mut pages);
+        assert_eq!(pages[0].blocks[0].kind, BlockKind::Paragraph);
+    }
 
     #[test]
     fn page_numbers_and_titles() {

@@ -177,7 +177,24 @@ fn is_column_split(
             .count();
         full as f32 / side.len().max(1) as f32
     };
-    let pieces = full_share(left, left_width) < 0.5 || full_share(right, right_width) < 0.5;
+    // Ragged-right text fills few lines to the edge, but its lines are long and most of them
+    // reach well across the column: that is running text, not a form's pieces.
+    let running_text = |side: &[usize], width: f32| {
+        let mut widths: Vec<f32> = side.iter().map(|&i| boxes[i].width()).collect();
+        let mut aspect: Vec<f32> = side
+            .iter()
+            .map(|&i| boxes[i].width() / boxes[i].height().max(0.1))
+            .collect();
+        widths.sort_by(f32::total_cmp);
+        aspect.sort_by(f32::total_cmp);
+        let mid = side.len() / 2;
+        side.len() >= 3
+            && widths.get(mid).is_some_and(|&w| w >= 0.6 * width)
+            && aspect.get(mid).is_some_and(|&a| a >= 12.0)
+    };
+    let text_columns = running_text(left, left_width) && running_text(right, right_width);
+    let pieces = !text_columns
+        && (full_share(left, left_width) < 0.5 || full_share(right, right_width) < 0.5);
     if policy == Columns::TextOnly {
         // Lines of running text are long for their height; amounts and codes are not, even
         // when a receipt's right-aligned amounts fill their side.
@@ -337,6 +354,20 @@ mod tests {
             let lines: Vec<usize> = order.into_iter().filter(|&i| i != 0).collect();
             assert_eq!(lines, vec![1, 2, 3], "rtl {rtl}");
         }
+    }
+
+    #[test]
+    fn ragged_two_columns_read_column_by_column() {
+        // Left-aligned text: lines end at assorted widths, baselines level across the gutter.
+        let widths = [230.0, 170.0, 185.0, 160.0, 225.0, 150.0];
+        let mut boxes = Vec::new();
+        for (line, w) in widths.into_iter().enumerate() {
+            let y = 10.0 + line as f32 * 12.0;
+            boxes.push(b(50.0, y, 50.0 + w, y + 10.0));
+            boxes.push(b(320.0, y, 320.0 + widths[(line + 3) % 6], y + 10.0));
+        }
+        let order = reading_order(&boxes, 10.0, false, Columns::Aligned);
+        assert_eq!(order, vec![0, 2, 4, 6, 8, 10, 1, 3, 5, 7, 9, 11]);
     }
 
     #[test]

@@ -10,8 +10,9 @@
 
 use folio_doc::{join_lines, BBox, Block, Cell, Provenance, Table};
 
+use crate::stream::{self, is_numeric, text_lines};
 use crate::words::Fragment;
-use crate::Segment;
+use folio_content::Segment;
 
 /// Rules closer than this (points) are the same rule.
 const SNAP: f32 = 2.0;
@@ -42,6 +43,26 @@ struct VLine {
 /// Finds tables, turns the fragments inside them into cells, and returns the table blocks and
 /// the fragments left over.
 pub(crate) fn extract_tables(
+    segments: &[Segment],
+    frags: Vec<Fragment>,
+    provenance: Provenance,
+    em: f32,
+) -> (Vec<Block>, Vec<Fragment>) {
+    let (mut blocks, frags) = ruled_tables(segments, frags, provenance);
+    // OCR'd pages are mostly receipts and forms whose rows wander: alignment alone is no
+    // evidence of a table there.
+    if provenance.source == folio_doc::Source::Ocr {
+        return (blocks, frags);
+    }
+    let (found, frags) = stream::find_tables(frags, em);
+    for (table, bbox) in found {
+        blocks.push(Block::from_table(compact(table), bbox, provenance));
+    }
+    (blocks, frags)
+}
+
+/// Tables from rules: lattices, then regions between long horizontal rules.
+fn ruled_tables(
     segments: &[Segment],
     frags: Vec<Fragment>,
     provenance: Provenance,
@@ -91,7 +112,7 @@ pub(crate) fn extract_tables(
         if inside.is_empty() {
             continue;
         }
-        let table = lattice_table(&xs, &ys, &hl, &vl, inside);
+        let table = compact(lattice_table(&xs, &ys, &hl, &vl, inside));
         if !looks_tabular(&table) {
             continue;
         }
@@ -270,6 +291,68 @@ fn cluster(mut v: Vec<f32>) -> Vec<f32> {
     out
 }
 
+/// Where a band of a lattice (between two horizontal rules) holds several rows of text that
+/// the rules do not separate, the y positions between those rows. Rows are text lines that
+/// fill two or more columns; a line in one column that continues a cell joins its row.
+fn unruled_row_breaks(xs: &[f32], top: f32, bottom: f32, frags: &[&Fragment]) -> Vec<f32> {
+    let inside: Vec<&Fragment> = frags
+        .iter()
+        .filter(|f| {
+            let (_, cy) = f.bbox.center();
+            cy > top && cy < bottom
+        })
+        .copied()
+        .collect();
+    let boxes: Vec<BBox> = inside.iter().map(|f| f.bbox).collect();
+    let lines = text_lines(&boxes);
+    if lines.len() < 2 {
+        return Vec::new();
+    }
+    let col_of = |f: &Fragment| {
+        let (cx, _) = f.bbox.center();
+        xs.iter().take_while(|&&x| x < cx).count().saturating_sub(1)
+    };
+    let grid: Vec<stream::GridLine> = lines
+        .iter()
+        .map(|l| stream::GridLine {
+            pieces: l
+                .iter()
+                .map(|&i| (col_of(inside[i]), col_of(inside[i]), i))
+                .collect(),
+        })
+        .collect();
+    let multi = grid
+        .iter()
+        .filter(|g| {
+            let mut c: Vec<usize> = g.pieces.iter().map(|p| p.0).collect();
+            c.dedup();
+            c.len() >= 2
+        })
+        .count();
+    let numeric_lines = lines
+        .iter()
+        .filter(|l| l.iter().filter(|&&i| is_numeric(&inside[i].text())).count() >= 2)
+        .count();
+    // Four or more rows of values stacked in one band are rows.
+    // A framed page of prose or a questionnaire lines up too: ask for rows of values.
+    // Two or three lines in each cell are as often one row of multi-line cells (a paper's
+    // table with one line per variant).
+    if multi < 4 || numeric_lines < 4 {
+        return Vec::new();
+    }
+    let text_of = |i: usize| inside[i].text();
+    let rows = stream::group_rows(&grid, &text_of);
+    let row_box = |r: &Vec<usize>| {
+        BBox::union_all(
+            r.iter()
+                .flat_map(|&li| lines[li].iter().map(|&i| &boxes[i])),
+        )
+    };
+    rows.windows(2)
+        .filter_map(|w| Some((row_box(&w[0])?.y1 + row_box(&w[1])?.y0) / 2.0))
+        .collect()
+}
+
 fn lattice_table(
     xs: &[f32],
     ys: &[f32],
@@ -277,6 +360,24 @@ fn lattice_table(
     vl: &[VLine],
     frags: Vec<Fragment>,
 ) -> Table {
+    // Rows of text inside one ruled band become rows of their own: virtual rules between them.
+    let refs: Vec<&Fragment> = frags.iter().collect();
+    let mut hl: Vec<HLine> = hl.to_vec();
+    let mut all_ys: Vec<f32> = ys.to_vec();
+    let (left, right) = (xs[0], xs[xs.len() - 1]);
+    for w in ys.windows(2) {
+        for y in unruled_row_breaks(xs, w[0], w[1], &refs) {
+            hl.push(HLine {
+                y,
+                x0: left,
+                x1: right,
+            });
+            all_ys.push(y);
+        }
+    }
+    all_ys.sort_by(f32::total_cmp);
+    let ys = &all_ys[..];
+    let hl = &hl[..];
     let (rows, cols) = (ys.len() - 1, xs.len() - 1);
     let has_v = |x: f32, y: f32| {
         vl.iter()
@@ -340,14 +441,114 @@ fn lattice_table(
             contents[idx].push(f);
         }
     }
-    for (cell, frags) in cells.iter_mut().zip(contents) {
-        cell.text = cell_text(frags);
+    // A cell that spans columns only because no rule divides them (rules drawn around the
+    // header alone) is several cells when its pieces of text each sit inside one column.
+    let mut out: Vec<Cell> = Vec::with_capacity(cells.len());
+    for (cell, frags) in cells.into_iter().zip(contents) {
+        if cell.col_span > 1 && frags.len() >= 2 {
+            let (c0, c1) = (cell.col as usize, (cell.col + cell.col_span) as usize);
+            let column_of = |f: &Fragment| {
+                (c0..c1).find(|&k| f.bbox.x0 >= xs[k] - SNAP && f.bbox.x1 <= xs[k + 1] + SNAP)
+            };
+            let placed: Vec<Option<usize>> = frags.iter().map(column_of).collect();
+            let mut distinct: Vec<usize> = placed.iter().flatten().copied().collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            if placed.iter().all(Option::is_some) && distinct.len() >= 2 {
+                let mut per: Vec<Vec<Fragment>> = vec![Vec::new(); c1 - c0];
+                for (f, k) in frags.into_iter().zip(placed) {
+                    if let Some(k) = k {
+                        per[k - c0].push(f);
+                    }
+                }
+                for (k, fs) in per.into_iter().enumerate() {
+                    let col = c0 + k;
+                    out.push(Cell {
+                        row: cell.row,
+                        col: col as u32,
+                        row_span: cell.row_span,
+                        col_span: 1,
+                        text: cell_text(fs),
+                        bbox: Some(BBox::new(
+                            xs[col],
+                            ys[cell.row as usize],
+                            xs[col + 1],
+                            ys[(cell.row + cell.row_span) as usize],
+                        )),
+                        header: cell.header,
+                    });
+                }
+                continue;
+            }
+        }
+        out.push(Cell {
+            text: cell_text(frags),
+            ..cell
+        });
     }
     Table {
         rows: rows as u32,
         cols: cols as u32,
-        cells,
+        cells: out,
     }
+}
+
+/// Removes grid columns and rows that hold nothing of their own: a column where every cell
+/// either spans over it from the left or is an empty single cell (a stop left by a rule's end),
+/// and a row whose cells are all empty. Spans shrink accordingly.
+pub(crate) fn compact(mut t: Table) -> Table {
+    let mut c = 0;
+    while c < t.cols {
+        let over: Vec<&Cell> = t
+            .cells
+            .iter()
+            .filter(|x| x.col <= c && c < x.col + x.col_span)
+            .collect();
+        let droppable = t.cols > 1
+            && over
+                .iter()
+                .all(|x| x.col < c || (x.col_span == 1 && x.text.trim().is_empty()));
+        if !droppable {
+            c += 1;
+            continue;
+        }
+        t.cells.retain(|x| !(x.col == c && x.col_span == 1));
+        for x in &mut t.cells {
+            if x.col < c && c < x.col + x.col_span {
+                x.col_span -= 1;
+            } else if x.col > c {
+                x.col -= 1;
+            }
+        }
+        t.cols -= 1;
+    }
+    let mut r = 0;
+    while r < t.rows {
+        let starts: Vec<&Cell> = t.cells.iter().filter(|x| x.row == r).collect();
+        let droppable = t.rows > 1
+            && starts
+                .iter()
+                .all(|x| x.text.trim().is_empty() && x.row_span == 1);
+        if !droppable {
+            r += 1;
+            continue;
+        }
+        let header_row = starts.iter().any(|x| x.header);
+        t.cells.retain(|x| x.row != r);
+        for x in &mut t.cells {
+            if x.row < r && r < x.row + x.row_span {
+                x.row_span -= 1;
+            } else if x.row > r {
+                x.row -= 1;
+                // The first row was the header of a ruled grid; the one below takes its place.
+                if header_row && x.row == 0 {
+                    x.header = true;
+                }
+            }
+        }
+        t.rows -= 1;
+    }
+    t
 }
 
 /// Text of a cell: its fragments top to bottom, left to right.

@@ -12,12 +12,15 @@ use unicode_bidi::{BidiInfo, Level};
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::{FontInfo, Glyph, Segment};
+use folio_content::{FontInfo, Glyph, Segment};
 
 /// A gap wider than this many font sizes starts a new fragment.
 const FRAGMENT_GAP_EM: f32 = 0.8;
 /// A gap wider than this many font sizes between two glyphs is a word space.
 const WORD_GAP_EM: f32 = 0.17;
+/// In a run whose gaps fall into two clear groups, a word space is at least this much (in font
+/// sizes) wider than the gaps between its letters.
+const MIN_WORD_GAP_EM: f32 = 0.09;
 
 /// A run of glyphs on one baseline.
 #[derive(Debug, Clone)]
@@ -38,6 +41,10 @@ pub(crate) struct Fragment {
     pub monospace: bool,
     /// Mostly right-to-left script.
     pub rtl: bool,
+    /// Boxes of the words, left to right, with their text (empty for right-to-left text, whose
+    /// words are reordered). Table detection splits a fragment between words that fall in
+    /// different columns.
+    pub words: Vec<(String, BBox)>,
 }
 
 impl Fragment {
@@ -209,16 +216,148 @@ fn is_rtl_char(c: char) -> bool {
     matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF)
 }
 
+/// The combining mark a diacritic glyph stands for: fonts draw accents as spacing glyphs
+/// (U+00B4 ´) or as combining marks placed over the letter by position.
+fn combining_form(c: char) -> Option<char> {
+    Some(match c {
+        '\u{00B4}' | '\u{02CA}' => '\u{0301}',
+        '`' | '\u{02CB}' => '\u{0300}',
+        '\u{00A8}' => '\u{0308}',
+        '^' | '\u{02C6}' => '\u{0302}',
+        '~' | '\u{02DC}' => '\u{0303}',
+        '\u{00B8}' => '\u{0327}',
+        '\u{02C7}' => '\u{030C}',
+        '\u{02D8}' => '\u{0306}',
+        '\u{02D9}' => '\u{0307}',
+        '\u{02DA}' => '\u{030A}',
+        '\u{02DD}' => '\u{030B}',
+        '\u{00AF}' | '\u{02C9}' => '\u{0304}',
+        '\u{02DB}' => '\u{0328}',
+        c if is_combining_mark(c) => c,
+        _ => return None,
+    })
+}
+
+/// Whether `mark` (a diacritic glyph) sits over `base`: its centre lies well inside the base
+/// letter's advance. Glyphs set one after another never do (each starts where the last ended).
+fn sits_on(mark: &FramedGlyph<'_>, base: &FramedGlyph<'_>) -> bool {
+    let w = base.frame.width();
+    let (cx, _) = mark.frame.center();
+    base.glyph
+        .text
+        .chars()
+        .last()
+        .is_some_and(char::is_alphabetic)
+        && w > 0.0
+        && cx > base.frame.x0 + 0.15 * w
+        && cx < base.frame.x1 - 0.15 * w
+        && (mark.glyph.size - base.glyph.size).abs() <= 0.3 * base.glyph.size.max(0.1)
+}
+
+/// The run in text order with each diacritic drawn as its own glyph moved right after the
+/// letter it sits on (it may be drawn before or after it) and given as its combining mark, so
+/// that NFKC composes the pair ("e" + "´" → "é"). Other glyphs keep their order.
+fn attach_marks<'a, 'g>(run: &[&'a FramedGlyph<'g>]) -> Vec<(&'a FramedGlyph<'g>, Option<char>)> {
+    let mark_of = |g: &FramedGlyph<'_>| {
+        let mut chars = g.glyph.text.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) => combining_form(c),
+            _ => None,
+        }
+    };
+    let mut out: Vec<(&'a FramedGlyph<'g>, Option<char>)> = Vec::with_capacity(run.len());
+    let mut deferred: Option<(&'a FramedGlyph<'g>, char)> = None;
+    for (i, g) in run.iter().enumerate() {
+        if let Some(m) = mark_of(g) {
+            let prev_base = out
+                .last()
+                .filter(|(p, pm)| pm.is_none() && sits_on(g, p))
+                .is_some();
+            if prev_base {
+                out.push((g, Some(m)));
+                continue;
+            }
+            let next_base = run
+                .get(i + 1)
+                .is_some_and(|n| mark_of(n).is_none() && sits_on(g, n));
+            if next_base && deferred.is_none() {
+                deferred = Some((g, m));
+                continue;
+            }
+        }
+        out.push((g, None));
+        if let Some((d, m)) = deferred.take() {
+            out.push((d, Some(m)));
+        }
+    }
+    if let Some((d, _)) = deferred {
+        out.push((d, None));
+    }
+    out
+}
+
+/// The gap (in font sizes) above which two glyphs of this run are separate words. Letters of
+/// one word are set edge to edge, so the run's typical gap says how tightly (or loosely) it is
+/// tracked; a word space stands clearly above that. A fixed share of the font size alone runs
+/// the words of tightly set text together and splits letter-spaced words.
+fn word_gap_threshold(run: &[(&FramedGlyph<'_>, Option<char>)]) -> f32 {
+    let mut gaps: Vec<f32> = run
+        .windows(2)
+        .filter(|w| w[0].1.is_none() && w[1].1.is_none())
+        .filter(|w| !w[0].0.glyph.text.trim().is_empty() && !w[1].0.glyph.text.trim().is_empty())
+        .map(|w| {
+            let size = w[0].0.glyph.size.min(w[1].0.glyph.size).max(0.1);
+            (w[1].0.frame.x0 - w[0].0.frame.x1) / size
+        })
+        // Overlapping glyphs (a face drawn twice for bold, kerned pairs) say nothing of the
+        // tracking.
+        .filter(|g| g.is_finite() && *g > -0.05 && *g < FRAGMENT_GAP_EM)
+        .collect();
+    if gaps.len() < 6 {
+        return WORD_GAP_EM;
+    }
+    gaps.sort_by(f32::total_cmp);
+    // Most gaps are between letters: the lower quartile gives the tracking (short words and
+    // spaced operators make many gaps word gaps).
+    let tracking = gaps[gaps.len() / 4].max(0.0);
+    let threshold = tracking + MIN_WORD_GAP_EM;
+    // Word gaps are the clearly separated upper group: a threshold below the fixed one is
+    // used only when the gaps of the run fall into two groups around it.
+    let above = gaps.iter().filter(|&&g| g > threshold).count();
+    let between = gaps
+        .iter()
+        .filter(|&&g| g > tracking + 0.5 * MIN_WORD_GAP_EM && g <= threshold)
+        .count();
+    if threshold < WORD_GAP_EM && above > 0 && between * 4 <= above {
+        threshold
+    } else {
+        WORD_GAP_EM.max(threshold)
+    }
+}
+
 fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment> {
     let mut spans: Vec<Span> = Vec::new();
     let mut cur: Option<(Arc<FontInfo>, String, BBox, f32)> = None;
     let mut prev: Option<&FramedGlyph<'_>> = None;
     let mut pending_space = false;
     let (mut rtl_chars, mut ltr_chars) = (0usize, 0usize);
-    for g in run {
+    let ordered = attach_marks(run);
+    let word_gap = word_gap_threshold(&ordered);
+    let mut words: Vec<(String, BBox)> = Vec::new();
+    for &(g, mark) in &ordered {
         let text = g.glyph.text.as_str();
         if text.chars().all(char::is_whitespace) {
             pending_space = true;
+            continue;
+        }
+        if let Some(m) = mark {
+            // A diacritic placed on the letter before it: no gap logic, no box of its own.
+            if let Some((_, t, _, _)) = cur.as_mut() {
+                t.push(m);
+            }
+            if let Some((w, _)) = words.last_mut() {
+                w.push(m);
+            }
             continue;
         }
         if let Some(p) = prev {
@@ -234,12 +373,14 @@ fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment>
             let last = p.glyph.text.chars().last();
             let first = text.chars().next();
             // Ideographic text has no spaces: only a wide gap separates words there.
+            let mut threshold = word_gap;
             if last.is_some_and(is_cjk) && first.is_some_and(is_cjk) {
                 size *= 3.5;
+                threshold = WORD_GAP_EM;
             }
             // Diacritics are drawn as their own glyphs, often offset: they never start a word.
             let combining = text.chars().next().is_some_and(is_combining_mark);
-            if gap > WORD_GAP_EM * size && !combining {
+            if gap > threshold * size && !combining {
                 pending_space = true;
             }
             // Words do not mix Latin and right-to-left scripts: a change of script is a word
@@ -283,19 +424,27 @@ fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment>
             }
             *b = b.union(&g.glyph.bbox);
         }
+        let kept: String = text
+            .chars()
+            .filter(|c| *c != '\u{00AD}' && !c.is_control())
+            .collect();
+        match words.last_mut() {
+            Some((w, b)) if !pending_space => {
+                w.push_str(&kept);
+                *b = b.union(&g.glyph.bbox);
+            }
+            _ => words.push((kept.clone(), g.glyph.bbox)),
+        }
         if let Some((_, t, _, _)) = cur.as_mut() {
             // NFKC waits until the text is in logical order: a right-to-left ligature (lam-alef)
             // decomposes into letters in logical order, which reordering would then reverse.
-            let kept = text.chars().filter(|c| *c != '\u{00AD}' && !c.is_control());
             // A glyph that stands for several right-to-left letters (a lam-alef drawn as one
             // shape) lists them in logical order; the visual-to-logical reordering below would
             // reverse them, so they go in reversed here.
             if text.chars().count() > 1 && text.chars().all(is_rtl_char) {
-                let mut chars: Vec<char> = kept.collect();
-                chars.reverse();
-                t.extend(chars);
+                t.extend(kept.chars().rev());
             } else {
-                t.extend(kept);
+                t.push_str(&kept);
             }
         }
         pending_space = false;
@@ -311,15 +460,21 @@ fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment>
     let rtl = rtl_chars > ltr_chars;
     if rtl {
         spans = to_logical_order(spans);
+        words.clear();
     }
     for span in &mut spans {
         if !span.text.is_ascii() {
-            span.text = span.text.nfkc().collect();
+            span.text = checkboxes(&span.text.nfkc().collect::<String>());
         }
     }
+    for (w, _) in &mut words {
+        if !w.is_ascii() {
+            *w = w.nfkc().collect();
+        }
+    }
+    words.retain(|(w, _)| !w.trim().is_empty());
     let bbox = BBox::union_all(spans.iter().map(|s| &s.bbox))?;
     let frame = BBox::union_all(run.iter().map(|g| &g.frame))?;
-    let total_chars: usize = spans.iter().map(|s| s.text.len()).sum();
     let size = spans
         .iter()
         .max_by_key(|s| s.text.len())
@@ -327,7 +482,6 @@ fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment>
         .unwrap_or(0.0);
     let bold = spans.iter().all(|s| s.bold);
     let monospace = run.iter().all(|g| g.glyph.font.monospace) || uniform_advances(run);
-    let _ = total_chars;
     Some(Fragment {
         bbox,
         frame,
@@ -337,6 +491,7 @@ fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment>
         bold,
         monospace,
         rtl,
+        words,
     })
 }
 
@@ -361,6 +516,22 @@ fn uniform_advances(run: &[&FramedGlyph<'_>]) -> bool {
         .iter()
         .fold((f32::MAX, f32::MIN), |(lo, hi), &w| (lo.min(w), hi.max(w)));
     lo > 0.0 && hi / lo < 1.06
+}
+
+/// Checkbox glyphs as Markdown task-list boxes: `[ ]` empty, `[x]` ticked or crossed.
+fn checkboxes(text: &str) -> String {
+    if !text.contains(['☐', '☑', '☒', '□', '▢', '❏', '❑', '⊠']) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 4);
+    for c in text.chars() {
+        match c {
+            '☐' | '□' | '▢' | '❏' | '❑' => out.push_str("[ ]"),
+            '☑' | '☒' | '⊠' => out.push_str("[x]"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn make_span(font: &FontInfo, text: String, bbox: BBox, size: f32) -> Span {
@@ -399,36 +570,10 @@ fn to_logical_order(spans: Vec<Span>) -> Vec<Span> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::line;
 
     fn font() -> Arc<FontInfo> {
-        Arc::new(FontInfo {
-            name: "Test".into(),
-            bold: false,
-            italic: false,
-            monospace: false,
-        })
-    }
-
-    /// Lays out `text` as glyphs of width 6 on a baseline at `y`, starting at `x`.
-    pub(crate) fn line(text: &str, x: f32, y: f32, size: f32, f: &Arc<FontInfo>) -> Vec<Glyph> {
-        let w = size * 0.5;
-        text.chars()
-            .enumerate()
-            .filter(|(_, c)| *c != ' ')
-            .map(|(i, c)| Glyph {
-                text: c.to_string(),
-                bbox: BBox::new(
-                    x + i as f32 * w,
-                    y - size * 0.8,
-                    x + (i as f32 + 1.0) * w,
-                    y + size * 0.2,
-                ),
-                size,
-                angle: 0.0,
-                font: Arc::clone(f),
-                seq: i as u32,
-            })
-            .collect()
+        crate::test_support::font("Test")
     }
 
     #[test]
@@ -491,5 +636,93 @@ mod tests {
         assert_eq!(frags.len(), 1);
         assert_eq!(frags[0].text(), "up");
         assert_eq!(frags[0].orientation, 1);
+    }
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+    use crate::test_support::{font, line};
+
+    fn glyph(text: &str, x0: f32, x1: f32, f: &Arc<FontInfo>, seq: u32) -> Glyph {
+        Glyph {
+            text: text.into(),
+            bbox: BBox::new(x0, 92.0, x1, 102.0),
+            size: 10.0,
+            angle: 0.0,
+            font: Arc::clone(f),
+            seq,
+        }
+    }
+
+    #[test]
+    fn an_accent_drawn_after_its_letter_goes_onto_it() {
+        let f = font("Times");
+        // "cafe" then a spacing acute accent drawn over the "e" (TeX's \'e).
+        let mut glyphs = line("cafe", 10.0, 100.0, 10.0, &f);
+        glyphs.push(glyph("\u{00B4}", 26.0, 29.0, &f, 9));
+        let frags = fragments(&glyphs, &[]);
+        assert_eq!(frags.len(), 1);
+        assert_eq!(frags[0].text(), "café");
+    }
+
+    #[test]
+    fn an_accent_drawn_before_its_letter_goes_onto_it_too() {
+        let f = font("Times");
+        // A grave accent slightly left of the "a" it sits on, so it sorts first: "là".
+        let mut glyphs = vec![glyph("l", 10.0, 15.0, &f, 0)];
+        glyphs.push(glyph("`", 15.6, 19.0, &f, 1));
+        glyphs.push(glyph("a", 15.8, 20.8, &f, 2));
+        let frags = fragments(&glyphs, &[]);
+        assert_eq!(frags[0].text(), "là");
+    }
+
+    #[test]
+    fn a_caret_after_a_letter_stays_a_caret() {
+        let f = font("Courier");
+        let glyphs = line("a^b", 10.0, 100.0, 10.0, &f);
+        assert_eq!(fragments(&glyphs, &[])[0].text(), "a^b");
+    }
+
+    /// Glyphs of `words` set with `letter` points between letters and `space` between words.
+    fn tracked(words: &[&str], letter: f32, space: f32, f: &Arc<FontInfo>) -> Vec<Glyph> {
+        let mut x = 10.0;
+        let mut out = Vec::new();
+        for (wi, w) in words.iter().enumerate() {
+            if wi > 0 {
+                x += space - letter;
+            }
+            for c in w.chars() {
+                out.push(glyph(&c.to_string(), x, x + 5.0, f, out.len() as u32));
+                x += 5.0 + letter;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn tightly_set_words_are_still_separated() {
+        let f = font("Helvetica");
+        // Word spaces of 0.13 em (under the fixed 0.17) with letters set edge to edge.
+        let glyphs = tracked(&["Figure", "shows", "the", "results"], 0.0, 1.3, &f);
+        assert_eq!(
+            fragments(&glyphs, &[])[0].text(),
+            "Figure shows the results"
+        );
+    }
+
+    #[test]
+    fn letter_spaced_words_are_not_split() {
+        let f = font("Helvetica");
+        // Letters 0.19 em apart (over the fixed 0.17), words 0.5 em apart.
+        let glyphs = tracked(&["SPACED", "OUT", "TITLE"], 1.9, 5.0, &f);
+        assert_eq!(fragments(&glyphs, &[])[0].text(), "SPACED OUT TITLE");
+    }
+
+    #[test]
+    fn checkbox_glyphs_read_as_task_boxes() {
+        let f = font("Arial");
+        let glyphs = line("\u{2612} Yes \u{2610} No", 10.0, 100.0, 10.0, &f);
+        assert_eq!(fragments(&glyphs, &[])[0].text(), "[x] Yes [ ] No");
     }
 }

@@ -10,7 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let page: u32 = args.next().map(|p| p.parse()).transpose()?.unwrap_or(1);
     let password = std::env::var("FOLIO_PDF_PASSWORD").ok();
     let doc = folio_pdf::PdfDocument::open(Arc::new(std::fs::read(path)?), password.as_deref())?;
-    let content = doc.page_content(page - 1)?;
+    let content = doc.page_content(page - 1, &folio_content::Cancel::new())?;
     println!(
         "page {}x{} rot {}",
         content.width, content.height, content.rotation

@@ -3,8 +3,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use folio_content::{
+    Cancel, ContentWarning, ContentWarningKind, FontInfo, Glyph, PageContent, Segment,
+};
 use folio_doc::BBox;
-use folio_layout::{FontInfo, Glyph, PageContent, Segment};
 use hayro::hayro_interpret::font::{Glyph as HayroGlyph, GlyphRun};
 use hayro::hayro_interpret::{
     BlendMode, ClipPath, Device, DrawMode, DrawProps, Image, ImageDrawProps, SoftMask,
@@ -17,6 +19,8 @@ const ASCENT: f64 = 800.0;
 const DESCENT: f64 = -200.0;
 /// Most ruling segments kept from one page.
 const MAX_SEGMENTS: usize = 50_000;
+/// Most image boxes kept from one page.
+const MAX_IMAGES: usize = 10_000;
 
 pub(crate) struct Collector {
     width: f32,
@@ -29,10 +33,15 @@ pub(crate) struct Collector {
     unknown_font: Arc<FontInfo>,
     seq: u32,
     dropped_glyphs: usize,
+    dropped_segments: usize,
+    dropped_images: usize,
+    /// Once set, every callback returns at once: the interpreter stops at its next operator,
+    /// and what it draws until then is not worth collecting.
+    cancel: Cancel,
 }
 
 impl Collector {
-    pub(crate) fn new(width: f32, height: f32, max_glyphs: usize) -> Collector {
+    pub(crate) fn new(width: f32, height: f32, max_glyphs: usize, cancel: Cancel) -> Collector {
         Collector {
             width,
             height,
@@ -49,15 +58,39 @@ impl Collector {
             }),
             seq: 0,
             dropped_glyphs: 0,
+            dropped_segments: 0,
+            dropped_images: 0,
+            cancel,
         }
     }
 
     pub(crate) fn finish(self) -> PageContent {
         let mut warnings = Vec::new();
         if self.dropped_glyphs > 0 {
-            warnings.push(format!(
-                "page draws over {} glyphs; {} were ignored",
-                self.max_glyphs, self.dropped_glyphs
+            warnings.push(ContentWarning::new(
+                ContentWarningKind::GlyphsDropped,
+                format!(
+                    "page draws over {} glyphs; {} were ignored",
+                    self.max_glyphs, self.dropped_glyphs
+                ),
+            ));
+        }
+        if self.dropped_segments > 0 {
+            warnings.push(ContentWarning::new(
+                ContentWarningKind::SegmentsDropped,
+                format!(
+                    "page draws over {MAX_SEGMENTS} ruling lines; {} were ignored",
+                    self.dropped_segments
+                ),
+            ));
+        }
+        if self.dropped_images > 0 {
+            warnings.push(ContentWarning::new(
+                ContentWarningKind::ImagesDropped,
+                format!(
+                    "page draws over {MAX_IMAGES} images; {} were ignored",
+                    self.dropped_images
+                ),
             ));
         }
         PageContent {
@@ -103,6 +136,7 @@ impl Collector {
 
     fn push_segment(&mut self, a: Point, b: Point) {
         if self.segments.len() >= MAX_SEGMENTS {
+            self.dropped_segments += 1;
             return;
         }
         let s = Segment {
@@ -180,7 +214,7 @@ fn glyph_advance(glyph: &HayroGlyph<'_>) -> f64 {
 
 impl<'a> Device<'a> for Collector {
     fn draw_path(&mut self, path: &BezPath, props: DrawProps<'a>, draw_mode: &DrawMode) {
-        if matches!(draw_mode, DrawMode::Invisible) {
+        if matches!(draw_mode, DrawMode::Invisible) || self.cancel.is_cancelled() {
             return;
         }
         let t = props.transform;
@@ -257,6 +291,9 @@ impl<'a> Device<'a> for Collector {
     }
 
     fn draw_glyph_run(&mut self, run: &GlyphRun<'_, 'a>, props: DrawProps<'a>, _mode: &DrawMode) {
+        if self.cancel.is_cancelled() {
+            return;
+        }
         // Invisible text (render mode 3) is kept on purpose: it is the text layer of scanned PDFs.
         let glyphs = run.glyphs();
         let Some(first) = glyphs.first() else {
@@ -309,6 +346,9 @@ impl<'a> Device<'a> for Collector {
         // The interpreter has already mapped the PDF's unit square onto the image's pixel grid
         // (a scale of 1/width, 1/height), so the transform takes pixel coordinates: the unit
         // square here would be one pixel, and every scan would look like a speck.
+        if self.cancel.is_cancelled() {
+            return;
+        }
         let Some((w, h)) = image_pixels(&image) else {
             return;
         };
@@ -327,12 +367,12 @@ impl<'a> Device<'a> for Collector {
             xs.fold(f32::MIN, f32::max),
             ys.fold(f32::MIN, f32::max),
         );
-        if bbox.is_finite()
-            && bbox.width() > 1.0
-            && bbox.height() > 1.0
-            && self.images.len() < 10_000
-        {
-            self.images.push(bbox);
+        if bbox.is_finite() && bbox.width() > 1.0 && bbox.height() > 1.0 {
+            if self.images.len() < MAX_IMAGES {
+                self.images.push(bbox);
+            } else {
+                self.dropped_images += 1;
+            }
         }
     }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use folio_layout::PageContent;
+use folio_content::{Cancel, ContentWarning, ContentWarningKind, PageContent};
 use hayro::hayro_interpret::util::TransformExt;
 use hayro::hayro_interpret::{interpret_page, Context, InterpreterCache, InterpreterSettings};
 use hayro::hayro_syntax::page::Rotation;
@@ -32,6 +32,9 @@ pub enum PdfError {
         /// The 0-based index asked for.
         index: u32,
     },
+    /// Rendering was cancelled before it finished.
+    #[error("rendering was cancelled")]
+    Cancelled,
     /// A raster that would exceed the pixel budget.
     #[error("rendering at this scale needs {width}x{height} pixels, over the limit")]
     RasterTooLarge {
@@ -101,7 +104,10 @@ impl PdfDocument {
 
     /// The glyphs, ruling segments and image boxes of page `index` (0-based), in page
     /// coordinates: points, origin at the top-left of the page as displayed.
-    pub fn page_content(&self, index: u32) -> Result<PageContent, PdfError> {
+    ///
+    /// Once `cancel` is set, the interpreter stops at its next operator and the page comes back
+    /// with what was read so far and a [`ContentWarningKind::Interrupted`] warning.
+    pub fn page_content(&self, index: u32, cancel: &Cancel) -> Result<PageContent, PdfError> {
         let pages = self.pdf.pages();
         let page = pages
             .get(index as usize)
@@ -114,11 +120,17 @@ impl PdfDocument {
             viewport,
             &cache,
             page.xref(),
-            InterpreterSettings::default(),
+            settings(cancel),
         );
-        let mut collector = Collector::new(width, height, MAX_GLYPHS_PER_PAGE);
+        let mut collector = Collector::new(width, height, MAX_GLYPHS_PER_PAGE, cancel.clone());
         interpret_page(page, &mut ctx, &mut collector);
         let mut content = collector.finish();
+        if cancel.is_cancelled() {
+            content.warnings.push(ContentWarning::new(
+                ContentWarningKind::Interrupted,
+                "reading the page was cancelled before the end of its content",
+            ));
+        }
         content.rotation = match page.rotation() {
             Rotation::None => 0,
             Rotation::Horizontal => 90,
@@ -129,8 +141,15 @@ impl PdfDocument {
     }
 
     /// Renders page `index` (0-based) at `scale` pixels per point (2.0 ≈ 144 dpi) on white.
-    /// Fails rather than allocate more than `max_pixels`.
-    pub fn render_page(&self, index: u32, scale: f32, max_pixels: u64) -> Result<Raster, PdfError> {
+    /// Fails rather than allocate more than `max_pixels`. Once `cancel` is set, rendering stops
+    /// at the interpreter's next operator and fails with [`PdfError::Cancelled`].
+    pub fn render_page(
+        &self,
+        index: u32,
+        scale: f32,
+        max_pixels: u64,
+        cancel: &Cancel,
+    ) -> Result<Raster, PdfError> {
         let pages = self.pdf.pages();
         let page = pages
             .get(index as usize)
@@ -147,7 +166,7 @@ impl PdfDocument {
         let pixmap = hayro::render(
             page,
             &RenderCache::new(),
-            &InterpreterSettings::default(),
+            &settings(cancel),
             &RenderSettings::default(),
             &PixmapSettings {
                 x_scale: scale,
@@ -155,6 +174,9 @@ impl PdfDocument {
                 bg_color: WHITE,
             },
         );
+        if cancel.is_cancelled() {
+            return Err(PdfError::Cancelled);
+        }
         let (pw, ph) = (u32::from(pixmap.width()), u32::from(pixmap.height()));
         // The background is opaque white, so premultiplied RGBA is plain RGBA with alpha 255.
         let rgb = pixmap
@@ -167,6 +189,17 @@ impl PdfDocument {
             height: ph,
             rgb,
         })
+    }
+}
+
+/// The interpreter's settings, with `cancel` asked between operators (the stop hook of the
+/// patched hayro-interpret, `third_party/README.md`): a page whose content would run for ever
+/// (nested forms drawing each other, millions of operators) ends soon after it is cancelled.
+fn settings(cancel: &Cancel) -> InterpreterSettings {
+    let cancel = cancel.clone();
+    InterpreterSettings {
+        stop: Arc::new(move || cancel.is_cancelled()),
+        ..InterpreterSettings::default()
     }
 }
 

@@ -6,6 +6,7 @@ mod pdf_writer;
 use std::path::Path;
 use std::sync::Arc;
 
+use folio_content::Cancel;
 use folio_pdf::{PdfDocument, PdfError};
 
 fn open(rel: &str, password: Option<&str>) -> Result<PdfDocument, PdfError> {
@@ -19,7 +20,7 @@ fn open(rel: &str, password: Option<&str>) -> Result<PdfDocument, PdfError> {
 fn glyphs_have_text_fonts_and_positions_inside_the_page() {
     let doc = open("tests/fixtures/pdf/table-paper-page.pdf", None).unwrap();
     assert_eq!(doc.page_count(), 1);
-    let page = doc.page_content(0).unwrap();
+    let page = doc.page_content(0, &Cancel::new()).unwrap();
     assert!((page.width - 612.0).abs() < 1.0 && (page.height - 792.0).abs() < 1.0);
     assert!(page.glyphs.len() > 1000, "{} glyphs", page.glyphs.len());
     for g in &page.glyphs {
@@ -41,7 +42,7 @@ fn glyphs_have_text_fonts_and_positions_inside_the_page() {
 #[test]
 fn rendering_gives_an_rgb_raster_with_ink() {
     let doc = open("tests/fixtures/pdf/table-paper-page.pdf", None).unwrap();
-    let r = doc.render_page(0, 1.0, 10_000_000).unwrap();
+    let r = doc.render_page(0, 1.0, 10_000_000, &Cancel::new()).unwrap();
     assert_eq!((r.width, r.height), (612, 792));
     assert_eq!(r.rgb.len(), 612 * 792 * 3);
     let dark = r
@@ -52,11 +53,11 @@ fn rendering_gives_an_rgb_raster_with_ink() {
     assert!(dark > 5_000, "only {dark} dark pixels");
     // The pixel budget is enforced before anything is allocated.
     assert!(matches!(
-        doc.render_page(0, 10.0, 1_000_000),
+        doc.render_page(0, 10.0, 1_000_000, &Cancel::new()),
         Err(PdfError::RasterTooLarge { .. })
     ));
     assert!(matches!(
-        doc.render_page(3, 1.0, 10_000_000),
+        doc.render_page(3, 1.0, 10_000_000, &Cancel::new()),
         Err(PdfError::NoSuchPage { index: 3 })
     ));
 }
@@ -93,11 +94,52 @@ fn image_boxes_cover_where_the_image_is_drawn() {
     // Whatever the image's pixel size, its box is the rectangle the page maps it onto (a scan
     // covering the page must not shrink to a pixel, or pages of scans look empty).
     let doc = PdfDocument::open(Arc::new(pdf_with_image(50.0, 100.0, 300.0, 150.0)), None).unwrap();
-    let page = doc.page_content(0).unwrap();
+    let page = doc.page_content(0, &Cancel::new()).unwrap();
     assert_eq!(page.images.len(), 1, "{:?}", page.images);
     let b = page.images[0];
     // Top-left origin: PDF y 100..250 becomes 50..200 on a 300-point page.
     for (got, want) in [(b.x0, 50.0), (b.y0, 50.0), (b.x1, 350.0), (b.y1, 200.0)] {
         assert!((got - want).abs() < 0.01, "{b:?}");
     }
+}
+
+#[test]
+fn a_page_that_never_ends_stops_soon_after_it_is_cancelled() {
+    let bytes = pdf_writer::never_ending_page();
+    let doc = PdfDocument::open(Arc::new(bytes), None).unwrap();
+    let cancel = Cancel::new();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = {
+        let (doc, cancel) = (doc.clone(), cancel.clone());
+        std::thread::spawn(move || tx.send(doc.page_content(0, &cancel)).unwrap())
+    };
+    // Still running after a while: the page really does not end on its own.
+    assert!(rx
+        .recv_timeout(std::time::Duration::from_millis(300))
+        .is_err());
+    let asked = std::time::Instant::now();
+    cancel.cancel();
+    let content = rx
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .expect("the reader stops once cancelled")
+        .unwrap();
+    reader.join().unwrap();
+    assert!(asked.elapsed() < std::time::Duration::from_secs(1));
+    assert!(
+        content
+            .warnings
+            .iter()
+            .any(|w| w.kind == folio_content::ContentWarningKind::Interrupted),
+        "{:?}",
+        content.warnings
+    );
+    // Rendering the same page stops the same way.
+    let cancel = Cancel::new();
+    let render = {
+        let (doc, cancel) = (doc.clone(), cancel.clone());
+        std::thread::spawn(move || doc.render_page(0, 1.0, 1_000_000, &cancel))
+    };
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    cancel.cancel();
+    assert!(matches!(render.join().unwrap(), Err(PdfError::Cancelled)));
 }

@@ -3,8 +3,8 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use folio_engine::{ExtractError, OptionError};
-use serde_json::json;
+use folio_api::{Failure, OptionError};
+use folio_engine::ExtractError;
 
 /// An error answer. Client errors keep their message; internal ones answer a generic message
 /// and keep the detail in the response extensions for the metrics and logging middleware.
@@ -85,38 +85,33 @@ impl ApiError {
     }
 }
 
+impl From<Failure> for ApiError {
+    fn from(f: Failure) -> Self {
+        let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ApiError::new(status, f.code, f.message)
+    }
+}
+
 impl From<OptionError> for ApiError {
     fn from(e: OptionError) -> Self {
-        ApiError::bad_request(e.code(), e.message)
+        Failure::from(e).into()
     }
 }
 
 impl From<ExtractError> for ApiError {
     fn from(e: ExtractError) -> Self {
-        let status = match &e {
-            ExtractError::TooLarge { .. }
-            | ExtractError::TooManyPages { .. }
-            | ExtractError::TooManyPixels { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ExtractError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            // Not the document's fault: the service could not finish it (time limit, shutdown,
-            // models). Long documents belong on the async jobs API.
-            ExtractError::Timeout(_)
-            | ExtractError::Cancelled
-            | ExtractError::ModelsUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            _ if e.is_input_error() => StatusCode::UNPROCESSABLE_ENTITY,
-            _ => StatusCode::SERVICE_UNAVAILABLE,
-        };
-        let mut message = e.to_string();
+        let mut a = ApiError::from(Failure::from(&e));
         if let ExtractError::Timeout(_) = e {
-            message.push_str("; submit long documents to POST /v1/jobs");
+            a.message
+                .push_str("; submit long documents to POST /v1/jobs");
         }
-        ApiError::new(status, e.code(), message)
+        a
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
+        let body = Failure::new(self.status.as_u16(), self.code, self.message).body();
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             response
@@ -136,39 +131,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn engine_errors_map_to_client_statuses() {
-        let cases = [
-            (
-                ExtractError::Unsupported("x".into()),
-                415,
-                "unsupported_type",
-            ),
-            (ExtractError::Unreadable("x".into()), 422, "unreadable"),
-            (ExtractError::PasswordRequired, 422, "password_required"),
-            (ExtractError::WrongPassword, 422, "wrong_password"),
-            (ExtractError::Empty, 422, "empty_input"),
-            (
-                ExtractError::NoSuchPage {
-                    requested: 9,
-                    count: 2,
-                },
-                422,
-                "no_such_page",
-            ),
-            (
-                ExtractError::TooLarge { size: 2, limit: 1 },
-                413,
-                "too_large",
-            ),
-            (
-                ExtractError::Timeout(std::time::Duration::from_secs(1)),
-                503,
-                "timeout",
-            ),
-        ];
-        for (e, status, code) in cases {
-            let a = ApiError::from(e);
-            assert_eq!((a.status.as_u16(), a.code), (status, code));
-        }
+    fn engine_errors_keep_the_shared_status_and_code() {
+        let a = ApiError::from(ExtractError::NoSuchPage {
+            requested: 9,
+            count: 2,
+        });
+        assert_eq!((a.status.as_u16(), a.code), (422, "no_such_page"));
+        // Past the time limit of a sync request: the answer points at the jobs API.
+        let a = ApiError::from(ExtractError::Timeout(std::time::Duration::from_secs(1)));
+        assert_eq!((a.status.as_u16(), a.code), (503, "timeout"));
+        assert!(a
+            .message
+            .ends_with("submit long documents to POST /v1/jobs"));
     }
 }

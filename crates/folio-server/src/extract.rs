@@ -7,7 +7,7 @@ use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use folio_engine::ExtractResponse;
+use folio_api::ExtractResponse;
 
 use crate::error::ApiError;
 use crate::form::read_upload;
@@ -66,17 +66,19 @@ pub(crate) async fn extract(
         .total_timeout
         .min(remaining)
         .max(Duration::from_millis(1));
-    let opts = upload
-        .options
-        .extract_options(limits, Some(Arc::clone(&cancel.0)));
+    let mut options = upload.options;
+    options.format = format;
     let extraction = run::extract(
         Arc::clone(&state.engine),
         Arc::clone(&state.limiter),
         slot,
         upload.bytes,
-        opts,
-        format,
-        None,
+        run::Job {
+            options,
+            limits,
+            cancel: Arc::clone(&cancel.0),
+            progress: None,
+        },
     );
     // The engine stops itself at the time limit; this outer bound only guards against a
     // blocking task that never returns.

@@ -4,7 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::http::StatusCode;
-use folio_engine::RequestOptions;
+use folio_api::RequestOptions;
 
 use crate::error::ApiError;
 

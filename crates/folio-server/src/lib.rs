@@ -7,7 +7,7 @@ Folio's HTTP service.
 loaded stays the caller's choice) over HTTP with axum:
 
 - `POST /extract`: multipart `file` plus `format`, `pages`, `ocr`, `password`; answers the
-  shared [`folio_engine::ExtractResponse`] as JSON, or the rendering itself when `Accept` asks
+  shared [`folio_api::ExtractResponse`] as JSON, or the rendering itself when `Accept` asks
   for `text/markdown`, `text/html`, `text/plain` or `text/csv`.
 - `/v1/jobs`: durable async jobs in SQLite (WAL) under [`ServerConfig::data_dir`], or in one
   PostgreSQL database shared by many replicas ([`ServerConfig::jobs_db`]): create, status with

@@ -57,6 +57,12 @@ pub(crate) struct Metrics {
 /// Gauges read at exposition time from their owners.
 #[derive(Debug, Default)]
 pub(crate) struct Gauges {
+    pub page_threads: usize,
+    pub page_threads_busy: usize,
+    pub page_threads_stuck: usize,
+    pub page_threads_max_stuck: usize,
+    pub pages_timed_out: u64,
+    pub models_loaded: bool,
     pub extractions_running: usize,
     pub extractions_queued: usize,
     pub jobs_queued: u64,
@@ -170,7 +176,39 @@ impl Metrics {
             let _ = writeln!(out, "folio_jobs_total{{event=\"{event}\"}} {n}");
         }
         drop(t);
-        let gauges: [(&str, &str, f64); 6] = [
+        family(
+            &mut out,
+            "folio_pages_timed_out_total",
+            "counter",
+            "Pages cancelled after their time limit.",
+        );
+        let _ = writeln!(out, "folio_pages_timed_out_total {}", g.pages_timed_out);
+        let gauges: [(&str, &str, f64); 11] = [
+            (
+                "folio_page_threads",
+                "Pages the process's page pool runs at once.",
+                g.page_threads as f64,
+            ),
+            (
+                "folio_page_threads_busy",
+                "Page threads running a page (cancelled ones still stopping included).",
+                g.page_threads_busy as f64,
+            ),
+            (
+                "folio_page_threads_stuck",
+                "Page threads whose page did not stop after its time limit (replaced).",
+                g.page_threads_stuck as f64,
+            ),
+            (
+                "folio_page_threads_stuck_max",
+                "Stuck page threads at which the server stops accepting work.",
+                g.page_threads_max_stuck as f64,
+            ),
+            (
+                "folio_models_loaded",
+                "1 when the engine's OCR models are loaded.",
+                if g.models_loaded { 1.0 } else { 0.0 },
+            ),
             (
                 "folio_http_requests_in_flight",
                 "HTTP requests being answered.",

@@ -1,197 +1,322 @@
-//! `GET /openapi.json`: the API described as OpenAPI 3.1. Written by hand next to the router;
-//! a test checks that it names exactly the routes the router serves.
+//! `GET /openapi.json`: the API described as OpenAPI 3.1, generated with `utoipa` from the
+//! types the handlers answer with ([`ExtractResponse`], [`ErrorBody`], the upload's options).
+//!
+//! The operations are declared here, one documentation function per route, rather than on the
+//! handlers, so that the API reads in one place; tests check that they name exactly the routes
+//! the router serves, and that the schemas name every field a real answer carries.
 
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value};
+use folio_api::{ErrorBody, ErrorDetail, ExtractResponse, PageSummary, Timings};
+use folio_doc::Format;
+use serde_json::Value;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::OpenApi;
 
 pub(crate) async fn document() -> Response {
     axum::Json(spec()).into_response()
 }
 
-fn error_response(description: &str) -> Value {
-    json!({
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-    })
-}
-
-fn errors(codes: &[(&str, &str)]) -> serde_json::Map<String, Value> {
-    codes
-        .iter()
-        .map(|(status, why)| (status.to_string(), error_response(why)))
-        .collect()
-}
-
 /// The document itself.
 pub(crate) fn spec() -> Value {
-    let upload_fields = json!({
-        "file": {"type": "string", "format": "binary", "description": "The document (PDF; images once OCR is built in)."},
-        "format": {"type": "string", "enum": ["markdown", "json", "html", "text", "csv"], "default": "markdown"},
-        "pages": {"type": "string", "description": "1-based selection, e.g. `1-3,7` or `10-`."},
-        "ocr": {"type": "string", "enum": ["auto", "always", "never"], "default": "auto"},
-        "password": {"type": "string", "description": "Password of an encrypted PDF."},
-        "filename": {"type": "string", "description": "Overrides the file part's name."}
-    });
-    let mut job_fields = upload_fields.clone();
-    job_fields["webhook_url"] = json!({
-        "type": "string", "format": "uri",
-        "description": "POSTed the job's status JSON when it ends (subject to the server's webhook policy)."
-    });
-    job_fields["source"] = json!({
-        "type": "string",
-        "description": "Instead of `file`: `s3://bucket/key` of the document, read when the job runs (buckets the operator allows)."
-    });
-    job_fields["output"] = json!({
-        "type": "string",
-        "description": "`s3://bucket/prefix/`: the result is also written to `<prefix><job id>.json`."
-    });
-    let extract_errors = errors(&[
-        ("400", "A bad option or a malformed multipart body."),
-        ("401", "Missing or wrong API key."),
-        (
-            "408",
-            "The upload did not finish within the request time limit.",
-        ),
-        ("413", "The document is over a size, page or pixel limit."),
-        ("415", "Not multipart, or not a document type Folio reads."),
-        (
-            "422",
-            "The document cannot be read (damaged, encrypted, no such page).",
-        ),
-        (
-            "429",
-            "Every slot is busy and the queue is full; see Retry-After.",
-        ),
-        (
-            "503",
-            "Past the time limit, shutting down, or models unavailable.",
-        ),
-    ]);
-    let mut extract_responses = extract_errors.clone();
-    extract_responses.insert(
-        "200".into(),
-        json!({
-            "description": "The extraction: JSON, or the rendering itself when Accept asks for text/markdown, text/html, text/plain or text/csv.",
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/ExtractResponse"}},
-                "text/markdown": {"schema": {"type": "string"}},
-                "text/html": {"schema": {"type": "string"}},
-                "text/plain": {"schema": {"type": "string"}},
-                "text/csv": {"schema": {"type": "string"}}
-            }
-        }),
-    );
-    let mut create_responses = errors(&[
-        ("400", "A bad option, webhook URL or multipart body."),
-        ("401", "Missing or wrong API key."),
-        (
-            "408",
-            "The upload did not finish within the request time limit.",
-        ),
-        ("413", "The document is over the size limit."),
-        ("415", "Not multipart, or not a document type Folio reads."),
-        ("422", "The document is empty."),
-        ("429", "Too many jobs waiting; see Retry-After."),
-        ("503", "Shutting down."),
-    ]);
-    create_responses.insert(
-        "202".into(),
-        json!({"description": "Queued; `Location` names the job.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}}),
-    );
-    let id_param =
-        json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]);
-    let keyed = json!([{"apiKey": []}, {"bearer": []}]);
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Folio",
-            "version": env!("CARGO_PKG_VERSION"),
-            "description": "Document extraction: PDFs to Markdown, JSON, HTML, text and CSV. Errors are {\"error\": {\"code\", \"message\"}}."
-        },
-        "components": {
-            "securitySchemes": {
-                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
-                "bearer": {"type": "http", "scheme": "bearer"}
-            },
-            "schemas": {
-                "Error": {
-                    "type": "object", "required": ["error"],
-                    "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-                        "code": {"type": "string"}, "message": {"type": "string"}}}}
-                },
-                "ExtractResponse": {
-                    "type": "object",
-                    "required": ["content", "format", "page_count", "pages_extracted", "pages", "status", "warnings", "timings"],
-                    "properties": {
-                        "content": {"description": "The rendering (a string), or the document model for `json`."},
-                        "format": {"type": "string"},
-                        "page_count": {"type": "integer"},
-                        "pages_extracted": {"type": "integer"},
-                        "pages": {"type": "array", "items": {"type": "object", "properties": {
-                            "page": {"type": "integer"}, "source": {"type": "string"}, "decision": {"type": "string"}}}},
-                        "status": {"type": "string", "enum": ["success", "partial"]},
-                        "warnings": {"type": "array", "items": {"type": "object"}},
-                        "timings": {"type": "object", "properties": {
-                            "extract_ms": {"type": "integer"}, "render_ms": {"type": "integer"}, "total_ms": {"type": "integer"}}}
-                    }
-                },
-                "Job": {
-                    "type": "object", "required": ["id", "status"],
-                    "properties": {
-                        "id": {"type": "string"},
-                        "status": {"type": "string", "enum": ["queued", "running", "succeeded", "failed", "cancelled", "cancelling"]},
-                        "format": {"type": "string"}, "filename": {"type": ["string", "null"]},
-                        "attempts": {"type": "integer"},
-                        "created_at": {"type": "string", "format": "date-time"},
-                        "started_at": {"type": ["string", "null"], "format": "date-time"},
-                        "finished_at": {"type": ["string", "null"], "format": "date-time"},
-                        "pages_extracted": {"type": ["integer", "null"]},
-                        "progress": {"type": ["object", "null"]},
-                        "error": {"type": ["object", "null"]},
-                        "webhook": {"type": ["object", "null"]},
-                        "links": {"type": "object"}
-                    }
-                }
-            }
-        },
-        "paths": {
-            "/": {"get": {"summary": "The drop-a-file page.", "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}}}},
-            "/health": {"get": {"summary": "The process is alive.", "responses": {"200": {"description": "Alive."}}}},
-            "/ready": {"get": {"summary": "The model store can serve the required models (as `folio doctor` sees it).",
-                "responses": {"200": {"description": "Ready."}, "503": error_response("Not ready; the body says why and how to fix it.")}}},
-            "/metrics": {"get": {"summary": "Prometheus metrics.", "responses": {"200": {"description": "Text exposition 0.0.4.", "content": {"text/plain": {}}}}}},
-            "/openapi.json": {"get": {"summary": "This document.", "responses": {"200": {"description": "OpenAPI 3.1."}}}},
-            "/extract": {"post": {
-                "summary": "Extract a document and wait for the result.",
-                "security": keyed,
-                "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": upload_fields}}}},
-                "responses": extract_responses
-            }},
-            "/v1/jobs": {"post": {
-                "summary": "Queue a document for extraction; the job survives restarts.",
-                "security": keyed,
-                "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": job_fields}}}},
-                "responses": create_responses
-            }},
-            "/v1/jobs/{id}": {
-                "get": {"summary": "A job's status and progress.", "security": keyed, "parameters": id_param,
-                    "responses": {"200": {"description": "The job.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
-                        "401": error_response("Missing or wrong API key."), "404": error_response("No such job (finished jobs expire).")}},
-                "delete": {"summary": "Cancel a queued or running job; delete a finished one and its result.", "security": keyed, "parameters": id_param,
-                    "responses": {"200": {"description": "The job after cancellation (status `cancelling` while a running job stops).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
-                        "401": error_response("Missing or wrong API key."), "404": error_response("No such job.")}}
-            },
-            "/v1/jobs/{id}/result": {"get": {
-                "summary": "A finished job's result, as POST /extract answers (Accept works the same way).",
-                "security": keyed, "parameters": id_param,
-                "responses": {
-                    "200": {"description": "The extraction.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ExtractResponse"}}}},
-                    "401": error_response("Missing or wrong API key."),
-                    "404": error_response("No such job, or its result expired."),
-                    "406": error_response("Accept asks for a format other than the job's."),
-                    "409": error_response("The job has not succeeded (yet); the message says its state.")
-                }
-            }}
+    serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Folio",
+        description = "Document extraction: PDFs, images (PNG, JPEG, TIFF, BMP, WebP; read by \
+                       OCR), Office documents (DOCX, PPTX, XLSX/XLS/ODS), HTML, Markdown, CSV and \
+                       text to Markdown, JSON, HTML, text and CSV. Errors are \
+                       {\"error\": {\"code\", \"message\"}}."
+    ),
+    paths(page, health, ready, metrics, openapi_json, extract, create_job, get_job, cancel_job, get_result),
+    components(schemas(
+        ExtractResponse,
+        PageSummary,
+        Timings,
+        ErrorBody,
+        ErrorDetail,
+        Job,
+        Upload,
+        JobUpload
+    )),
+    modifiers(&Security)
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "apiKey",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+fn format_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(Format::ALL.map(Format::name)))
+        .default(Some(Value::from(Format::Markdown.name())))
+        .description(Some("Output format."))
+}
+
+fn ocr_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(
+            folio_engine::OcrMode::ALL.map(folio_engine::OcrMode::name),
+        ))
+        .default(Some(Value::from(folio_engine::OcrMode::default().name())))
+        .description(Some(
+            "When to run OCR: `auto` (PDF pages without a usable text layer; images always), \
+             `always`, or `never`.",
+        ))
+}
+
+/// The multipart body of `POST /extract`: a `file` part and the option fields
+/// ([`RequestOptions::FIELDS`]).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct Upload {
+    /// The document, detected by its content: a PDF, an image (PNG, JPEG, TIFF, BMP, WebP; read by
+    /// OCR), DOCX, PPTX, XLSX, XLS, ODS, HTML, Markdown, CSV/TSV or plain text.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    #[schema(schema_with = format_schema)]
+    format: Option<String>,
+    /// 1-based page selection, e.g. `1-3,7` or `10-`.
+    pages: Option<String>,
+    #[schema(schema_with = ocr_schema)]
+    ocr: Option<String>,
+    /// Password of an encrypted PDF.
+    password: Option<String>,
+    /// Overrides the file part's name.
+    filename: Option<String>,
+}
+
+/// The multipart body of `POST /v1/jobs`: that of `POST /extract`, plus a webhook.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct JobUpload {
+    #[schema(inline)]
+    #[serde(flatten)]
+    upload: Upload,
+    /// POSTed the job's status JSON when it ends (subject to the server's webhook policy).
+    #[schema(format = "uri")]
+    webhook_url: Option<String>,
+    /// Instead of `file`: `s3://bucket/key` of the document, read when the job runs (buckets
+    /// the operator allows).
+    source: Option<String>,
+    /// `s3://bucket/prefix/`: the result is also written to `<prefix><job id>.json`.
+    output: Option<String>,
+}
+
+/// A job: what `GET /v1/jobs/{id}` answers and what its webhook carries.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct Job {
+    /// 32 hex digits.
+    id: String,
+    /// `queued`, `running`, `succeeded`, `failed`, `cancelled` or `cancelling`.
+    status: String,
+    /// The output format asked for.
+    format: String,
+    filename: Option<String>,
+    /// Runs started (a crash or a restart interrupts a run; it is retried).
+    attempts: u32,
+    /// RFC 3339.
+    created_at: String,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+    pages_extracted: Option<u32>,
+    /// `{"pages_done", "pages_total"}` while it runs.
+    #[schema(value_type = Option<Object>)]
+    progress: Option<Value>,
+    /// `{"code", "message"}` when it failed.
+    #[schema(value_type = Option<Object>)]
+    error: Option<Value>,
+    /// The `s3://bucket/prefix/` the result is also written to, when one was asked for.
+    output: Option<String>,
+    /// `{"url", "state"}` when a webhook was asked for.
+    #[schema(value_type = Option<Object>)]
+    webhook: Option<Value>,
+    /// `self`, and `result` once it succeeded.
+    #[schema(value_type = Object)]
+    links: Value,
+}
+
+#[utoipa::path(get, path = "/", responses((status = 200, description = "The drop-a-file page.", content_type = "text/html")))]
+#[allow(dead_code)]
+fn page() {}
+
+#[utoipa::path(get, path = "/health", responses((status = 200, description = "The process is alive.")))]
+#[allow(dead_code)]
+fn health() {}
+
+#[utoipa::path(
+    get,
+    path = "/ready",
+    responses(
+        (status = 200, description = "Ready: the model store can serve the required models (as `folio doctor` sees it)."),
+        (status = 503, description = "Not ready; the message says why and how to fix it.", body = ErrorBody)
+    )
+)]
+#[allow(dead_code)]
+fn ready() {}
+
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    responses((status = 200, description = "Prometheus metrics (text exposition 0.0.4).", content_type = "text/plain"))
+)]
+#[allow(dead_code)]
+fn metrics() {}
+
+#[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "This document.")))]
+#[allow(dead_code)]
+fn openapi_json() {}
+
+#[utoipa::path(
+    post,
+    path = "/extract",
+    security(("apiKey" = []), ("bearer" = [])),
+    request_body(content = Upload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The extraction: JSON, or the rendering itself when Accept asks for text/markdown, text/html, text/plain or text/csv.",
+            content((ExtractResponse = "application/json"), (String = "text/markdown"), (String = "text/html"), (String = "text/plain"), (String = "text/csv"))),
+        (status = 400, description = "A bad option or a malformed multipart body.", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key.", body = ErrorBody),
+        (status = 408, description = "The upload did not finish within the request time limit.", body = ErrorBody),
+        (status = 413, description = "The document is over a size, page or pixel limit.", body = ErrorBody),
+        (status = 415, description = "Not multipart, or not a document type Folio reads (PDF, PNG, JPEG, TIFF, BMP, WebP, DOCX, PPTX, XLSX, XLS, ODS, HTML, Markdown, CSV/TSV, plain text).", body = ErrorBody),
+        (status = 422, description = "The document cannot be read (damaged, encrypted, no such page).", body = ErrorBody),
+        (status = 429, description = "Every slot is busy and the queue is full; see Retry-After.", body = ErrorBody),
+        (status = 503, description = "Past the time limit, shutting down, or models unavailable.", body = ErrorBody)
+    )
+)]
+#[allow(dead_code)]
+fn extract() {}
+
+#[utoipa::path(
+    post,
+    path = "/v1/jobs",
+    security(("apiKey" = []), ("bearer" = [])),
+    request_body(content = JobUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 202, description = "Queued; `Location` names the job.", body = Job),
+        (status = 400, description = "A bad option, webhook URL or multipart body.", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key.", body = ErrorBody),
+        (status = 408, description = "The upload did not finish within the request time limit.", body = ErrorBody),
+        (status = 413, description = "The document is over the size limit.", body = ErrorBody),
+        (status = 415, description = "Not multipart, or not a document type Folio reads (PDF, PNG, JPEG, TIFF, BMP, WebP, DOCX, PPTX, XLSX, XLS, ODS, HTML, Markdown, CSV/TSV, plain text).", body = ErrorBody),
+        (status = 422, description = "The document is empty.", body = ErrorBody),
+        (status = 429, description = "Too many jobs waiting; see Retry-After.", body = ErrorBody),
+        (status = 503, description = "Shutting down.", body = ErrorBody)
+    )
+)]
+#[allow(dead_code)]
+fn create_job() {}
+
+#[utoipa::path(
+    get,
+    path = "/v1/jobs/{id}",
+    security(("apiKey" = []), ("bearer" = [])),
+    params(("id" = String, Path, description = "The job's id.")),
+    responses(
+        (status = 200, description = "The job.", body = Job),
+        (status = 401, description = "Missing or wrong API key.", body = ErrorBody),
+        (status = 404, description = "No such job (finished jobs expire).", body = ErrorBody)
+    )
+)]
+#[allow(dead_code)]
+fn get_job() {}
+
+#[utoipa::path(
+    delete,
+    path = "/v1/jobs/{id}",
+    security(("apiKey" = []), ("bearer" = [])),
+    params(("id" = String, Path, description = "The job's id.")),
+    responses(
+        (status = 200, description = "The job after cancellation (status `cancelling` while a running job stops); a finished job is deleted with its result.", body = Job),
+        (status = 401, description = "Missing or wrong API key.", body = ErrorBody),
+        (status = 404, description = "No such job.", body = ErrorBody)
+    )
+)]
+#[allow(dead_code)]
+fn cancel_job() {}
+
+#[utoipa::path(
+    get,
+    path = "/v1/jobs/{id}/result",
+    security(("apiKey" = []), ("bearer" = [])),
+    params(("id" = String, Path, description = "The job's id.")),
+    responses(
+        (status = 200, description = "A finished job's result, as POST /extract answers (Accept works the same way).", body = ExtractResponse),
+        (status = 401, description = "Missing or wrong API key.", body = ErrorBody),
+        (status = 404, description = "No such job, or its result expired.", body = ErrorBody),
+        (status = 406, description = "Accept asks for a format other than the job's.", body = ErrorBody),
+        (status = 409, description = "The job has not succeeded (yet); the message says its state.", body = ErrorBody)
+    )
+)]
+#[allow(dead_code)]
+fn get_result() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use folio_api::RequestOptions;
+
+    fn properties(doc: &Value, schema: &str) -> Vec<String> {
+        let s = &doc["components"]["schemas"][schema];
+        let mut out: Vec<String> = s["properties"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
+        // A flattened struct is an allOf of its parts.
+        for part in s["allOf"].as_array().into_iter().flatten() {
+            out.extend(
+                part["properties"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|p| p.keys().cloned()),
+            );
         }
-    })
+        out
+    }
+
+    #[test]
+    fn the_upload_schema_names_every_option_the_form_takes() {
+        let doc = spec();
+        for upload in ["Upload", "JobUpload"] {
+            let props = properties(&doc, upload);
+            assert!(props.contains(&"file".to_string()), "{upload}: {props:?}");
+            for field in RequestOptions::FIELDS {
+                assert!(
+                    props.contains(&field.to_string()),
+                    "{upload} lacks {field}: {props:?}"
+                );
+            }
+        }
+        for field in ["webhook_url", "source", "output"] {
+            assert!(properties(&doc, "JobUpload").contains(&field.to_string()));
+        }
+        let text = doc.to_string();
+        assert!(!text.contains("once OCR is built in"), "stale text");
+        for format in Format::ALL {
+            assert!(
+                text.contains(&format!("\"{}\"", format.name())),
+                "{format:?}"
+            );
+        }
+    }
 }

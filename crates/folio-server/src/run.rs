@@ -1,11 +1,10 @@
 //! One extraction, on the blocking pool: the async runtime (and `/health`) never waits on it.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
-use folio_doc::Format;
-use folio_engine::{Engine, ExtractError, ExtractOptions, ExtractResponse};
+use folio_api::{ExtractResponse, PageProgress, RequestOptions};
+use folio_engine::{Engine, ExtractError, Limits};
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::limiter::Limiter;
@@ -19,32 +18,39 @@ pub(crate) enum RunError {
     Crashed(String),
 }
 
-/// Runs the engine on `input` on the blocking pool. The extraction slot moves into the
-/// blocking task, so it stays taken until the engine really returns, even when the caller
-/// stops waiting. `progress`, when given, receives `done << 32 | total` after each page.
+/// What one extraction is asked to do: the request's options, the limits, the cancel flag and
+/// where to report pages done.
+pub(crate) struct Job {
+    pub options: RequestOptions,
+    pub limits: Limits,
+    pub cancel: Arc<AtomicBool>,
+    pub progress: Option<Arc<PageProgress>>,
+}
+
+/// Runs [`folio_api::extract`] on `input` on the blocking pool. The extraction slot moves into
+/// the blocking task, so it stays taken until the engine really returns, even when the caller
+/// stops waiting.
 pub(crate) async fn extract(
     engine: Arc<Engine>,
     limiter: Arc<Limiter>,
     slot: OwnedSemaphorePermit,
     input: impl AsRef<[u8]> + Send + 'static,
-    opts: ExtractOptions,
-    format: Format,
-    progress: Option<Arc<AtomicU64>>,
+    job: Job,
 ) -> Result<ExtractResponse, RunError> {
     let task = tokio::task::spawn_blocking(move || {
         let _slot = slot;
-        let started = Instant::now();
-        let result = engine.extract_with_progress(input.as_ref(), &opts, &|done, total| {
-            if let Some(p) = &progress {
-                p.store(
-                    (u64::from(done) << 32) | u64::from(total),
-                    Ordering::Relaxed,
-                );
-            }
-        });
-        let extract_ms = started.elapsed().as_millis() as u64;
-        limiter.record(extract_ms);
-        result.map(|doc| ExtractResponse::new(&doc, format, extract_ms))
+        let result = folio_api::extract(
+            &engine,
+            input.as_ref(),
+            &job.options,
+            job.limits,
+            Some(job.cancel),
+            job.progress.as_deref(),
+        );
+        if let Ok(r) = &result {
+            limiter.record(r.timings.extract_ms);
+        }
+        result
     });
     match task.await {
         Ok(r) => r.map_err(RunError::Extract),

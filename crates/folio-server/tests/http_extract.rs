@@ -45,7 +45,7 @@ fn api_keys_none_wrong_right_and_several() {
 #[test]
 fn json_answer_has_content_pages_provenance_and_timings() {
     let (_dir, s) = keyed_server(&[]);
-    let pdf = corpus(PAPER);
+    let pdf = doc(PAPER);
     let r = post_form(&s.url("/extract"), &[], &[Part::File("paper.pdf", &pdf)]);
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r
@@ -91,7 +91,7 @@ fn json_answer_has_content_pages_provenance_and_timings() {
 #[test]
 fn accept_asks_for_the_raw_rendering() {
     let (_dir, s) = keyed_server(&[]);
-    let pdf = corpus(PAPER);
+    let pdf = doc(PAPER);
     let form = [Part::File("paper.pdf", &pdf)];
     let url = s.url("/extract");
 
@@ -243,19 +243,57 @@ fn a_client_that_never_stops_sending_is_cut_off() {
 }
 
 #[test]
+fn office_web_and_text_documents_are_extracted() {
+    let (_dir, s) = keyed_server(&[]);
+    let url = s.url("/extract");
+    let office =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/office");
+    let docx = std::fs::read(office.join("word_tables.docx")).expect("fixture");
+    // Detected by content: the name says nothing.
+    let r = post_form(
+        &url,
+        &[],
+        &[
+            Part::File("report.bin", &docx),
+            Part::Field("format", "json"),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["content"]["metadata"]["format"], "docx", "{v}");
+    assert_eq!(v["content"]["pages"][0]["width"], 0.0, "a flow page");
+    let r = post_form(&url, &[], &[Part::File("notes.txt", b"just some notes\n")]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        r.json()["content"]
+            .as_str()
+            .unwrap_or("")
+            .contains("just some notes"),
+        "{}",
+        r.text()
+    );
+}
+
+#[test]
 fn unsupported_types_are_415() {
     let (_dir, s) = keyed_server(&[]);
     let url = s.url("/extract");
     // Not multipart at all.
     let pdf = fixture("two-columns.pdf");
     post(&url, &[], "application/pdf", &pdf).assert_error(415, "unsupported_media_type");
-    // A text file.
-    let m = post_form(&url, &[], &[Part::File("notes.txt", b"just some notes\n")])
+    // Binary data that is no format Folio reads; the message lists those it does.
+    let noise: Vec<u8> = (0..512u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let m = post_form(&url, &[], &[Part::File("blob.bin", &noise)])
         .assert_error(415, "unsupported_type");
-    assert!(m.contains("not a PDF"), "{m}");
+    assert!(
+        m.contains("not a format Folio reads") && m.contains("DOCX"),
+        "{m}"
+    );
     // An image is a supported type; this server has no OCR models, which is the service's
     // state, not the document's fault.
-    let jpg = corpus("ocr/docs/sroie_005.jpg");
+    let jpg = doc(RECEIPT);
     let m =
         post_form(&url, &[], &[Part::File("r.jpg", &jpg)]).assert_error(503, "models_unavailable");
     assert!(m.contains("OCR"), "{m}");
@@ -265,12 +303,12 @@ fn unsupported_types_are_415() {
 fn unreadable_documents_are_422_with_the_reason() {
     let (_dir, s) = keyed_server(&[]);
     let url = s.url("/extract");
-    let damaged = corpus(DAMAGED);
+    let damaged = doc(DAMAGED);
     let m = post_form(&url, &[], &[Part::File("d.pdf", &damaged)]).assert_error(422, "unreadable");
     assert!(m.contains("cannot read the document"), "{m}");
     post_form(&url, &[], &[Part::File("e.pdf", b"")]).assert_error(422, "empty_input");
 
-    let enc = corpus(ENCRYPTED);
+    let enc = doc(ENCRYPTED);
     let m =
         post_form(&url, &[], &[Part::File("enc.pdf", &enc)]).assert_error(422, "password_required");
     assert!(m.contains("encrypted"), "{m}");
@@ -304,9 +342,9 @@ fn unreadable_documents_are_422_with_the_reason() {
 }
 
 #[test]
-fn malformed_corpus_files_never_get_a_5xx() {
+fn malformed_files_never_get_a_5xx() {
     let (_dir, s) = keyed_server(&[]);
-    let dir = repo().join("../shared/corpus/robust/docs");
+    let dir = repo().join("tests/fixtures/robust");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -42,7 +42,7 @@ fn wait_for(s: &TestServer, id: &str, wanted: &str) -> Value {
 fn a_job_runs_and_its_result_matches_the_sync_answer() {
     let dir = tempfile::tempdir().unwrap();
     let s = TestServer::start(config(dir.path()));
-    let pdf = corpus(PAPER);
+    let pdf = doc(PAPER);
     let job = create(
         &s,
         &[Part::File("paper.pdf", &pdf), Part::Field("format", "html")],
@@ -98,7 +98,7 @@ fn failures_bad_input_and_a_full_queue() {
     let mut c = config(dir.path());
     c.max_queued_jobs = 1;
     let s = TestServer::start(c);
-    let damaged = corpus(DAMAGED);
+    let damaged = doc(DAMAGED);
     let id = create(&s, &[Part::File("d.pdf", &damaged)])["id"]
         .as_str()
         .unwrap()

@@ -24,7 +24,11 @@ fn parse_metrics(text: &str) -> BTreeMap<String, f64> {
             declared.insert(name.to_string());
             continue;
         }
-        if line.starts_with("# HELP ") || line.is_empty() {
+        if line.starts_with("# HELP ") || line.starts_with("# UNIT ") || line.is_empty() {
+            continue;
+        }
+        // OpenMetrics ends the exposition with `# EOF`.
+        if line == "# EOF" {
             continue;
         }
         let (series, value) = line.rsplit_once(' ').unwrap();
@@ -32,7 +36,8 @@ fn parse_metrics(text: &str) -> BTreeMap<String, f64> {
             .parse()
             .unwrap_or_else(|_| panic!("bad value: {line}"));
         let name = series.split('{').next().unwrap();
-        let family = ["_bucket", "_sum", "_count"]
+        // OpenMetrics names a counter's family without its `_total`.
+        let family = ["_bucket", "_sum", "_count", "_total"]
             .iter()
             .find_map(|s| name.strip_suffix(s))
             .filter(|f| declared.contains(*f))
@@ -64,7 +69,7 @@ fn metrics_parse_and_count_requests_pages_errors_and_jobs() {
             200
         );
     }
-    let damaged = corpus(DAMAGED);
+    let damaged = doc(DAMAGED);
     post_form(&s.url("/extract"), &[], &[Part::File("d.pdf", &damaged)])
         .assert_error(422, "unreadable");
     let job = post_form(&s.url("/v1/jobs"), &[], &[Part::File("a.pdf", &pdf)]).json();
@@ -150,6 +155,61 @@ fn openapi_lists_exactly_the_routes_the_router_serves() {
     let r = get(&s.url("/v2/nothing"), &[]);
     r.assert_error(404, "not_found");
     delete(&s.url("/extract"), &[]).assert_error(405, "method_not_allowed");
+}
+
+/// The properties a schema of the OpenAPI document declares (through `$ref` and `allOf`).
+fn schema_properties(doc: &serde_json::Value, schema: &serde_json::Value) -> BTreeSet<String> {
+    if let Some(name) = schema["$ref"].as_str() {
+        let name = name.trim_start_matches("#/components/schemas/");
+        return schema_properties(doc, &doc["components"]["schemas"][name]);
+    }
+    let mut out: BTreeSet<String> = schema["properties"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        out.extend(schema_properties(doc, part));
+    }
+    out
+}
+
+#[test]
+fn openapi_schemas_name_every_field_of_real_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestServer::start(config(dir.path()));
+    let doc = get(&s.url("/openapi.json"), &[]).json();
+    let schema = |path: &str, method: &str, status: &str| {
+        let op = &doc["paths"][path][method];
+        let content = &op["responses"][status]["content"]["application/json"]["schema"];
+        assert!(
+            !content.is_null(),
+            "{method} {path} {status}: no JSON schema"
+        );
+        schema_properties(&doc, content)
+    };
+    let keys = |v: &serde_json::Value| -> BTreeSet<String> {
+        v.as_object().unwrap().keys().cloned().collect()
+    };
+
+    let pdf = fixture("two-columns.pdf");
+    let answer = post_form(&s.url("/extract"), &[], &[Part::File("a.pdf", &pdf)]).json();
+    let declared = schema("/extract", "post", "200");
+    assert_eq!(keys(&answer), declared);
+    let page = schema_properties(&doc, &doc["components"]["schemas"]["PageSummary"]);
+    assert!(keys(&answer["pages"][0]).is_subset(&page), "{page:?}");
+
+    let job = post_form(&s.url("/v1/jobs"), &[], &[Part::File("a.pdf", &pdf)]).json();
+    assert_eq!(keys(&job), schema("/v1/jobs", "post", "202"));
+    let id = job["id"].as_str().unwrap();
+    let status = get(&s.url(&format!("/v1/jobs/{id}")), &[]).json();
+    assert_eq!(keys(&status), schema("/v1/jobs/{id}", "get", "200"));
+
+    let error = post_form(&s.url("/extract"), &[], &[Part::Field("format", "docx")]).json();
+    assert_eq!(keys(&error), schema("/extract", "post", "400"));
+    assert_eq!(
+        keys(&error["error"]),
+        schema_properties(&doc, &doc["components"]["schemas"]["ErrorDetail"])
+    );
 }
 
 #[test]

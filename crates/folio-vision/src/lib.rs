@@ -9,6 +9,10 @@ regions, minimum-area rectangles, unclip) → [`cls::upside_down`] (0/180 per li
 width, CTC-decoded with the dictionary from the model's metadata) → [`OcrPage`]: lines and words
 with boxes, which layout analysis turns into blocks like any text layer.
 
+Beside OCR, two document models run on the same backends: [`layout::LayoutModel`] (PP-PicoDet
+on CDLA: text, title, figure, caption, table, header, footer and equation regions of a page) and
+[`table::TableModel`] (SLANet-plus: the rows, columns, spans and cell boxes of a table image).
+
 Backends ([`BackendKind`]): `rten` (pure Rust, the default), `ort` (feature `ort`: ONNX Runtime
 loaded at run time) and `ort-cuda` (feature `cuda`).
 */
@@ -21,12 +25,16 @@ mod ctc;
 pub mod det;
 mod geometry;
 mod image;
+pub mod layout;
 mod ocr;
 pub mod orientation;
 pub mod rec;
+pub mod table;
 
 pub use backend::{BackendError, BackendKind, Session, Tensor};
 pub use ctc::{ctc_greedy, DecodeError, Decoded, Dictionary};
 pub use geometry::Point;
 pub use image::{Frame, ImageSizeError, RgbImage};
+pub use layout::{LayoutModel, LayoutParams, Region, RegionKind};
 pub use ocr::{Ocr, OcrLine, OcrModelPaths, OcrPage, OcrParams, OcrTimings, OcrWord};
+pub use table::{TableCell, TableModel, TableStructure};

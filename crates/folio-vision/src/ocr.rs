@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::time::Instant;
 
+use folio_content::Cancel;
+
 use crate::backend::{BackendError, BackendKind, Session};
 use crate::det::{detect, DetParams, TextBox};
 use crate::geometry::Point;
@@ -149,6 +151,17 @@ impl Ocr {
 
     /// Reads the text of one page image.
     pub fn recognize(&self, img: &RgbImage, p: &OcrParams) -> Result<OcrPage, BackendError> {
+        self.recognize_until(img, p, &Cancel::new())
+    }
+
+    /// [`Ocr::recognize`], stopping with [`BackendError::Cancelled`] soon after `cancel` is set:
+    /// it is checked between the stages and between recognition batches.
+    pub fn recognize_until(
+        &self,
+        img: &RgbImage,
+        p: &OcrParams,
+        cancel: &Cancel,
+    ) -> Result<OcrPage, BackendError> {
         let mut timings = OcrTimings::default();
         let mut turned = 0u8;
         let mut upright: Option<RgbImage> = None;
@@ -167,11 +180,13 @@ impl Ocr {
             }
         }
         let img = upright.as_ref().unwrap_or(img);
+        cancel.check()?;
 
         let t = Instant::now();
         let boxes = sort_reading(detect(self.det.as_ref(), img, &p.det, self.threads)?);
         timings.det_ms = ms(t);
 
+        cancel.check()?;
         let mut frames: Vec<Frame> = boxes.iter().map(|b| line_frame(&b.quad)).collect();
         if let (true, Some(model)) = (p.classify_lines, &self.cls) {
             let t = Instant::now();
@@ -183,8 +198,9 @@ impl Ocr {
             timings.cls_ms = ms(t);
         }
 
+        cancel.check()?;
         let t = Instant::now();
-        let recognized = self.rec.recognize(img, &frames, &p.rec)?;
+        let recognized = self.rec.recognize_until(img, &frames, &p.rec, cancel)?;
         timings.rec_ms = ms(t);
 
         let lines = boxes

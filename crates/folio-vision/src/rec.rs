@@ -3,6 +3,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use folio_content::Cancel;
+
 use crate::backend::{BackendError, Session, Tensor};
 use crate::ctc::{ctc_greedy, Decoded, Dictionary};
 use crate::image::{sample_into, Frame, Normalize, RgbImage, Slot};
@@ -89,6 +91,18 @@ impl Recognizer {
         frames: &[Frame],
         p: &RecParams,
     ) -> Result<Vec<RecLine>, BackendError> {
+        self.recognize_until(img, frames, p, &Cancel::new())
+    }
+
+    /// [`Recognizer::recognize`], stopping with [`BackendError::Cancelled`] before the next
+    /// batch once `cancel` is set.
+    pub fn recognize_until(
+        &self,
+        img: &RgbImage,
+        frames: &[Frame],
+        p: &RecParams,
+        cancel: &Cancel,
+    ) -> Result<Vec<RecLine>, BackendError> {
         let widths: Vec<u32> = frames.iter().map(|f| line_width(f, p)).collect();
         let mut order: Vec<usize> = (0..frames.len()).collect();
         order.sort_by_key(|&i| widths[i]);
@@ -105,6 +119,7 @@ impl Recognizer {
         let done = Mutex::new(&mut out);
         let run_lane = |lane: usize| -> Result<(), BackendError> {
             while let Some(&chunk) = batches.get(next.fetch_add(1, Ordering::Relaxed)) {
+                cancel.check()?;
                 let (input, batch_w) = self.batch_input(img, frames, &widths, chunk, p);
                 tracing::trace!(lines = chunk.len(), batch_w, lane, "recognition batch");
                 // One lane alone keeps all of the session's threads.

@@ -16,22 +16,7 @@ pub fn check_models(required: RequiredModels) -> Result<(), String> {
         tracing::info!(root = %health.root.display(), "model store healthy");
         return Ok(());
     }
-    let mut problems: Vec<String> = health
-        .problems
-        .iter()
-        .map(|p| match &p.fix {
-            Some(fix) => format!("{} (fix: {fix})", p.message),
-            None => p.message.clone(),
-        })
-        .collect();
-    if problems.is_empty() {
-        problems.push("the model store reports itself unhealthy".to_string());
-    }
-    Err(format!(
-        "model store at {} cannot serve: {}",
-        health.root.display(),
-        problems.join("; ")
-    ))
+    Err(folio_api::store_problems(&health))
 }
 
 /// Loads the engine's OCR models with its backend, as the first scanned page would. The store's

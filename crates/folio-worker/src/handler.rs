@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use folio_engine::{Engine, ExtractError, ExtractResponse, OptionError, RequestOptions};
+use folio_api::{Failure, OptionError, PageProgress, RequestOptions};
+use folio_engine::Engine;
 use folio_net::PublicOnlyResolver;
 use serde_json::Value;
 
@@ -37,6 +38,9 @@ pub(crate) fn run_job(
     let result = parse_input(input).and_then(|req| {
         let (bytes, url_name) = match &req.source {
             Source::Base64(b64) => (decode_base64(b64, cfg.limits.max_input_bytes)?, None),
+            Source::Url(url) if url.starts_with("s3://") => {
+                (read_object(url, cfg)?, url_file_name_of_key(url))
+            }
             Source::Url(url) => (
                 download(
                     url,
@@ -54,13 +58,15 @@ pub(crate) fn run_job(
         if options.filename.is_none() {
             options.filename = url_name;
         }
-        let opts = options.extract_options(cfg.limits.clone(), Some(Arc::clone(cancel)));
-        let extract_start = Instant::now();
-        let doc = engine
-            .extract_with_progress(&bytes, &opts, &|done, total| progress.set(done, total))
-            .map_err(extract_failure)?;
-        let extract_ms = extract_start.elapsed().as_millis() as u64;
-        let mut response = ExtractResponse::new(&doc, options.format, extract_ms);
+        let mut response = folio_api::extract(
+            engine,
+            &bytes,
+            &options,
+            cfg.limits.clone(),
+            Some(Arc::clone(cancel)),
+            Some(progress),
+        )
+        .map_err(|e| JobFailure::from(Failure::from(e)))?;
         // The caller waited for the download too: count it in the total.
         response.timings.total_ms = started.elapsed().as_millis() as u64;
         serde_json::to_value(&response)
@@ -70,29 +76,6 @@ pub(crate) fn run_job(
         Ok(v) => Outcome::Done(v),
         Err(_) if cancel.load(Ordering::Relaxed) => Outcome::Cancelled,
         Err(f) => Outcome::Failed(f),
-    }
-}
-
-/// Pages done out of pages selected, written by the engine's progress callback and read by the
-/// progress reporter.
-#[derive(Debug, Default)]
-pub(crate) struct PageProgress {
-    /// `done << 32 | total`, so a reader never sees one without the other.
-    packed: std::sync::atomic::AtomicU64,
-}
-
-impl PageProgress {
-    fn set(&self, done: u32, total: u32) {
-        self.packed.store(
-            (u64::from(done) << 32) | u64::from(total),
-            Ordering::Relaxed,
-        );
-    }
-
-    /// `(done, total)`; `(0, 0)` before the first page finished.
-    pub(crate) fn get(&self) -> (u32, u32) {
-        let v = self.packed.load(Ordering::Relaxed);
-        ((v >> 32) as u32, v as u32)
     }
 }
 
@@ -118,7 +101,7 @@ fn bad_input(message: impl Into<String>) -> JobFailure {
 
 /// An option that does not parse: the same code and message `POST /extract` answers with.
 fn bad_option(e: OptionError) -> JobFailure {
-    JobFailure::new(e.code(), e.message)
+    Failure::from(e).into()
 }
 
 /// Reads a job's `input`. The document comes in `file_base64` or `file_url`; every other member
@@ -150,18 +133,7 @@ fn parse_input(input: Value) -> Result<Request, JobFailure> {
             }
             _ => {
                 let known = RequestOptions::FIELDS.contains(&name.as_str());
-                let text = match option_text(&name, &value) {
-                    Some(text) => text,
-                    None if known => {
-                        return Err(JobFailure::new(
-                            "bad_option",
-                            format!("option {name:?} must be a string, not {value}"),
-                        ))
-                    }
-                    // An unknown member: `set` says so, whatever its value.
-                    None => String::new(),
-                };
-                options.set(&name, &text).map_err(|e| {
+                options.set_json(&name, &value).map_err(|e| {
                     let mut failure = bad_option(e);
                     if !known {
                         failure
@@ -188,27 +160,6 @@ fn parse_input(input: Value) -> Result<Request, JobFailure> {
         }
     };
     Ok(Request { source, options })
-}
-
-/// An option's value as the text a form field would carry: strings as they are, numbers
-/// written out, `null` as empty (the default), and for `pages` a list joined with commas.
-/// `None` for anything else.
-fn option_text(name: &str, value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Null => Some(String::new()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Array(items) if name == "pages" => items
-            .iter()
-            .map(|v| match v {
-                Value::Number(n) => Some(n.to_string()),
-                Value::String(s) => Some(s.clone()),
-                _ => None,
-            })
-            .collect::<Option<Vec<_>>>()
-            .map(|parts| parts.join(",")),
-        _ => None,
-    }
 }
 
 /// Decodes `file_base64`, refusing oversized input before decoding it. Whitespace (line-wrapped
@@ -252,12 +203,34 @@ fn decode_base64(text: &str, limit: u64) -> Result<Vec<u8>, JobFailure> {
         .map_err(|e| bad_input(format!("file_base64 is not valid base64: {e}")))
 }
 
-/// The last path segment of a URL, as the document's file name.
+/// The last path segment of a URL, percent-decoded, as the document's file name.
 fn url_file_name(url: &str) -> Option<String> {
-    let path = url.split(['?', '#']).next()?;
-    let after_host = path.split_once("://").map(|(_, r)| r).unwrap_or(path);
-    let (_, path) = after_host.split_once('/')?;
-    let name = path.rsplit('/').next()?;
+    let uri: ureq::http::Uri = url.parse().ok()?;
+    let name = uri.path().rsplit('/').next()?;
+    let name = percent_encoding::percent_decode_str(name)
+        .decode_utf8()
+        .ok()?;
+    (!name.is_empty()).then(|| name.into_owned())
+}
+
+/// Reads an `s3://bucket/key` `file_url` through the operator's object storage settings, within
+/// the size limit.
+fn read_object(url: &str, cfg: &WorkerConfig) -> Result<Vec<u8>, JobFailure> {
+    let at = cfg
+        .objects
+        .check(url, "file_url")
+        .map_err(download_failure)?;
+    cfg.objects
+        .get(&at, cfg.limits.max_input_bytes)
+        .map_err(|(code, message)| match code {
+            "too_large" => JobFailure::new("too_large", message),
+            _ => download_failure(message),
+        })
+}
+
+/// The last segment of an `s3://` key, as the document's file name.
+fn url_file_name_of_key(url: &str) -> Option<String> {
+    let name = url.rsplit('/').next()?;
     (!name.is_empty()).then(|| name.to_string())
 }
 
@@ -376,21 +349,6 @@ fn truncate(s: &str, max: usize) -> String {
         let mut t: String = s.chars().take(max).collect();
         t.push('…');
         t
-    }
-}
-
-/// An engine error in the SDK's error shape, with the engine's stable code as its type.
-fn extract_failure(e: ExtractError) -> JobFailure {
-    let mut causes = Vec::new();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        causes.push(s.to_string());
-        source = s.source();
-    }
-    JobFailure {
-        error_type: e.code().to_string(),
-        message: e.to_string(),
-        causes,
     }
 }
 
@@ -528,6 +486,10 @@ mod tests {
             Some("doc.pdf")
         );
         assert_eq!(url_file_name("https://h/"), None);
+        assert_eq!(
+            url_file_name("https://h/my%20scan.pdf#p2").as_deref(),
+            Some("my scan.pdf")
+        );
         assert_eq!(url_file_name("https://h"), None);
     }
 

@@ -32,15 +32,15 @@ first-class RunPod worker without Python:
   [`fitness::check_ocr`] loads the OCR models with the engine's backend.
 - **Local mode** ([`run_local`]): one test job (`test_input.json`), no queue.
 
-Jobs run through the same [`folio_engine::Engine::extract`] and
-[`folio_engine::ExtractResponse::new`] as `POST /extract`, so the output is the HTTP answer.
+Jobs run through the same [`folio_api::extract`] as `POST /extract`, so the output is the HTTP
+answer.
 
 # Job input
 
 `{"input": {"file_base64" | "file_url", "filename", "format", "pages", "ocr", "password"}}`:
 exactly one of `file_base64` (standard or URL-safe base64, optionally a `data:` URL) or
 `file_url` (http/https only, size- and time-bounded). Every other member is an option parsed by
-[`folio_engine::RequestOptions`], exactly as `POST /extract` parses its form fields (same names,
+[`folio_api::RequestOptions`], exactly as `POST /extract` parses its form fields (same names,
 defaults and `bad_option` messages; a number, or for `pages` a list like `[1, "4-5"]`, is
 accepted as well). Unknown members are refused.
 

@@ -68,31 +68,17 @@ pub(crate) fn sniff_job_id(prefix: &[u8]) -> Option<String> {
     (!id.is_empty() && !id.contains('\\')).then(|| id.to_string())
 }
 
-/// `url` with `key=value` pairs appended, as `requests` merges `params` into a URL.
+/// `url` with `key=value` pairs appended (`application/x-www-form-urlencoded`), as `requests`
+/// merges `params` into a URL.
 pub(crate) fn with_query(url: &str, params: &[(&str, &str)]) -> String {
-    let mut out = url.to_string();
-    for (k, v) in params {
-        out.push(if out.contains('?') { '&' } else { '?' });
-        out.push_str(&form_encode(k));
-        out.push('=');
-        out.push_str(&form_encode(v));
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    if query.is_empty() {
+        return url.to_string();
     }
-    out
-}
-
-/// `application/x-www-form-urlencoded` escaping, as Python's `urlencode` (quote_plus) does it.
-fn form_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    let joint = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{joint}{query}")
 }
 
 /// The job-take URL for this moment: `job_in_progress=1` while any job runs.
@@ -168,6 +154,16 @@ pub struct JobFailure {
     pub message: String,
     /// The causes, outermost first (the SDK's `error_traceback`).
     pub causes: Vec<String>,
+}
+
+impl From<folio_api::Failure> for JobFailure {
+    fn from(f: folio_api::Failure) -> JobFailure {
+        JobFailure {
+            error_type: f.code.to_string(),
+            message: f.message,
+            causes: f.causes,
+        }
+    }
 }
 
 impl JobFailure {

@@ -11,8 +11,9 @@ use serde_json::Value;
 
 use crate::client::{Client, StopPoll, TakeError};
 use crate::config::WorkerConfig;
-use crate::handler::{self, Outcome, PageProgress};
+use crate::handler::{self, Outcome};
 use crate::protocol::{self, Job, JobFailure, Take};
+use folio_api::PageProgress;
 
 /// Why the worker could not run.
 #[derive(Debug, thiserror::Error)]
@@ -619,14 +620,13 @@ fn answer(shared: &Shared, job_id: &str, mut result: Value, stop_pod: bool) {
     }
 }
 
-/// The answer to a local test job: the result body the worker would post, and whether it is a
-/// success.
+/// The answer to a local test job: the result body the worker would post, and why it failed.
 #[derive(Debug, Clone)]
 pub struct LocalRun {
     /// `{"output": ...}` or `{"error": "<json>"}`.
     pub result: Value,
-    /// Whether the job succeeded.
-    pub ok: bool,
+    /// Why the job failed; `None` when it succeeded.
+    pub failure: Option<JobFailure>,
 }
 
 /// Runs one test job locally (the SDK's `rp_local.run_local`): no queue, no pings.
@@ -642,15 +642,18 @@ pub fn run_local(engine: &Engine, cfg: &WorkerConfig, job_text: &str) -> Result<
     Ok(match outcome {
         Outcome::Done(output) => LocalRun {
             result: protocol::success_result(output),
-            ok: true,
+            failure: None,
         },
         Outcome::Failed(f) => LocalRun {
             result: protocol::error_result(&f, cfg),
-            ok: false,
+            failure: Some(f),
         },
-        Outcome::Cancelled => LocalRun {
-            result: protocol::error_result(&JobFailure::new("cancelled", "cancelled"), cfg),
-            ok: false,
-        },
+        Outcome::Cancelled => {
+            let f = JobFailure::new("cancelled", "cancelled");
+            LocalRun {
+                result: protocol::error_result(&f, cfg),
+                failure: Some(f),
+            }
+        }
     })
 }

@@ -79,8 +79,21 @@ fn main() -> ExitCode {
 /// Prints the error once, on one line: `error: outer: cause: root cause`.
 #[allow(clippy::print_stderr)]
 fn report(err: &anyhow::Error) {
+    // Library errors quote their cause in their own message (an HTTP answer is built from it)
+    // and keep it as their `source()` too: a cause that its context already ends with is not
+    // repeated.
+    let mut message = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if message.ends_with(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
     // Some decoders end their messages with line breaks; the error stays one line regardless.
-    let message = format!("{err:#}");
     let one_line: Vec<&str> = message
         .lines()
         .map(str::trim)

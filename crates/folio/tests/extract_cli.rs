@@ -1,4 +1,4 @@
-//! `folio extract` end to end: the real binary on real corpus documents.
+//! `folio extract` end to end: the real binary on real documents (`tests/fixtures/`).
 
 mod cli_common;
 
@@ -8,24 +8,17 @@ use std::process::{Command, Stdio};
 
 use cli_common::*;
 
-fn corpus() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    assert!(
-        p.is_dir(),
-        "the evaluation corpus is expected at {} (shared/ beside the repository)",
-        p.display()
-    );
-    p
-}
-
+/// A test document under `tests/fixtures/` (`rel` is relative to it).
 fn doc(rel: &str) -> PathBuf {
-    corpus().join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(rel)
 }
 
-const PAPER: &str = "text/docs/docling__2305.03393v1-pg9.pdf";
-const FOUR_PAGES: &str = "text/docs/docling__normal_4pages.pdf";
+const PAPER: &str = "pdf/table-paper-page.pdf";
+const FOUR_PAGES: &str = "docs/normal-4pages.pdf";
 const ENCRYPTED: &str =
-    "robust/docs/py-pdf__005-libreoffice-writer-password__libreoffice-writer-password.pdf";
+    "robust/py-pdf__005-libreoffice-writer-password__libreoffice-writer-password.pdf";
 
 #[test]
 fn markdown_has_headings_paragraphs_and_the_ruled_table() {
@@ -158,7 +151,10 @@ fn text_html_and_csv_render_the_same_document() {
 fn encrypted_pdf_needs_its_password() {
     let path = doc(ENCRYPTED);
     let p = path.to_str().unwrap();
-    assert_clean_failure(&folio(&["extract", p]), "encrypted");
+    assert_clean_failure(
+        &folio(&["extract", p]),
+        "encrypted and needs its password: give it with --password",
+    );
     assert_clean_failure(
         &folio(&["extract", p, "--password", "wrong"]),
         "password does not open",
@@ -171,10 +167,15 @@ fn encrypted_pdf_needs_its_password() {
 #[test]
 fn not_a_pdf_empty_and_missing_inputs_fail_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let txt = dir.path().join("notes.txt");
-    std::fs::write(&txt, "just some words\n").unwrap();
+    // Plain text is a format of its own now; binary data of no known kind is not.
+    let blob = dir.path().join("blob.bin");
+    std::fs::write(
+        &blob,
+        b"\x00\x01\x02\x03\xfe\xff\x00\x10 binary \x00\x07\x00",
+    )
+    .unwrap();
     assert_clean_failure(
-        &folio(&["extract", txt.to_str().unwrap()]),
+        &folio(&["extract", blob.to_str().unwrap()]),
         "unsupported input type",
     );
     let empty = dir.path().join("empty.pdf");
@@ -259,12 +260,7 @@ fn standard_input_and_output_file() {
 
 #[test]
 fn two_columns_read_column_by_column() {
-    let o = folio(&[
-        "extract",
-        doc("robust/docs/py-pdf__026-latex-multicolumn__multicolumn.pdf")
-            .to_str()
-            .unwrap(),
-    ]);
+    let o = folio(&["extract", doc("pdf/two-columns.pdf").to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let md = stdout(&o);
     // The first line of the left column continues with the left column's second line.
@@ -278,9 +274,7 @@ fn two_columns_read_column_by_column() {
 fn right_to_left_text_comes_out_in_logical_order() {
     let o = folio(&[
         "extract",
-        doc("text_words/docs/doclingparse__right_to_left.pdf")
-            .to_str()
-            .unwrap(),
+        doc("docs/right-to-left.pdf").to_str().unwrap(),
         "--format",
         "text",
     ]);
@@ -294,7 +288,7 @@ fn right_to_left_text_comes_out_in_logical_order() {
 #[test]
 fn robust_set_never_crashes() {
     let mut n = 0;
-    for entry in std::fs::read_dir(corpus().join("robust/docs")).unwrap() {
+    for entry in std::fs::read_dir(doc("robust")).unwrap() {
         let path = entry.unwrap().path();
         let o = Command::new(env!("CARGO_BIN_EXE_folio"))
             .args(["extract", path.to_str().unwrap(), "--timeout", "60"])
@@ -314,5 +308,68 @@ fn robust_set_never_crashes() {
         assert!(!err.contains("panicked"), "{}: {err}", path.display());
         n += 1;
     }
-    assert!(n > 100, "only {n} robust documents found");
+    assert!(n >= 50, "only {n} robust documents found");
+}
+
+fn office_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/office")
+        .join(name)
+}
+
+#[test]
+fn office_documents_are_extracted_by_content() {
+    // A DOCX under a misleading name: detection looks at the zip's members.
+    let dir = tempfile::tempdir().unwrap();
+    let renamed = dir.path().join("report.pdf");
+    std::fs::copy(office_fixture("word_tables.docx"), &renamed).unwrap();
+    let o = folio(&["extract", renamed.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = stdout(&o);
+    assert!(
+        md.contains("| Cell 1.0 | Merged Cell 1.1 1.2 | Merged Cell 1.1 1.2 |"),
+        "{md}"
+    );
+    // A slide deck, one page per slide, the second slide only.
+    let o = folio(&[
+        "extract",
+        office_fixture("pptx_chart.pptx").to_str().unwrap(),
+        "--pages",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["pages"].as_array().unwrap().len(), 1);
+    assert_eq!(v["pages"][0]["number"], 2);
+    assert_eq!(v["pages"][0]["blocks"][0]["text"], "Quarterly revenue");
+}
+
+#[test]
+fn a_hostile_office_file_is_one_clean_error() {
+    // A truncated package.
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(office_fixture("word_tables.docx")).unwrap();
+    let cut = dir.path().join("cut.docx");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    assert_clean_failure(
+        &folio(&["extract", cut.to_str().unwrap()]),
+        "docx: not a readable zip package",
+    );
+    // A document declaring entities (billion laughs): refused, never expanded.
+    let xml = "<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]><d>&b;</d>";
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    w.start_file(
+        "word/document.xml",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    w.write_all(xml.as_bytes()).unwrap();
+    let path = dir.path().join("laughs.docx");
+    std::fs::write(&path, w.finish().unwrap().into_inner()).unwrap();
+    assert_clean_failure(
+        &folio(&["extract", path.to_str().unwrap()]),
+        "word/document.xml is not acceptable XML",
+    );
 }

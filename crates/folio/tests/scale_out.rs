@@ -178,118 +178,122 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-#[test]
-#[ignore = "needs PostgreSQL: run with --ignored (scripts/test.sh does)"]
-fn three_replicas_do_each_of_200_jobs_exactly_once_through_a_database_restart() {
-    let server = pg::PgServer::start().expect(NEEDS);
-    server.create_db("queue");
-    let db = server.url("queue");
-    // A lease longer than the restart: no run is taken over while its replica lives.
-    let replicas: Vec<Replica> = (0..3)
-        .map(|_| Replica::start(&db, &["--job-lease", "20s"]))
-        .collect();
-    let pdf = text_pdf(1, 45);
-    let mut ids = Vec::new();
-    for i in 0..200 {
-        if i == 100 {
-            server.stop();
-            // Submissions meanwhile get 503 and are retried; /ready says why.
-            let (status, body) = get(&replicas[0].url("/ready")).unwrap();
-            assert_eq!(status, 503, "{body}");
-            assert!(body.contains("job_store_unavailable"), "{body}");
-            std::thread::sleep(Duration::from_secs(1));
-            server.start_again();
+mod needs_postgres {
+    use super::*;
+
+    #[test]
+    #[ignore = "needs PostgreSQL (initdb, pg_ctl); scripts/test.sh runs needs_postgres::"]
+    fn three_replicas_do_each_of_200_jobs_exactly_once_through_a_database_restart() {
+        let server = pg::PgServer::start().expect(NEEDS);
+        server.create_db("queue");
+        let db = server.url("queue");
+        // A lease longer than the restart: no run is taken over while its replica lives.
+        let replicas: Vec<Replica> = (0..3)
+            .map(|_| Replica::start(&db, &["--job-lease", "20s"]))
+            .collect();
+        let pdf = text_pdf(1, 45);
+        let mut ids = Vec::new();
+        for i in 0..200 {
+            if i == 100 {
+                server.stop();
+                // Submissions meanwhile get 503 and are retried; /ready says why.
+                let (status, body) = get(&replicas[0].url("/ready")).unwrap();
+                assert_eq!(status, 503, "{body}");
+                assert!(body.contains("job_store_unavailable"), "{body}");
+                std::thread::sleep(Duration::from_secs(1));
+                server.start_again();
+            }
+            ids.push(submit(&replicas[i % 3], &pdf));
         }
-        ids.push(submit(&replicas[i % 3], &pdf));
-    }
-    let mut pending: Vec<&String> = ids.iter().collect();
-    let mut turn = 0;
-    wait_until("all 200 jobs to succeed", || {
-        pending.retain(|id| {
-            turn += 1;
-            let v = job(&replicas[turn % 3], id);
-            v.is_none_or(|v| v["status"] != "succeeded")
+        let mut pending: Vec<&String> = ids.iter().collect();
+        let mut turn = 0;
+        wait_until("all 200 jobs to succeed", || {
+            pending.retain(|id| {
+                turn += 1;
+                let v = job(&replicas[turn % 3], id);
+                v.is_none_or(|v| v["status"] != "succeeded")
+            });
+            pending.is_empty()
         });
-        pending.is_empty()
-    });
-    // Each ran once: one attempt each, and 200 successes counted across the replicas.
-    let once = server.psql(
-        "queue",
-        "SELECT count(*) FROM folio_jobs WHERE status = 'succeeded' AND attempts = 1",
-    );
-    assert_eq!(once, "200");
-    let succeeded: u64 = replicas.iter().map(|r| r.jobs_total("succeeded")).sum();
-    assert_eq!(succeeded, 200);
-    let ran_on: usize = replicas
-        .iter()
-        .filter(|r| r.jobs_total("succeeded") > 0)
-        .count();
-    assert!(
-        ran_on >= 2,
-        "the work was not shared: {ran_on} replica(s) ran it"
-    );
-    // Inputs are gone with their jobs' ends; results stay.
-    assert_eq!(
-        server.psql("queue", "SELECT count(*) FROM folio_job_inputs"),
-        "0"
-    );
-    assert_eq!(
-        server.psql("queue", "SELECT count(*) FROM folio_job_results"),
-        "200"
-    );
-    assert_eq!(
-        server.psql(
+        // Each ran once: one attempt each, and 200 successes counted across the replicas.
+        let once = server.psql(
             "queue",
-            "SELECT string_agg(version::text, ',') FROM folio_schema_migrations"
-        ),
-        "1"
-    );
-}
+            "SELECT count(*) FROM folio_jobs WHERE status = 'succeeded' AND attempts = 1",
+        );
+        assert_eq!(once, "200");
+        let succeeded: u64 = replicas.iter().map(|r| r.jobs_total("succeeded")).sum();
+        assert_eq!(succeeded, 200);
+        let ran_on: usize = replicas
+            .iter()
+            .filter(|r| r.jobs_total("succeeded") > 0)
+            .count();
+        assert!(
+            ran_on >= 2,
+            "the work was not shared: {ran_on} replica(s) ran it"
+        );
+        // Inputs are gone with their jobs' ends; results stay.
+        assert_eq!(
+            server.psql("queue", "SELECT count(*) FROM folio_job_inputs"),
+            "0"
+        );
+        assert_eq!(
+            server.psql("queue", "SELECT count(*) FROM folio_job_results"),
+            "200"
+        );
+        assert_eq!(
+            server.psql(
+                "queue",
+                "SELECT string_agg(version::text, ',') FROM folio_schema_migrations"
+            ),
+            "1"
+        );
+    }
 
-#[test]
-#[ignore = "needs PostgreSQL: run with --ignored (scripts/test.sh does)"]
-fn a_replica_killed_mid_job_has_its_job_finished_by_another_and_cancel_works_across() {
-    let server = pg::PgServer::start().expect(NEEDS);
-    server.create_db("queue");
-    let db = server.url("queue");
-    let lease = ["--job-lease", "2s"];
-    let mut a = Replica::start(&db, &lease);
-    let slow = text_pdf(1500, 45);
-    let id = submit(&a, &slow);
-    wait_until("the job to run on the first replica", || {
-        job(&a, &id).is_some_and(|v| v["progress"]["pages_done"].as_u64().unwrap_or(0) > 0)
-    });
-    let b = Replica::start(&db, &lease);
-    let c = Replica::start(&db, &lease);
-    // Another replica sees the run's progress through the heartbeat.
-    wait_until("progress to show on another replica", || {
-        job(&b, &id).is_some_and(|v| {
-            v["status"] == "running" && v["progress"]["pages_done"].as_u64().unwrap_or(0) > 0
-        })
-    });
-    a.kill9();
-    let mut last = Value::Null;
-    wait_until("another replica to finish the job", || {
-        last = job(&c, &id).unwrap_or(Value::Null);
-        last["status"] == "succeeded"
-    });
-    assert_eq!(last["attempts"], 2, "{last}");
-    assert_eq!(last["pages_extracted"], 1500, "{last}");
-    assert_eq!(b.jobs_total("succeeded") + c.jobs_total("succeeded"), 1);
+    #[test]
+    #[ignore = "needs PostgreSQL (initdb, pg_ctl); scripts/test.sh runs needs_postgres::"]
+    fn a_replica_killed_mid_job_has_its_job_finished_by_another_and_cancel_works_across() {
+        let server = pg::PgServer::start().expect(NEEDS);
+        server.create_db("queue");
+        let db = server.url("queue");
+        let lease = ["--job-lease", "2s"];
+        let mut a = Replica::start(&db, &lease);
+        let slow = text_pdf(1500, 45);
+        let id = submit(&a, &slow);
+        wait_until("the job to run on the first replica", || {
+            job(&a, &id).is_some_and(|v| v["progress"]["pages_done"].as_u64().unwrap_or(0) > 0)
+        });
+        let b = Replica::start(&db, &lease);
+        let c = Replica::start(&db, &lease);
+        // Another replica sees the run's progress through the heartbeat.
+        wait_until("progress to show on another replica", || {
+            job(&b, &id).is_some_and(|v| {
+                v["status"] == "running" && v["progress"]["pages_done"].as_u64().unwrap_or(0) > 0
+            })
+        });
+        a.kill9();
+        let mut last = Value::Null;
+        wait_until("another replica to finish the job", || {
+            last = job(&c, &id).unwrap_or(Value::Null);
+            last["status"] == "succeeded"
+        });
+        assert_eq!(last["attempts"], 2, "{last}");
+        assert_eq!(last["pages_extracted"], 1500, "{last}");
+        assert_eq!(b.jobs_total("succeeded") + c.jobs_total("succeeded"), 1);
 
-    // A cancellation asked of one replica stops the run on whichever holds it.
-    let other = submit(&b, &slow);
-    wait_until("the second job to run", || {
-        job(&c, &other).is_some_and(|v| v["progress"]["pages_done"].as_u64().unwrap_or(0) > 0)
-    });
-    let runs_on_b = b.jobs_total("cancelled");
-    let (status, body) = delete(&c.url(&format!("/v1/jobs/{other}")));
-    assert_eq!(status, 200, "{body}");
-    wait_until("the run to stop", || {
-        job(&b, &other).is_some_and(|v| v["status"] == "cancelled")
-    });
-    assert_eq!(
-        b.jobs_total("cancelled") + c.jobs_total("cancelled"),
-        runs_on_b + 1
-    );
+        // A cancellation asked of one replica stops the run on whichever holds it.
+        let other = submit(&b, &slow);
+        wait_until("the second job to run", || {
+            job(&c, &other).is_some_and(|v| v["progress"]["pages_done"].as_u64().unwrap_or(0) > 0)
+        });
+        let runs_on_b = b.jobs_total("cancelled");
+        let (status, body) = delete(&c.url(&format!("/v1/jobs/{other}")));
+        assert_eq!(status, 200, "{body}");
+        wait_until("the run to stop", || {
+            job(&b, &other).is_some_and(|v| v["status"] == "cancelled")
+        });
+        assert_eq!(
+            b.jobs_total("cancelled") + c.jobs_total("cancelled"),
+            runs_on_b + 1
+        );
+    }
 }

@@ -3,8 +3,10 @@
 //! and cold), a full disk (a 1 MiB tmpfs), eight installers at once, an installer killed with
 //! SIGKILL mid-download, stale locks, a corrupted model, and odd cache roots.
 //!
-//! Tests that need root (mount, setpriv) check for it and print `SKIPPED: <why>` when it is not
-//! there; on the development machines and in CI they run as root and really run.
+//! Tests that need root (mount, setpriv) live in `mod needs_root` and are `#[ignore]`d: a plain
+//! `cargo test` lists them as ignored, and `scripts/test.sh` runs them (`--ignored needs_root::`)
+//! when it runs as root with the tools there, as CI does. Run that way without root or without
+//! the tools, they fail and say why.
 
 #[path = "../../folio-store/tests/common/http.rs"]
 mod http;
@@ -104,13 +106,6 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// Says a test was skipped, on the real stderr: libtest captures `eprintln!` of passing tests,
-/// and a skip must be seen.
-fn skip(test: &str, why: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {why}");
-}
-
 fn cls_dir(root: &Path) -> PathBuf {
     root.join("models-v1/ocr-cls").join(CLS_SHA)
 }
@@ -155,40 +150,28 @@ fn install_cls(root: &Path) {
 struct Mount(PathBuf);
 
 impl Mount {
-    /// Runs the `mount` commands; `None` (and a SKIPPED line) when this machine cannot mount.
-    fn new(test: &str, dir: &Path, steps: &[&[&str]]) -> Option<Mount> {
-        if !is_root() {
-            skip(
-                test,
-                "needs root to mount (run the tests as root, as CI does)",
-            );
-            return None;
-        }
+    /// Runs the `mount` commands, in order, on `dir`; a failure fails the test, saying why.
+    fn new(dir: &Path, steps: &[&[&str]]) -> Mount {
+        assert!(
+            is_root(),
+            "needs root to mount (run the tests as root, as CI does)"
+        );
         let mut mounted = None;
         for step in steps {
-            let out = Command::new("mount").args(*step).arg(dir).output();
-            match out {
-                // Replacing an earlier guard would unmount what the first step mounted.
-                Ok(o) if o.status.success() => {
-                    mounted.get_or_insert_with(|| Mount(dir.to_path_buf()));
-                }
-                Ok(o) => {
-                    skip(
-                        test,
-                        &format!(
-                            "mount {step:?} failed: {}",
-                            String::from_utf8_lossy(&o.stderr).trim()
-                        ),
-                    );
-                    return None;
-                }
-                Err(e) => {
-                    skip(test, &format!("cannot run mount: {e}"));
-                    return None;
-                }
-            }
+            let out = Command::new("mount")
+                .args(*step)
+                .arg(dir)
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run mount (util-linux): {e}"));
+            assert!(
+                out.status.success(),
+                "mount {step:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            // Replacing an earlier guard would unmount what the first step mounted.
+            mounted.get_or_insert_with(|| Mount(dir.to_path_buf()));
         }
-        mounted
+        mounted.expect("at least one mount step")
     }
 }
 
@@ -196,249 +179,6 @@ impl Drop for Mount {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(&self.0).status();
     }
-}
-
-#[test]
-fn permission_denied_for_a_non_root_user() {
-    let t = "permission_denied_for_a_non_root_user";
-    if !is_root() {
-        return skip(t, "needs root to drop privileges with setpriv");
-    }
-    match Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "true"])
-        .output()
-    {
-        Err(e) => return skip(t, &format!("cannot run setpriv (util-linux): {e}")),
-        Ok(o) if !o.status.success() => {
-            return skip(
-                t,
-                &format!(
-                    "setpriv cannot drop to uid 65534 here: {}",
-                    String::from_utf8_lossy(&o.stderr).trim()
-                ),
-            )
-        }
-        Ok(_) => {}
-    }
-    let base = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(base.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    // The wheel where nobody can read it.
-    let src = base.path().join("wheels");
-    std::fs::create_dir(&src).unwrap();
-    std::fs::copy(
-        wheels().join("rapidocr-3.10.0-py3-none-any.whl"),
-        src.join("rapidocr-3.10.0-py3-none-any.whl"),
-    )
-    .unwrap();
-
-    // Cold: a root-owned 0755 cache that nobody may write.
-    let cold = base.path().join("cold");
-    std::fs::create_dir(&cold).unwrap();
-    let out = run(folio_as_nobody()
-        .args(["models", "install", "ocr-cls", "--from"])
-        .arg(&src)
-        .arg("--cache-dir")
-        .arg(&cold));
-    expect(
-        &out,
-        2,
-        &[
-            "cannot write to the model cache",
-            "Permission denied",
-            "set FOLIO_CACHE_DIR to a writable directory",
-        ],
-    );
-    assert!(tree(&cold).is_empty(), "{:?}", tree(&cold));
-    let out = run(folio_as_nobody()
-        .arg("doctor")
-        .arg("--cache-dir")
-        .arg(&cold));
-    expect(
-        &out,
-        1,
-        &[
-            "not writable by this user (uid 65534)",
-            "6 of 6 models are not installed",
-            "fix:     FOLIO_CACHE_DIR=/path/to/writable/dir folio models install",
-        ],
-    );
-    // A root that does not exist under a directory nobody may write.
-    let out = run(folio_as_nobody()
-        .arg("doctor")
-        .arg("--cache-dir")
-        .arg(cold.join("sub")));
-    expect(&out, 1, &["Permission denied", "fix:     FOLIO_CACHE_DIR="]);
-
-    // Warm: the same user reads a cache root filled.
-    let warm = base.path().join("warm");
-    install_cls(&warm);
-    let out = run(folio_as_nobody()
-        .args(["models", "path", "ocr-cls", "--cache-dir"])
-        .arg(&warm));
-    expect(&out, 0, &["model.onnx"]);
-    let out = run(folio_as_nobody()
-        .args(["models", "verify", "ocr-cls", "--cache-dir"])
-        .arg(&warm));
-    expect(&out, 0, &["ok"]);
-    let out = run(folio_as_nobody()
-        .args(["models", "install", "ocr-cls", "--from"])
-        .arg(&src)
-        .arg("--cache-dir")
-        .arg(&warm));
-    expect(&out, 0, &["ocr-cls"]);
-
-    // Shared: directories everyone may write, root's 0644 lock file; another user reinstalls.
-    let shared = base.path().join("shared");
-    install_cls(&shared);
-    for d in [
-        shared.clone(),
-        shared.join("models-v1"),
-        shared.join("models-v1/ocr-cls"),
-        cls_dir(&shared),
-    ] {
-        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o777)).unwrap();
-    }
-    std::fs::remove_file(cls_dir(&shared).join("model.onnx")).unwrap();
-    let out = run(folio_as_nobody()
-        .args(["models", "install", "ocr-cls", "--from"])
-        .arg(&src)
-        .arg("--cache-dir")
-        .arg(&shared));
-    expect(&out, 0, &["ocr-cls"]);
-    expect(
-        &run(folio()
-            .args(["models", "verify", "ocr-cls", "--cache-dir"])
-            .arg(&shared)),
-        0,
-        &["ok"],
-    );
-}
-
-#[test]
-fn a_read_only_cache_warm_is_served_without_writes_and_cold_is_explained() {
-    let t = "a_read_only_cache_warm_is_served_without_writes_and_cold_is_explained";
-    let base = tempfile::tempdir().unwrap();
-    let warm = base.path().join("warm");
-    let out = run(folio()
-        .args(["models", "install", "--from"])
-        .arg(wheels())
-        .arg("--cache-dir")
-        .arg(&warm));
-    expect(&out, 0, &["table"]);
-    let every_read = |root: &Path, note: &str| {
-        let c = |args: &[&str]| {
-            let mut cmd = folio();
-            cmd.args(args).arg("--cache-dir").arg(root);
-            run(&mut cmd)
-        };
-        expect(&c(&["models", "list"]), 0, &["ocr-det"]);
-        expect(&c(&["models", "path", "ocr-cls"]), 0, &["model.onnx"]);
-        expect(&c(&["models", "verify"]), 0, &["table"]);
-        let mut install = folio();
-        install
-            .args(["models", "install", "--from"])
-            .arg(wheels())
-            .arg("--cache-dir")
-            .arg(root);
-        expect(&run(&mut install), 0, &["layout"]);
-        expect(
-            &c(&["doctor"]),
-            0,
-            &["ok: all 6 models are installed", note],
-        );
-    };
-    // Writable first: not a single file (lock, temp, probe) is created or touched.
-    let before = tree(&warm);
-    every_read(&warm, "");
-    assert_eq!(tree(&warm), before);
-
-    let Some(_ro) = Mount::new(
-        t,
-        &warm,
-        &[
-            &["--bind", warm.to_str().unwrap()],
-            &["-o", "remount,ro,bind"],
-        ],
-    ) else {
-        return;
-    };
-    assert!(
-        std::fs::write(warm.join("probe"), b"x").is_err(),
-        "mount is not read-only"
-    );
-    every_read(&warm, "read-only");
-    assert_eq!(tree(&warm), before);
-
-    let cold = base.path().join("cold");
-    std::fs::create_dir(&cold).unwrap();
-    let Some(_ro_cold) = Mount::new(
-        t,
-        &cold,
-        &[
-            &["--bind", cold.to_str().unwrap()],
-            &["-o", "remount,ro,bind"],
-        ],
-    ) else {
-        return;
-    };
-    let out = run(folio().arg("doctor").arg("--cache-dir").arg(&cold));
-    expect(
-        &out,
-        1,
-        &[
-            "is on a read-only file system",
-            "6 of 6 models are not installed",
-            "fix:     FOLIO_CACHE_DIR=/path/to/writable/dir folio models install",
-        ],
-    );
-    let out = run(folio()
-        .args(["models", "install", "ocr-cls", "--from"])
-        .arg(wheels())
-        .arg("--cache-dir")
-        .arg(&cold));
-    expect(&out, 2, &["Read-only file system", "FOLIO_CACHE_DIR"]);
-}
-
-#[test]
-fn a_full_disk_is_a_clear_error_and_leaves_nothing_behind() {
-    let t = "a_full_disk_is_a_clear_error_and_leaves_nothing_behind";
-    let base = tempfile::tempdir().unwrap();
-    let small = base.path().join("small");
-    std::fs::create_dir(&small).unwrap();
-    let Some(_tmpfs) = Mount::new(t, &small, &[&["-t", "tmpfs", "-o", "size=1m", "tmpfs"]]) else {
-        return;
-    };
-    install_cls(&small);
-    let cls = cls_dir(&small).join("model.onnx");
-    let good = std::fs::read(&cls).unwrap();
-    // The orientation model is 6.8 MB: it cannot fit in what is left of 1 MiB.
-    let out = run(folio()
-        .args(["models", "install", "orientation", "--from"])
-        .arg(wheels())
-        .arg("--cache-dir")
-        .arg(&small));
-    expect(
-        &out,
-        2,
-        &[
-            "no space left to install orientation",
-            "6783084 bytes needed",
-        ],
-    );
-    assert!(temps_under(&small).is_empty(), "{:?}", temps_under(&small));
-    let orientation: Vec<_> = tree(&small.join("models-v1/orientation"))
-        .into_iter()
-        .filter(|(p, _, _)| p.ends_with("model.onnx"))
-        .collect();
-    assert!(orientation.is_empty());
-    assert_eq!(std::fs::read(&cls).unwrap(), good);
-    expect(
-        &run(folio()
-            .args(["models", "verify", "ocr-cls", "--cache-dir"])
-            .arg(&small)),
-        0,
-        &["ok"],
-    );
 }
 
 fn eight_installers(lock_timeout: &str) -> Vec<Output> {
@@ -843,4 +583,236 @@ fn a_truncated_model_is_named_by_doctor_and_a_single_file_reinstalls_it() {
         0,
         &["ok"],
     );
+}
+
+/// The tests that need root: `#[ignore]`d here, run by `scripts/test.sh` as root with
+/// `--ignored needs_root::` (the module's name is the convention that step selects on).
+mod needs_root {
+    use super::*;
+
+    #[test]
+    #[ignore = "needs root: drops privileges with setpriv"]
+    fn permission_denied_for_a_non_root_user() {
+        assert!(is_root(), "needs root to drop privileges with setpriv");
+        let o = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "true"])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run setpriv (util-linux): {e}"));
+        assert!(
+            o.status.success(),
+            "setpriv cannot drop to uid 65534 here: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        );
+        let base = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(base.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        // The wheel where nobody can read it.
+        let src = base.path().join("wheels");
+        std::fs::create_dir(&src).unwrap();
+        std::fs::copy(
+            wheels().join("rapidocr-3.10.0-py3-none-any.whl"),
+            src.join("rapidocr-3.10.0-py3-none-any.whl"),
+        )
+        .unwrap();
+
+        // Cold: a root-owned 0755 cache that nobody may write.
+        let cold = base.path().join("cold");
+        std::fs::create_dir(&cold).unwrap();
+        let out = run(folio_as_nobody()
+            .args(["models", "install", "ocr-cls", "--from"])
+            .arg(&src)
+            .arg("--cache-dir")
+            .arg(&cold));
+        expect(
+            &out,
+            2,
+            &[
+                "cannot write to the model cache",
+                "Permission denied",
+                "set FOLIO_CACHE_DIR to a writable directory",
+            ],
+        );
+        assert!(tree(&cold).is_empty(), "{:?}", tree(&cold));
+        let out = run(folio_as_nobody()
+            .arg("doctor")
+            .arg("--cache-dir")
+            .arg(&cold));
+        expect(
+            &out,
+            1,
+            &[
+                "not writable by this user (uid 65534)",
+                "6 of 6 models are not installed",
+                "fix:     FOLIO_CACHE_DIR=/path/to/writable/dir folio models install",
+            ],
+        );
+        // A root that does not exist under a directory nobody may write.
+        let out = run(folio_as_nobody()
+            .arg("doctor")
+            .arg("--cache-dir")
+            .arg(cold.join("sub")));
+        expect(&out, 1, &["Permission denied", "fix:     FOLIO_CACHE_DIR="]);
+
+        // Warm: the same user reads a cache root filled.
+        let warm = base.path().join("warm");
+        install_cls(&warm);
+        let out = run(folio_as_nobody()
+            .args(["models", "path", "ocr-cls", "--cache-dir"])
+            .arg(&warm));
+        expect(&out, 0, &["model.onnx"]);
+        let out = run(folio_as_nobody()
+            .args(["models", "verify", "ocr-cls", "--cache-dir"])
+            .arg(&warm));
+        expect(&out, 0, &["ok"]);
+        let out = run(folio_as_nobody()
+            .args(["models", "install", "ocr-cls", "--from"])
+            .arg(&src)
+            .arg("--cache-dir")
+            .arg(&warm));
+        expect(&out, 0, &["ocr-cls"]);
+
+        // Shared: directories everyone may write, root's 0644 lock file; another user reinstalls.
+        let shared = base.path().join("shared");
+        install_cls(&shared);
+        for d in [
+            shared.clone(),
+            shared.join("models-v1"),
+            shared.join("models-v1/ocr-cls"),
+            cls_dir(&shared),
+        ] {
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o777)).unwrap();
+        }
+        std::fs::remove_file(cls_dir(&shared).join("model.onnx")).unwrap();
+        let out = run(folio_as_nobody()
+            .args(["models", "install", "ocr-cls", "--from"])
+            .arg(&src)
+            .arg("--cache-dir")
+            .arg(&shared));
+        expect(&out, 0, &["ocr-cls"]);
+        expect(
+            &run(folio()
+                .args(["models", "verify", "ocr-cls", "--cache-dir"])
+                .arg(&shared)),
+            0,
+            &["ok"],
+        );
+    }
+
+    #[test]
+    #[ignore = "needs root: read-only bind mounts"]
+    fn a_read_only_cache_warm_is_served_without_writes_and_cold_is_explained() {
+        let base = tempfile::tempdir().unwrap();
+        let warm = base.path().join("warm");
+        let out = run(folio()
+            .args(["models", "install", "--from"])
+            .arg(wheels())
+            .arg("--cache-dir")
+            .arg(&warm));
+        expect(&out, 0, &["table"]);
+        let every_read = |root: &Path, note: &str| {
+            let c = |args: &[&str]| {
+                let mut cmd = folio();
+                cmd.args(args).arg("--cache-dir").arg(root);
+                run(&mut cmd)
+            };
+            expect(&c(&["models", "list"]), 0, &["ocr-det"]);
+            expect(&c(&["models", "path", "ocr-cls"]), 0, &["model.onnx"]);
+            expect(&c(&["models", "verify"]), 0, &["table"]);
+            let mut install = folio();
+            install
+                .args(["models", "install", "--from"])
+                .arg(wheels())
+                .arg("--cache-dir")
+                .arg(root);
+            expect(&run(&mut install), 0, &["layout"]);
+            expect(
+                &c(&["doctor"]),
+                0,
+                &["ok: all 6 models are installed", note],
+            );
+        };
+        // Writable first: not a single file (lock, temp, probe) is created or touched.
+        let before = tree(&warm);
+        every_read(&warm, "");
+        assert_eq!(tree(&warm), before);
+
+        let _ro = Mount::new(
+            &warm,
+            &[
+                &["--bind", warm.to_str().unwrap()],
+                &["-o", "remount,ro,bind"],
+            ],
+        );
+        assert!(
+            std::fs::write(warm.join("probe"), b"x").is_err(),
+            "mount is not read-only"
+        );
+        every_read(&warm, "read-only");
+        assert_eq!(tree(&warm), before);
+
+        let cold = base.path().join("cold");
+        std::fs::create_dir(&cold).unwrap();
+        let _ro_cold = Mount::new(
+            &cold,
+            &[
+                &["--bind", cold.to_str().unwrap()],
+                &["-o", "remount,ro,bind"],
+            ],
+        );
+        let out = run(folio().arg("doctor").arg("--cache-dir").arg(&cold));
+        expect(
+            &out,
+            1,
+            &[
+                "is on a read-only file system",
+                "6 of 6 models are not installed",
+                "fix:     FOLIO_CACHE_DIR=/path/to/writable/dir folio models install",
+            ],
+        );
+        let out = run(folio()
+            .args(["models", "install", "ocr-cls", "--from"])
+            .arg(wheels())
+            .arg("--cache-dir")
+            .arg(&cold));
+        expect(&out, 2, &["Read-only file system", "FOLIO_CACHE_DIR"]);
+    }
+
+    #[test]
+    #[ignore = "needs root: mounts a 1 MiB tmpfs"]
+    fn a_full_disk_is_a_clear_error_and_leaves_nothing_behind() {
+        let base = tempfile::tempdir().unwrap();
+        let small = base.path().join("small");
+        std::fs::create_dir(&small).unwrap();
+        let _tmpfs = Mount::new(&small, &[&["-t", "tmpfs", "-o", "size=1m", "tmpfs"]]);
+        install_cls(&small);
+        let cls = cls_dir(&small).join("model.onnx");
+        let good = std::fs::read(&cls).unwrap();
+        // The orientation model is 6.8 MB: it cannot fit in what is left of 1 MiB.
+        let out = run(folio()
+            .args(["models", "install", "orientation", "--from"])
+            .arg(wheels())
+            .arg("--cache-dir")
+            .arg(&small));
+        expect(
+            &out,
+            2,
+            &[
+                "no space left to install orientation",
+                "6783084 bytes needed",
+            ],
+        );
+        assert!(temps_under(&small).is_empty(), "{:?}", temps_under(&small));
+        let orientation: Vec<_> = tree(&small.join("models-v1/orientation"))
+            .into_iter()
+            .filter(|(p, _, _)| p.ends_with("model.onnx"))
+            .collect();
+        assert!(orientation.is_empty());
+        assert_eq!(std::fs::read(&cls).unwrap(), good);
+        expect(
+            &run(folio()
+                .args(["models", "verify", "ocr-cls", "--cache-dir"])
+                .arg(&small)),
+            0,
+            &["ok"],
+        );
+    }
 }

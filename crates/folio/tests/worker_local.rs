@@ -66,8 +66,8 @@ fn test_input_flag_takes_a_file_or_inline_json() {
 #[test]
 fn a_failing_test_job_exits_1_with_the_sdk_error_and_one_line() {
     let dir = tempfile::tempdir().unwrap();
-    let job =
-        json!({"input": {"file_base64": base64(b"just some text, not a document")}}).to_string();
+    let job = json!({"input": {"file_base64": base64(b"\x00\x01\x02\x03 binary, not a document")}})
+        .to_string();
     let (code, result, stderr) = local(dir.path(), &["--test-input", &job]);
     assert_eq!(code, 1);
     let info: Value =
@@ -105,10 +105,8 @@ fn no_queue_and_no_test_input_exits_1() {
 }
 
 #[test]
-fn a_real_corpus_pdf_comes_back_with_its_text() {
-    let pdf = worker_common::corpus().join("text/docs/docling__2305.03393v1-pg9.pdf");
-    let bytes =
-        std::fs::read(&pdf).unwrap_or_else(|e| panic!("corpus file {}: {e}", pdf.display()));
+fn a_real_pdf_comes_back_with_its_text() {
+    let bytes = worker_common::fixture_bytes("pdf/table-paper-page.pdf");
     let dir = tempfile::tempdir().unwrap();
     let job = json!({"input": {"file_base64": base64(&bytes), "filename": "pg9.pdf"}});
     std::fs::write(dir.path().join("test_input.json"), job.to_string()).unwrap();

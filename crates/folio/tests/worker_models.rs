@@ -45,9 +45,7 @@ fn error_or_output(body: &serde_json::Value) -> String {
 #[test]
 fn a_scanned_receipt_is_read_by_ocr_through_the_queue() {
     let models = installed_store();
-    let jpg = worker_common::corpus().join("ocr/docs/sroie_005.jpg");
-    let bytes =
-        std::fs::read(&jpg).unwrap_or_else(|e| panic!("corpus file {}: {e}", jpg.display()));
+    let bytes = worker_common::fixture_bytes("receipts/sroie_005.jpg");
     let fake = FakeRunPod::start(KEY).unwrap();
     let dir = tempfile::tempdir().unwrap();
     fake.push_job(
@@ -76,7 +74,7 @@ fn a_scanned_receipt_is_read_by_ocr_through_the_queue() {
         .as_str()
         .expect("text content")
         .to_uppercase();
-    // Words of the receipt's ground truth (../shared/corpus/ocr/gt/sroie_005.txt): the shop, its
+    // Words of the receipt's ground truth (tests/fixtures/receipts/sroie_005.txt): the shop, its
     // town, the cashier's label.
     for words in ["TAN CHAY YEE", "JOHOR", "CASH BILL"] {
         assert!(text.contains(words), "{words:?} missing from:\n{text}");
@@ -133,8 +131,7 @@ fn a_cold_worker_on_a_warm_volume_is_ready_in_seconds() {
         "first",
         json!({"file_base64": base64(&text_pdf(1, 2)), "format": "text"}),
     );
-    let receipt = std::fs::read(worker_common::corpus().join("ocr/docs/sroie_005.jpg"))
-        .expect("corpus receipt");
+    let receipt = worker_common::fixture_bytes("receipts/sroie_005.jpg");
     fake.push_job(
         "scan",
         json!({"file_base64": base64(&receipt), "format": "text"}),

@@ -324,11 +324,11 @@ fn a_stop_request_cancels_the_job_without_a_result_and_the_worker_goes_on() {
 fn bad_jobs_are_answered_in_the_sdk_error_shape_and_the_worker_survives() {
     let fake = FakeRunPod::start(KEY).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let robust = worker_common::corpus().join("robust/docs");
+    let robust = worker_common::fixture("robust");
     let mut expected = vec![
         (
             "not-a-doc",
-            json!({"file_base64": base64(b"hello, this is not a document")}),
+            json!({"file_base64": base64(b"\x00\x01\x02 binary, not a document")}),
             "unsupported_type",
         ),
         (
@@ -364,23 +364,30 @@ fn bad_jobs_are_answered_in_the_sdk_error_shape_and_the_worker_survives() {
         ),
         ("empty", json!({"file_base64": ""}), "empty_input"),
     ];
-    // Real malformed PDFs from the corpus: each must get an answer, whatever it is.
+    // Real malformed PDFs (tests/fixtures/robust): each must get an answer, whatever it is.
     let mut robust_ids = vec!["truncated".to_string()];
     fake.push_job(
         "truncated",
         json!({"file_base64": base64(&text_pdf(3, 3)[..300])}),
     );
-    if let Ok(entries) = std::fs::read_dir(&robust) {
-        let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-        paths.sort();
-        for (i, p) in paths.iter().take(6).enumerate() {
-            let id = format!("robust-{i}");
-            fake.push_job(
-                &id,
-                json!({"file_base64": base64(&std::fs::read(p).unwrap())}),
-            );
-            robust_ids.push(id);
-        }
+    let mut paths: Vec<_> = std::fs::read_dir(&robust)
+        .unwrap_or_else(|e| panic!("{}: {e}", robust.display()))
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    paths.sort();
+    assert!(
+        paths.len() >= 6,
+        "too few robust fixtures in {}",
+        robust.display()
+    );
+    for (i, p) in paths.iter().take(6).enumerate() {
+        let id = format!("robust-{i}");
+        fake.push_job(
+            &id,
+            json!({"file_base64": base64(&std::fs::read(p).unwrap())}),
+        );
+        robust_ids.push(id);
     }
     for (id, input, _) in &expected {
         fake.push_job(id, input.clone());
@@ -572,6 +579,102 @@ fn file_urls_at_private_addresses_are_refused_by_default_and_the_worker_goes_on(
         .as_str()
         .unwrap()
         .contains("Folio worker test page 1"));
+}
+
+#[test]
+fn s3_file_urls_are_refused_unless_the_operator_allows_their_bucket() {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fake.push_job("closed", json!({"file_url": "s3://docs/report.pdf"}));
+    let worker = start_worker(&fake, dir.path(), 1000, &[]);
+    assert!(fake.wait_for_results(1, Duration::from_secs(60)));
+    worker.sigterm();
+    assert!(worker.wait(Duration::from_secs(30)).status.success());
+    let info = error_info(&fake.results()[0].body);
+    assert_eq!(info["error_type"], "download_failed", "{info}");
+    assert!(
+        info["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("object storage is turned off"),
+        "{info}"
+    );
+}
+
+// Shared with folio-server's tests, of which this file uses part.
+#[allow(dead_code)]
+#[path = "../../folio-server/tests/support/s3.rs"]
+mod s3;
+
+mod needs_s3 {
+    use super::*;
+
+    /// A `file_url` of `s3://bucket/key` is read from a real S3-compatible server (moto) with
+    /// the usual AWS_* settings, when the bucket is allowed; another bucket is refused.
+    #[test]
+    #[ignore = "needs moto_server (pip install 'moto[server]'); scripts/test.sh runs needs_s3::"]
+    fn a_job_reads_its_document_from_an_allowed_s3_bucket() {
+        let server = s3::S3Server::start().expect("moto_server is not installed");
+        server.create_bucket("inbox");
+        server.create_bucket("other");
+        server.put("inbox", "in/report.pdf", &text_pdf(1, 1));
+        server.put("other", "report.pdf", &text_pdf(1, 1));
+        let fake = FakeRunPod::start(KEY).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        fake.push_job("allowed", json!({"file_url": "s3://inbox/in/report.pdf"}));
+        fake.push_job("missing", json!({"file_url": "s3://inbox/in/none.pdf"}));
+        fake.push_job("refused", json!({"file_url": "s3://other/report.pdf"}));
+        let worker = start_worker_with(
+            &fake,
+            dir.path(),
+            1000,
+            &["--s3-buckets", "inbox"],
+            &[
+                ("AWS_ENDPOINT_URL_S3", server.endpoint.as_str()),
+                ("AWS_ACCESS_KEY_ID", s3::KEY),
+                ("AWS_SECRET_ACCESS_KEY", s3::SECRET),
+                ("AWS_REGION", s3::REGION),
+            ],
+        );
+        assert!(
+            fake.wait_for_results(3, Duration::from_secs(60)),
+            "stderr: {}",
+            worker.stderr_now()
+        );
+        worker.sigterm();
+        assert!(worker.wait(Duration::from_secs(30)).status.success());
+        let results = fake.results();
+        let body = |id: &str| {
+            results
+                .iter()
+                .find(|r| r.job_id == id)
+                .unwrap()
+                .body
+                .clone()
+        };
+        let allowed = body("allowed");
+        assert!(
+            allowed["output"]["content"]
+                .as_str()
+                .unwrap()
+                .contains("Folio worker test page 1"),
+            "{allowed}"
+        );
+        let missing = error_info(&body("missing"));
+        assert_eq!(missing["error_type"], "download_failed", "{missing}");
+        assert!(missing["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("HTTP 404"));
+        let refused = error_info(&body("refused"));
+        assert!(
+            refused["error_message"]
+                .as_str()
+                .unwrap()
+                .contains("not one this server may use"),
+            "{refused}"
+        );
+    }
 }
 
 #[test]

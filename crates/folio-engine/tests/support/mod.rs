@@ -18,15 +18,9 @@ pub fn paper_pdf_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/pdf/table-paper-page.pdf")
 }
 
-/// The shared corpus beside the repository (`../shared/corpus`).
-pub fn corpus() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    assert!(
-        p.is_dir(),
-        "the evaluation corpus is expected at {} (shared/ beside the repository)",
-        p.display()
-    );
-    p
+/// The receipts (JPEG) and their transcripts (`.txt`), in `tests/fixtures/receipts`.
+pub fn receipts() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/receipts")
 }
 
 /// The default model store, after checking that every OCR model is installed. Tests that need
@@ -86,7 +80,12 @@ pub fn paper_page() -> &'static Rgb {
         let bytes = std::fs::read(paper_pdf_path()).expect("read the paper fixture");
         let pdf = PdfDocument::open(Arc::new(bytes), None).expect("open the paper fixture");
         let r = pdf
-            .render_page(0, RENDER_DPI / 72.0, 40_000_000)
+            .render_page(
+                0,
+                RENDER_DPI / 72.0,
+                40_000_000,
+                &folio_content::Cancel::new(),
+            )
             .expect("render the paper page");
         Rgb {
             width: r.width,
@@ -154,7 +153,7 @@ pub fn tiff(pages: &[&Rgb]) -> Vec<u8> {
 
 /// The minimal PDF writer the reader's tests use too.
 #[path = "../../../folio-pdf/tests/common/pdf_writer.rs"]
-mod pdf_writer;
+pub mod pdf_writer;
 pub use pdf_writer::{pdf, stream};
 
 /// Letter-size pages, in points.

@@ -38,3 +38,41 @@ pub fn stream(dict: &str, data: &[u8]) -> Vec<u8> {
     out.extend_from_slice(b"\nendstream");
     out
 }
+
+/// A one-page PDF (a few KB) whose content never finishes in practice: the page draws a form
+/// that draws the next one ten times, ten levels deep, so the innermost rectangle is drawn ten
+/// billion times. A line of text comes first, so the page has content before the forms.
+pub fn never_ending_page() -> Vec<u8> {
+    const LEVELS: usize = 10;
+    // Objects: 1 catalog, 2 pages, 3 page, 4 contents, 5 font, 6.. the forms, the last the leaf.
+    let first_form = 6;
+    let mut objects = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 300] /Contents 4 0 R \
+             /Resources << /Font << /F1 5 0 R >> /XObject << /X {first_form} 0 R >> >> >>"
+        )
+        .into_bytes(),
+        stream(
+            "",
+            b"BT /F1 12 Tf 20 260 Td (A page that never ends) Tj ET /X Do",
+        ),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+    ];
+    for level in 0..LEVELS {
+        let next = first_form + level + 1;
+        objects.push(stream(
+            &format!(
+                "/Type /XObject /Subtype /Form /BBox [0 0 300 300] \
+                 /Resources << /XObject << /X {next} 0 R >> >>"
+            ),
+            "q /X Do Q ".repeat(10).as_bytes(),
+        ));
+    }
+    objects.push(stream(
+        "/Type /XObject /Subtype /Form /BBox [0 0 300 300]",
+        b"0 0 1 1 re f",
+    ));
+    pdf(&objects)
+}

@@ -7,7 +7,7 @@ use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Extension, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use folio_engine::ExtractResponse;
+use folio_api::ExtractResponse;
 use serde_json::{json, Value};
 
 use super::store::{CancelOutcome, JobRow, JobStoreError, NewJob, SUCCEEDED};
@@ -74,21 +74,10 @@ pub(crate) fn view(row: &JobRow, progress: Option<(u32, u32)>) -> Value {
     })
 }
 
-/// A fresh job id: 128 bits from the standard library's randomly keyed hasher (seeded from
-/// the OS), so ids are neither sequential nor guessable.
+/// A fresh job id: a random (version 4) UUID as 32 hex digits, neither sequential nor
+/// guessable.
 fn new_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    use std::sync::atomic::AtomicU64;
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let part = |salt: u64| {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(n);
-        h.write_u64(salt);
-        h.write_i64(now_ms());
-        h.finish()
-    };
-    format!("{:016x}{:016x}", part(1), part(2))
+    uuid::Uuid::new_v4().simple().to_string()
 }
 
 fn valid_id(id: &str) -> Result<(), ApiError> {

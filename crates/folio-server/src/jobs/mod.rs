@@ -8,13 +8,13 @@ mod store;
 mod webhook;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::Notify;
 
 pub(crate) use api::{cancel_job, create_job, get_job, get_result};
-pub use objects::{ObjectStorage, S3Credentials};
+pub use folio_api::objects::{ObjectStorage, S3Credentials};
 pub(crate) use runner::{deliver_pending_webhooks, dispatch, purge_loop};
 pub(crate) use store::{JobStore, PostgresStore, Recovery, SqliteStore, Stale};
 pub use store::{JobStoreError, PostgresOptions};
@@ -27,8 +27,8 @@ pub(crate) struct RunningJob {
     pub cancel: Arc<AtomicBool>,
     /// Set when a client cancelled it (as opposed to a shutdown, which requeues it).
     pub by_client: AtomicBool,
-    /// `done << 32 | total` pages.
-    pub progress: Arc<AtomicU64>,
+    /// Pages done and selected.
+    pub progress: Arc<folio_api::PageProgress>,
     /// Set when the heartbeat found the lease gone: the run's end is no longer this
     /// runner's to record.
     pub lease_lost: AtomicBool,
@@ -36,8 +36,7 @@ pub(crate) struct RunningJob {
 
 impl RunningJob {
     pub fn progress(&self) -> Option<(u32, u32)> {
-        let v = self.progress.load(Ordering::Relaxed);
-        (v != 0).then_some(((v >> 32) as u32, v as u32))
+        self.progress.started()
     }
 }
 

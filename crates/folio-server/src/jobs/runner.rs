@@ -6,7 +6,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use folio_engine::{ExtractError, RequestOptions};
+use folio_api::RequestOptions;
+use folio_engine::ExtractError;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -179,7 +180,7 @@ async fn run_one(state: &Arc<AppState>, job: Claimed) {
             Ok(Finished::Ended(row)) => {
                 state.metrics.job(event);
                 tracing::info!(job = %id, status = %row.status, "job ended");
-                announce(state, row);
+                announce(state, *row);
                 return;
             }
             Ok(Finished::NotOurs) => {
@@ -239,18 +240,17 @@ async fn run_claimed(
         // Registered after the shutdown's cancel-all: stop at the first page.
         running.cancel.store(true, Ordering::Relaxed);
     }
-    let opts = options.extract_options(
-        state.config.limits.clone(),
-        Some(Arc::clone(&running.cancel)),
-    );
     let result = run::extract(
         Arc::clone(&state.engine),
         Arc::clone(&state.limiter),
         slot,
         input,
-        opts,
-        options.format,
-        Some(Arc::clone(&running.progress)),
+        run::Job {
+            options,
+            limits: state.config.limits.clone(),
+            cancel: Arc::clone(&running.cancel),
+            progress: Some(Arc::clone(&running.progress)),
+        },
     )
     .await;
     match result {

@@ -93,20 +93,21 @@ pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(repo().join("tests/fixtures/pdf").join(name)).unwrap()
 }
 
-pub fn corpus(rel: &str) -> Vec<u8> {
-    let root = repo().join("../shared/corpus");
-    assert!(
-        root.is_dir(),
-        "the evaluation corpus is expected at {} (shared/ beside the repository)",
-        root.display()
-    );
-    std::fs::read(root.join(rel)).unwrap()
+/// A test document under `tests/fixtures/` (`rel` is relative to it), e.g. [`PAPER`].
+pub fn doc(rel: &str) -> Vec<u8> {
+    let path = repo().join("tests/fixtures").join(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
-pub const PAPER: &str = "text/docs/docling__2305.03393v1-pg9.pdf";
+/// A born-digital paper page with a ruled table.
+pub const PAPER: &str = "pdf/table-paper-page.pdf";
+/// A PDF encrypted with a user password (which is `openpassword`).
 pub const ENCRYPTED: &str =
-    "robust/docs/py-pdf__005-libreoffice-writer-password__libreoffice-writer-password.pdf";
-pub const DAMAGED: &str = "robust/docs/qpdf__fuzz__qpdf_extra__15316.fuzz.pdf";
+    "robust/py-pdf__005-libreoffice-writer-password__libreoffice-writer-password.pdf";
+/// A fuzzed file that is not a readable PDF.
+pub const DAMAGED: &str = "robust/qpdf__fuzz__qpdf_extra__15316.fuzz.pdf";
+/// A scanned receipt (JPEG).
+pub const RECEIPT: &str = "receipts/sroie_005.jpg";
 
 /// A long born-digital PDF: slow enough to keep an extraction busy for a while.
 pub fn long_pdf(pages: usize) -> Vec<u8> {

@@ -51,6 +51,15 @@ pub enum BackendError {
     /// The backend was not compiled in or cannot start.
     #[error("backend {0} is not available: {1}")]
     Unavailable(&'static str, String),
+    /// The caller's cancellation token was set; the work stopped between model runs.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl From<folio_content::Cancelled> for BackendError {
+    fn from(_: folio_content::Cancelled) -> Self {
+        BackendError::Cancelled
+    }
 }
 
 /// A loaded model, ready to run from many threads.

@@ -45,8 +45,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
             }
             println!("cache:   {} ({why})", health.root.display());
+            let ocr: Vec<&str> = ModelId::OCR.iter().map(|m| m.name()).collect();
             println!(
-                "note:    born-digital PDFs need no models; OCR needs ocr-det, ocr-rec and ocr-cls"
+                "note:    born-digital PDFs need no models; OCR needs {}",
+                ocr.join(", ")
             );
         }
         for c in &health.conflicts {

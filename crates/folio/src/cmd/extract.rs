@@ -3,11 +3,12 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::{bail, Context};
 use folio_doc::{Format, RenderOptions};
-use folio_engine::{BackendKind, ExtractOptions, Limits, OcrMode, PageSelection};
+use folio_engine::{BackendKind, ExtractError, ExtractOptions, OcrMode, PageSelection};
+
+use super::limits::{LimitArgs, DOCUMENT_TIMEOUT};
 
 /// Arguments of `folio extract`.
 #[derive(Debug, clap::Args)]
@@ -15,7 +16,7 @@ pub struct Args {
     /// The document to read, or `-` for standard input.
     pub input: PathBuf,
     /// Output format.
-    #[arg(short, long, default_value = "markdown", value_parser = parse_format)]
+    #[arg(short, long, default_value = "markdown", value_parser = super::format_parser())]
     pub format: Format,
     /// Write the output to this file instead of standard output.
     #[arg(short, long)]
@@ -26,11 +27,12 @@ pub struct Args {
     /// Password of an encrypted PDF.
     #[arg(long, env = "FOLIO_PDF_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
-    /// When to run OCR: auto (pages without a usable text layer), always or never.
-    #[arg(long, default_value = "auto")]
+    /// When to run OCR: auto (PDF pages without a usable text layer, and images), always or
+    /// never.
+    #[arg(long, default_value = "auto", value_parser = super::ocr_parser())]
     pub ocr: OcrMode,
     /// Inference backend for OCR: rten (built in), ort or ort-cuda (builds with those features).
-    #[arg(long, default_value = "rten", env = "FOLIO_OCR_BACKEND", value_parser = super::parse_backend)]
+    #[arg(long, default_value = "rten", env = "FOLIO_OCR_BACKEND", value_parser = super::backend_parser())]
     pub ocr_backend: BackendKind,
     /// Model cache root (default: FOLIO_VOLUME, FOLIO_CACHE_DIR, XDG_CACHE_HOME/folio or
     /// ~/.cache/folio).
@@ -39,36 +41,18 @@ pub struct Args {
     /// Mark page boundaries in Markdown and text output.
     #[arg(long)]
     pub page_breaks: bool,
-    /// Largest input accepted, in MiB.
-    #[arg(long, default_value_t = 256, value_name = "MIB")]
-    pub max_size_mb: u64,
-    /// Most pages processed.
-    #[arg(long, default_value_t = 5000)]
-    pub max_pages: u32,
-    /// Seconds one page may take before it is skipped with a warning.
-    #[arg(long, default_value_t = 60, value_name = "SECS")]
-    pub page_timeout: u64,
-    /// Seconds the whole document may take.
-    #[arg(long, default_value_t = 900, value_name = "SECS")]
-    pub timeout: u64,
     /// Never show a progress bar, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
-}
-
-fn parse_format(s: &str) -> Result<Format, String> {
-    s.parse()
-        .map_err(|e: folio_doc::UnknownFormat| e.to_string())
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let limits = Limits {
-        max_input_bytes: args.max_size_mb.saturating_mul(1024 * 1024),
-        max_pages: args.max_pages,
-        page_timeout: Duration::from_secs(args.page_timeout.max(1)),
-        total_timeout: Duration::from_secs(args.timeout.max(1)),
-        ..Limits::default()
-    };
+    args.limits.configure_pool();
+    let limits = args
+        .limits
+        .limits(args.limits.timeout.unwrap_or(DOCUMENT_TIMEOUT));
     let (bytes, filename) = read_input(&args.input, limits.max_input_bytes)?;
     let opts = ExtractOptions {
         pages: args.pages,
@@ -86,6 +70,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 bar.set_length(u64::from(total));
                 bar.set_position(u64::from(done));
             }
+        })
+        .map_err(|e| match e {
+            ExtractError::PasswordRequired => {
+                anyhow::anyhow!("{e}: give it with --password (or FOLIO_PDF_PASSWORD)")
+            }
+            e => e.into(),
         })
         .with_context(|| format!("cannot extract {}", args.input.display()))?;
     if let Some(bar) = bar {

@@ -2,6 +2,7 @@
 
 pub mod doctor;
 pub mod extract;
+pub mod limits;
 pub mod models;
 pub mod serve;
 pub mod worker;
@@ -10,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use folio_engine::{BackendKind, Engine, OcrSettings};
-use folio_store::Store;
+use folio_store::{RequiredModels, Store};
 
 /// The engine every front door uses: born-digital documents need nothing else, and the model
 /// store is opened only when a page first needs OCR (so a broken cache never stands in the way
@@ -22,7 +23,7 @@ pub(crate) fn engine(cache_dir: Option<PathBuf>, backend: BackendKind) -> Engine
             store
                 .get_or_init(|| models::open_store(cache_dir.clone()))
                 .model_path(id)
-                .map_err(|e| e.to_string())
+                .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { Box::new(e) })
         }),
         OcrSettings {
             backend,
@@ -31,8 +32,73 @@ pub(crate) fn engine(cache_dir: Option<PathBuf>, backend: BackendKind) -> Engine
     )
 }
 
-/// Parses `--ocr-backend`.
-pub(crate) fn parse_backend(s: &str) -> Result<BackendKind, String> {
-    BackendKind::from_name(s)
-        .ok_or_else(|| format!("unknown OCR backend {s:?} (expected rten, ort or ort-cuda)"))
+/// A flag that takes one of `all`, by their names: `--help` lists the names, and anything
+/// else is refused with the list.
+fn choice<T: Copy + Send + Sync + 'static>(
+    all: &'static [T],
+    name: fn(T) -> &'static str,
+) -> impl clap::builder::TypedValueParser<Value = T> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(all.iter().map(|v| name(*v))).try_map(move |s| {
+        all.iter()
+            .copied()
+            .find(|v| name(*v) == s)
+            .ok_or_else(|| format!("unknown value {s:?}"))
+    })
+}
+
+/// `--format`.
+pub(crate) fn format_parser() -> impl clap::builder::TypedValueParser<Value = folio_doc::Format> {
+    choice(&folio_doc::Format::ALL, folio_doc::Format::name)
+}
+
+/// `--ocr`.
+pub(crate) fn ocr_parser() -> impl clap::builder::TypedValueParser<Value = folio_engine::OcrMode> {
+    choice(&folio_engine::OcrMode::ALL, folio_engine::OcrMode::name)
+}
+
+const BACKENDS: [BackendKind; 3] = [BackendKind::Rten, BackendKind::Ort, BackendKind::OrtCuda];
+
+/// `--ocr-backend`: rten, ort or ort-cuda (also `cuda`, an older name).
+pub(crate) fn backend_parser() -> impl clap::builder::TypedValueParser<Value = BackendKind> {
+    use clap::builder::{PossibleValue, TypedValueParser as _};
+    let values = BACKENDS.map(|b| {
+        let v = PossibleValue::new(b.name());
+        if b == BackendKind::OrtCuda {
+            v.alias("cuda")
+        } else {
+            v
+        }
+    });
+    clap::builder::PossibleValuesParser::new(values)
+        .try_map(|s| BackendKind::from_name(&s).ok_or_else(|| format!("unknown OCR backend {s:?}")))
+}
+
+const REQUIRED: [RequiredModels; 3] = [
+    RequiredModels::None,
+    RequiredModels::Ocr,
+    RequiredModels::All,
+];
+
+/// `--require-models`.
+pub(crate) fn required_parser() -> impl clap::builder::TypedValueParser<Value = RequiredModels> {
+    choice(&REQUIRED, RequiredModels::name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_choice_reads_back() {
+        for b in BACKENDS {
+            assert_eq!(BackendKind::from_name(b.name()), Some(b));
+        }
+        for r in REQUIRED {
+            assert_eq!(r.name().parse::<RequiredModels>().ok(), Some(r));
+        }
+        for m in folio_engine::OcrMode::ALL {
+            assert_eq!(m.name().parse::<folio_engine::OcrMode>().ok(), Some(m));
+        }
+    }
 }

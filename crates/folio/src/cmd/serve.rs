@@ -7,12 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use folio_engine::{BackendKind, Limits};
+use folio_engine::BackendKind;
 use folio_server::{
     ApiKeys, JobsDatabase, ObjectStorage, PostgresOptions, Readiness, RequiredModels, Server,
     ServerConfig, WebhookPolicy,
 };
 use folio_store::StoreConfig;
+
+use super::limits::{parse_duration, LimitArgs};
 
 /// Arguments of `folio serve`.
 ///
@@ -65,11 +67,11 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Inference backend for OCR: rten (built in), ort or ort-cuda (builds with those features).
-    #[arg(long, default_value = "rten", env = "FOLIO_OCR_BACKEND", value_parser = super::parse_backend)]
+    #[arg(long, default_value = "rten", env = "FOLIO_OCR_BACKEND", value_parser = super::backend_parser())]
     pub ocr_backend: BackendKind,
     /// Models /ready requires: none (born-digital PDFs need none), ocr or all. With ocr or
     /// all, the OCR models are loaded before the server listens.
-    #[arg(long, default_value = "none", env = "FOLIO_SERVE_REQUIRE_MODELS")]
+    #[arg(long, default_value = "none", env = "FOLIO_SERVE_REQUIRE_MODELS", value_parser = super::required_parser())]
     pub require_models: RequiredModels,
     /// Extractions at once, sync requests and jobs together (default: one per core).
     #[arg(long, env = "FOLIO_MAX_CONCURRENT")]
@@ -83,28 +85,11 @@ pub struct Args {
     /// Async jobs run at once (default: half the extraction slots, at least 1).
     #[arg(long)]
     pub job_workers: Option<usize>,
-    /// Largest document accepted, in MiB (also the request body limit).
-    #[arg(
-        long,
-        default_value_t = 256,
-        value_name = "MIB",
-        env = "FOLIO_MAX_SIZE_MB"
-    )]
-    pub max_size_mb: u64,
-    /// Most pages processed per document.
-    #[arg(long, default_value_t = 5000, env = "FOLIO_MAX_PAGES")]
-    pub max_pages: u32,
-    /// Seconds one page may take before it is skipped with a warning.
-    #[arg(long, default_value_t = 60, value_name = "SECS")]
-    pub page_timeout: u64,
-    /// Time limit of one POST /extract, queueing included (e.g. 120s, 5m).
-    #[arg(long, default_value = "120s", value_parser = parse_duration)]
-    pub timeout: Duration,
     /// Time limit of one async job.
-    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    #[arg(long, default_value = "15m", value_name = "DURATION", value_parser = parse_duration, env = "FOLIO_JOB_TIMEOUT")]
     pub job_timeout: Duration,
     /// How long finished jobs and their results are kept (e.g. 24h, 7d).
-    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    #[arg(long, default_value = "24h", value_name = "DURATION", value_parser = parse_duration)]
     pub job_ttl: Duration,
     /// Runs of a job that a crash interrupted before it is marked failed.
     #[arg(long, default_value_t = 3)]
@@ -114,26 +99,15 @@ pub struct Args {
     #[arg(long, default_value = "public", env = "FOLIO_WEBHOOK_HOSTS")]
     pub webhook_hosts: WebhookPolicy,
     /// How long in-flight requests may take to finish after SIGTERM.
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
+    /// The largest document is also the request body limit.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
-/// `90`, `90s`, `15m`, `24h`, `7d`.
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("invalid duration {s:?} (expected e.g. 90s, 15m, 24h, 7d)"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        _ => return Err(format!("invalid duration unit in {s:?} (s, m, h or d)")),
-    };
-    Ok(Duration::from_secs(secs))
-}
+/// The time limit of one POST /extract, queueing included, when `--timeout` is not given.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn api_keys(file: Option<&PathBuf>) -> anyhow::Result<ApiKeys> {
     let mut keys = std::env::var("FOLIO_API_KEY")
@@ -154,6 +128,7 @@ fn api_keys(file: Option<&PathBuf>) -> anyhow::Result<ApiKeys> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    args.limits.configure_pool();
     let keys = api_keys(args.api_key_file.as_ref())?;
     folio_server::check_bind(args.addr, &keys, args.allow_unauthenticated)?;
     let data_dir = args
@@ -181,14 +156,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .filter(|b| !b.is_empty())
         .collect();
     config.objects = ObjectStorage::from_env(buckets);
-    config.limits = Limits {
-        max_input_bytes: args.max_size_mb.saturating_mul(1024 * 1024),
-        max_pages: args.max_pages,
-        page_timeout: Duration::from_secs(args.page_timeout.max(1)),
-        total_timeout: args.job_timeout.max(Duration::from_secs(1)),
-        ..Limits::default()
-    };
-    config.request_timeout = args.timeout.max(Duration::from_secs(1));
+    // A sync request's extraction is bounded by what is left of its own time limit.
+    config.limits = args.limits.limits(args.job_timeout);
+    config.request_timeout = args
+        .limits
+        .timeout
+        .unwrap_or(REQUEST_TIMEOUT)
+        .max(Duration::from_secs(1));
     if let Some(n) = args.max_concurrent {
         config.max_concurrent = n.clamp(1, 1024);
         config.job_workers = config.max_concurrent.div_ceil(2);
@@ -247,17 +221,4 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 #[allow(clippy::print_stderr)]
 fn announce(addr: SocketAddr) {
     eprintln!("folio serve: listening on http://{addr}");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse_with_units() {
-        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
-        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604_800));
-        assert!(parse_duration("5w").is_err() && parse_duration("m").is_err());
-    }
 }

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use folio_engine::{Engine, Limits};
+use folio_engine::Engine;
 use folio_store::RequiredModels;
 use folio_worker::fitness;
 use folio_worker::{Worker, WorkerConfig, WorkerError};
+
+use super::limits::{parse_duration, LimitArgs, DOCUMENT_TIMEOUT};
 
 /// Arguments of `folio worker`.
 ///
@@ -25,10 +27,10 @@ pub struct Args {
     pub test_input: Option<String>,
     /// Models that must be loadable before any job is taken: ocr, all, or none (born-digital
     /// documents only). A worker that fails this check reports itself unhealthy and exits.
-    #[arg(long, default_value = "ocr", env = "FOLIO_WORKER_REQUIRE_MODELS")]
+    #[arg(long, default_value = "ocr", env = "FOLIO_WORKER_REQUIRE_MODELS", value_parser = super::required_parser())]
     pub require_models: RequiredModels,
     /// Inference backend for OCR: rten (built in), ort or ort-cuda (builds with those features).
-    #[arg(long, default_value = "rten", env = "FOLIO_OCR_BACKEND", value_parser = super::parse_backend)]
+    #[arg(long, default_value = "rten", env = "FOLIO_OCR_BACKEND", value_parser = super::backend_parser())]
     pub ocr_backend: folio_engine::BackendKind,
     /// Jobs run at the same time.
     #[arg(long, default_value_t = 1, env = "FOLIO_WORKER_CONCURRENCY")]
@@ -36,61 +38,63 @@ pub struct Args {
     /// Ask RunPod for a fresh worker after each job (the SDK's `refresh_worker`).
     #[arg(long, env = "FOLIO_WORKER_REFRESH", value_parser = clap::builder::BoolishValueParser::new())]
     pub refresh_worker: bool,
-    /// Seconds between progress updates (pages done) of a running job; 0 sends none.
+    /// Time between progress updates (pages done) of a running job; 0 sends none.
     #[arg(
         long,
-        default_value_t = 5,
-        value_name = "SECS",
-        env = "FOLIO_WORKER_PROGRESS_SECS"
+        default_value = "5s",
+        value_name = "DURATION",
+        env = "FOLIO_WORKER_PROGRESS_SECS",
+        value_parser = parse_duration
     )]
-    pub progress_interval: u64,
-    /// Largest document accepted, in MiB (base64 or downloaded).
-    #[arg(
-        long,
-        default_value_t = 256,
-        value_name = "MIB",
-        env = "FOLIO_MAX_SIZE_MB"
-    )]
-    pub max_size_mb: u64,
-    /// Most pages processed per job.
-    #[arg(long, default_value_t = 5000, env = "FOLIO_MAX_PAGES")]
-    pub max_pages: u32,
-    /// Seconds one page may take before it is skipped with a warning.
-    #[arg(long, default_value_t = 60, value_name = "SECS")]
-    pub page_timeout: u64,
-    /// Seconds one document may take.
-    #[arg(
-        long,
-        default_value_t = 900,
-        value_name = "SECS",
-        env = "FOLIO_JOB_TIMEOUT"
-    )]
-    pub timeout: u64,
-    /// Seconds a `file_url` download may take.
-    #[arg(long, default_value_t = 120, value_name = "SECS")]
-    pub download_timeout: u64,
+    pub progress_interval: Duration,
+    /// Time a `file_url` download may take.
+    #[arg(long, default_value = "120s", value_name = "DURATION", value_parser = parse_duration)]
+    pub download_timeout: Duration,
     /// Let `file_url` reach loopback, private, link-local (cloud metadata) and other non-public
     /// addresses. Off by default, so that a job cannot make the worker fetch from its own
     /// network; turn it on only where every job is trusted (or for tests on 127.0.0.1).
     #[arg(long, env = "FOLIO_WORKER_ALLOW_PRIVATE_URLS", value_parser = clap::builder::BoolishValueParser::new())]
     pub allow_private_urls: bool,
+    /// Buckets a `file_url` of the form `s3://bucket/key` may name (comma-separated); none by
+    /// default, so S3 is off. Credentials, region and endpoint come from the usual AWS_*
+    /// variables (docs/scale-out.md).
+    #[arg(
+        long,
+        value_name = "BUCKETS",
+        env = "FOLIO_S3_BUCKETS",
+        value_delimiter = ','
+    )]
+    pub s3_buckets: Vec<String>,
+    /// The largest document counts base64 or downloaded; `--timeout` (also FOLIO_JOB_TIMEOUT)
+    /// bounds one job.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    args.limits.configure_pool();
     let mut cfg = WorkerConfig::from_env();
     cfg.concurrency = args.concurrency.clamp(1, 64);
     cfg.refresh_worker = args.refresh_worker;
-    cfg.progress_interval =
-        (args.progress_interval > 0).then(|| Duration::from_secs(args.progress_interval));
-    cfg.download_timeout = Duration::from_secs(args.download_timeout.max(1));
+    cfg.progress_interval = (!args.progress_interval.is_zero()).then_some(args.progress_interval);
+    cfg.download_timeout = args.download_timeout.max(Duration::from_secs(1));
     cfg.allow_private_urls = args.allow_private_urls;
-    cfg.limits = Limits {
-        max_input_bytes: args.max_size_mb.saturating_mul(1024 * 1024),
-        max_pages: args.max_pages,
-        page_timeout: Duration::from_secs(args.page_timeout.max(1)),
-        total_timeout: Duration::from_secs(args.timeout.max(1)),
-        ..Limits::default()
+    cfg.objects = folio_api::objects::ObjectStorage::from_env(
+        args.s3_buckets
+            .iter()
+            .map(|b| b.trim().to_string())
+            .filter(|b| !b.is_empty())
+            .collect(),
+    );
+    // FOLIO_JOB_TIMEOUT is the RunPod endpoint's setting (docs/runpod.md); --timeout wins.
+    let timeout = match (args.limits.timeout, std::env::var("FOLIO_JOB_TIMEOUT")) {
+        (Some(t), _) => t,
+        (None, Ok(v)) => {
+            parse_duration(&v).map_err(|e| anyhow::anyhow!("FOLIO_JOB_TIMEOUT: {e}"))?
+        }
+        (None, Err(_)) => DOCUMENT_TIMEOUT,
     };
+    cfg.limits = args.limits.limits(timeout);
     let engine = Arc::new(super::engine(None, args.ocr_backend));
 
     // As the SDK: an explicit test input, or no queue, means one local job.
@@ -163,22 +167,12 @@ fn run_local(
     serde_json::to_writer(&mut out, &outcome.result)?;
     writeln!(out)?;
     out.flush()?;
-    if outcome.ok {
-        Ok(ExitCode::SUCCESS)
-    } else {
-        let message = outcome
-            .result
-            .get("error")
-            .and_then(|e| e.as_str())
-            .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
-            .and_then(|info| {
-                info.get("error_message")
-                    .and_then(|m| m.as_str())
-                    .map(str::to_string)
-            })
-            .unwrap_or_else(|| "the job failed".to_string());
-        one_line(&format!("test job failed: {message}"));
-        Ok(ExitCode::from(1))
+    match outcome.failure {
+        None => Ok(ExitCode::SUCCESS),
+        Some(failure) => {
+            one_line(&format!("test job failed: {}", failure.message));
+            Ok(ExitCode::from(1))
+        }
     }
 }
 

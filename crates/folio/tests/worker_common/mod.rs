@@ -30,11 +30,17 @@ pub fn base64(data: &[u8]) -> String {
     out
 }
 
-/// The shared corpus (`FOLIO_CORPUS`, else `../shared/corpus` beside the repository).
-pub fn corpus() -> PathBuf {
-    std::env::var_os("FOLIO_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
+/// A test document under `tests/fixtures/` (`rel` is relative to it).
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(rel)
+}
+
+/// The bytes of [`fixture`]`(rel)`.
+pub fn fixture_bytes(rel: &str) -> Vec<u8> {
+    let path = fixture(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
 /// `folio worker` with a clean environment: no proxy, no RunPod variables but `env`, a model

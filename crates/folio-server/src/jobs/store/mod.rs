@@ -137,7 +137,7 @@ pub(crate) enum Finish {
 #[derive(Debug)]
 pub(crate) enum Finished {
     /// Recorded; the job as it now is.
-    Ended(JobRow),
+    Ended(Box<JobRow>),
     /// This runner no longer holds the job (its lease ran out and another replica took it,
     /// or it was deleted): nothing recorded.
     NotOurs,

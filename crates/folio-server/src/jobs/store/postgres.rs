@@ -503,7 +503,7 @@ impl JobStore for PostgresStore {
         tx.commit().await?;
         Ok(done
             .as_ref()
-            .map_or(Finished::NotOurs, |r| Finished::Ended(row(r))))
+            .map_or(Finished::NotOurs, |r| Finished::Ended(Box::new(row(r)))))
     }
 
     async fn requeue(&self, id: &str, worker: &str) -> Result<(), JobStoreError> {

@@ -548,7 +548,7 @@ impl JobStore for SqliteStore {
             let done = get_row(&tx, &id)?;
             tx.commit()?;
             scrub_wal(conn);
-            Ok(done.map_or(Finished::NotOurs, Finished::Ended))
+            Ok(done.map_or(Finished::NotOurs, |row| Finished::Ended(Box::new(row))))
         })
         .await
     }

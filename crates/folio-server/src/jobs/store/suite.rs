@@ -24,7 +24,7 @@ fn new_job(id: &str, fields: &[(String, String)]) -> NewJob {
 
 fn ended(f: Finished) -> JobRow {
     match f {
-        Finished::Ended(row) => row,
+        Finished::Ended(row) => *row,
         Finished::NotOurs => panic!("the end was not recorded"),
     }
 }
@@ -365,7 +365,7 @@ mod sqlite {
     use rusqlite::Connection;
 }
 
-mod postgres {
+mod needs_postgres {
     use super::*;
 
     const NEEDS: &str = "needs PostgreSQL (initdb, pg_ctl): .ci/setup.d/40-postgres.sh installs it";
@@ -379,7 +379,7 @@ mod postgres {
 
     /// Every case of the suite, on one server (one database per case).
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    #[ignore = "needs PostgreSQL: run with --ignored (scripts/test.sh does)"]
+    #[ignore = "needs PostgreSQL (initdb, pg_ctl); scripts/test.sh runs needs_postgres::"]
     async fn the_shared_suite_passes_on_postgres() {
         let server = pg::PgServer::start().expect(NEEDS);
         interrupted_jobs_are_requeued_then_failed(&store(&server, "t1").await).await;
@@ -395,7 +395,7 @@ mod postgres {
     /// Replicas starting together apply each migration once; a restarted database is
     /// unavailable meanwhile and usable again by itself, with nothing lost.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    #[ignore = "needs PostgreSQL: run with --ignored (scripts/test.sh does)"]
+    #[ignore = "needs PostgreSQL (initdb, pg_ctl); scripts/test.sh runs needs_postgres::"]
     async fn migrations_race_safely_and_the_pool_survives_a_restart() {
         let server = pg::PgServer::start().expect(NEEDS);
         server.create_db("m");

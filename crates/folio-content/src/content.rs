@@ -75,5 +75,57 @@ pub struct PageContent {
     /// Boxes of images drawn on the page.
     pub images: Vec<BBox>,
     /// Problems the reader met on this page (content it had to drop).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<ContentWarning>,
+}
+
+impl PageContent {
+    /// An empty page of the given size: no glyphs, rules or images.
+    pub fn empty(width: f32, height: f32) -> PageContent {
+        PageContent {
+            width,
+            height,
+            ..PageContent::default()
+        }
+    }
+}
+
+/// What kind of content a reader had to leave out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ContentWarningKind {
+    /// Glyphs past the per-page limit were ignored.
+    GlyphsDropped,
+    /// Ruling segments past the per-page limit were ignored.
+    SegmentsDropped,
+    /// Image boxes past the per-page limit were ignored.
+    ImagesDropped,
+    /// The reader stopped before the end of the page's content (it was cancelled or hit a
+    /// limit on the work one page may take).
+    Interrupted,
+}
+
+/// A problem a reader met on one page: content it had to drop. A page with such a warning is
+/// incomplete, and the document that holds it is reported `partial`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentWarning {
+    /// What was lost.
+    pub kind: ContentWarningKind,
+    /// What happened, with the figures (for example how many glyphs were ignored).
+    pub message: String,
+}
+
+impl ContentWarning {
+    /// A warning of `kind`.
+    pub fn new(kind: ContentWarningKind, message: impl Into<String>) -> ContentWarning {
+        ContentWarning {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ContentWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }

@@ -5,8 +5,8 @@
 //! error messages for every front door.
 
 use folio_doc::Format;
-
-use crate::{ExtractOptions, Limits, OcrMode, PageSelection};
+use folio_engine::{ExtractOptions, Limits, OcrMode, PageSelection};
+use serde_json::Value;
 
 /// A request's extraction options, before limits and cancellation are attached.
 #[derive(Debug, Clone)]
@@ -82,7 +82,7 @@ impl RequestOptions {
                 self.pages = Some(
                     value
                         .parse()
-                        .map_err(|e: crate::PageSelectionError| err(e.to_string()))?,
+                        .map_err(|e: folio_engine::PageSelectionError| err(e.to_string()))?,
                 );
             }
             "ocr" => self.ocr = value.parse().map_err(err)?,
@@ -92,6 +92,36 @@ impl RequestOptions {
             _ => return Err(err(unknown(field))),
         }
         Ok(())
+    }
+
+    /// Sets one option from a JSON member, as JSON callers (the RunPod worker's `input`) write
+    /// them: a string as [`RequestOptions::set`] takes it, a number written out, `null` for the
+    /// default, and for `pages` a list like `[1, "4-5"]`. Anything else is refused, quoting it.
+    pub fn set_json(&mut self, field: &str, value: &Value) -> Result<(), OptionError> {
+        let text = match value {
+            Value::String(s) => Some(s.clone()),
+            Value::Null => Some(String::new()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Array(items) if field == "pages" => items
+                .iter()
+                .map(|v| match v {
+                    Value::Number(n) => Some(n.to_string()),
+                    Value::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+                .map(|parts| parts.join(",")),
+            _ => None,
+        };
+        match text {
+            Some(text) => self.set(field, &text),
+            None if Self::FIELDS.contains(&field) => Err(OptionError {
+                field: field.to_string(),
+                message: format!("option {field:?} must be a string, not {value}"),
+            }),
+            // An unknown member: `set` says so, whatever its value.
+            None => self.set(field, ""),
+        }
     }
 
     /// The engine's options for this request, with the front door's limits and cancel flag.
@@ -147,5 +177,26 @@ mod tests {
             "{e}"
         );
         assert!(o.set("fromat", "").is_err());
+    }
+
+    #[test]
+    fn json_members_parse_as_their_text() {
+        let mut o = RequestOptions::default();
+        o.set_json("pages", &serde_json::json!([1, "3-4"])).unwrap();
+        assert_eq!(o.pages.as_ref().unwrap().resolve(5).unwrap(), vec![1, 3, 4]);
+        o.set_json("pages", &serde_json::json!(2)).unwrap();
+        assert_eq!(o.pages.as_ref().unwrap().resolve(5).unwrap(), vec![2]);
+        o.set_json("format", &Value::Null).unwrap();
+        assert_eq!(o.format, Format::Markdown);
+        let e = o.set_json("ocr", &serde_json::json!(true)).unwrap_err();
+        assert!(e.message.contains("must be a string"), "{e}");
+        let e = o
+            .set_json("pages", &serde_json::json!({"from": 1}))
+            .unwrap_err();
+        assert!(e.message.contains("\"pages\" must be"), "{e}");
+        let e = o
+            .set_json("fromat", &serde_json::json!({"x": 1}))
+            .unwrap_err();
+        assert!(e.message.contains("unknown option"), "{e}");
     }
 }

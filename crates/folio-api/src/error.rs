@@ -1,0 +1,162 @@
+//! Errors as every front door reports them: a stable code, a message for people, the causes,
+//! and the HTTP status that fits.
+
+use folio_engine::ExtractError;
+use serde::{Deserialize, Serialize};
+
+use crate::OptionError;
+
+/// A failed request: what `POST /extract` answers (with [`Failure::status`]), what a job's
+/// status holds, and what the RunPod worker posts (`code` is the SDK's `error_type`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The HTTP status that fits: 4xx when the request or the document is at fault, 503 when
+    /// the service could not finish it (time limit, shutdown, models), 500 for a fault of ours.
+    pub status: u16,
+    /// A stable code (`unreadable`, `no_such_page`, `bad_option`, ...).
+    pub code: &'static str,
+    /// One line for people, quoting what caused it.
+    pub message: String,
+    /// The error's sources, outermost first.
+    pub causes: Vec<String>,
+}
+
+impl Failure {
+    /// A failure without further causes.
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Failure {
+        Failure {
+            status,
+            code,
+            message: message.into(),
+            causes: Vec::new(),
+        }
+    }
+
+    /// The JSON body of this failure.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message.clone(),
+            },
+        }
+    }
+}
+
+impl From<&ExtractError> for Failure {
+    fn from(e: &ExtractError) -> Failure {
+        let status = match e {
+            ExtractError::TooLarge { .. }
+            | ExtractError::TooManyPages { .. }
+            | ExtractError::TooManyPixels { .. } => 413,
+            // An office document past a reader's limit (a zip bomb, a huge sheet).
+            ExtractError::Office(_) if e.code() == "too_large" => 413,
+            ExtractError::Unsupported(_) => 415,
+            // Not the document's fault: the service could not finish it (time limit, shutdown,
+            // models). Long documents belong on the async jobs API.
+            ExtractError::Timeout(_)
+            | ExtractError::Cancelled
+            | ExtractError::ModelsUnavailable(_) => 503,
+            _ if e.is_input_error() => 422,
+            _ => 503,
+        };
+        let mut message = e.to_string();
+        if let ExtractError::PasswordRequired = e {
+            // Network callers give it as an option, not as the CLI's flag.
+            message.push_str(": send it in the `password` option");
+        }
+        let mut causes = Vec::new();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            causes.push(s.to_string());
+            source = s.source();
+        }
+        Failure {
+            status,
+            code: e.code(),
+            message,
+            causes,
+        }
+    }
+}
+
+impl From<ExtractError> for Failure {
+    fn from(e: ExtractError) -> Failure {
+        Failure::from(&e)
+    }
+}
+
+impl From<OptionError> for Failure {
+    fn from(e: OptionError) -> Failure {
+        Failure::new(400, e.code(), e.message)
+    }
+}
+
+/// The error body of every HTTP answer that is not a success: `{"error": {"code", "message"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// The inside of [`ErrorBody`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A stable code, e.g. `unreadable`, `no_such_page`, `busy`.
+    pub code: String,
+    /// One line for people, quoting what caused it.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_errors_map_to_client_statuses() {
+        let cases = [
+            (
+                ExtractError::Unsupported("x".into()),
+                415,
+                "unsupported_type",
+            ),
+            (
+                ExtractError::Unreadable(folio_engine::ReadError::NoPages),
+                422,
+                "unreadable",
+            ),
+            (ExtractError::PasswordRequired, 422, "password_required"),
+            (ExtractError::WrongPassword, 422, "wrong_password"),
+            (ExtractError::Empty, 422, "empty_input"),
+            (
+                ExtractError::NoSuchPage {
+                    requested: 9,
+                    count: 2,
+                },
+                422,
+                "no_such_page",
+            ),
+            (
+                ExtractError::TooLarge { size: 2, limit: 1 },
+                413,
+                "too_large",
+            ),
+            (
+                ExtractError::Timeout(std::time::Duration::from_secs(1)),
+                503,
+                "timeout",
+            ),
+        ];
+        for (e, status, code) in cases {
+            let f = Failure::from(e);
+            assert_eq!((f.status, f.code), (status, code));
+        }
+        let f = Failure::from(ExtractError::PasswordRequired);
+        assert!(
+            f.message.ends_with("send it in the `password` option"),
+            "{}",
+            f.message
+        );
+        assert!(!f.message.contains("--password"), "{}", f.message);
+    }
+}
