@@ -102,6 +102,20 @@ impl utoipa::PartialSchema for PageSummary {
                 "decision",
                 string().description(Some("Why that source was chosen.")),
             )
+            .property(
+                "stages",
+                ArrayBuilder::new().items(string()).description(Some(
+                    "The engine's stages that changed the page, in the order they ran.",
+                )),
+            )
+            .property(
+                "partial",
+                ObjectBuilder::new()
+                    .schema_type(Type::Boolean)
+                    .description(Some(
+                        "The page lost some of its content; see `warnings` for this page.",
+                    )),
+            )
             .required("page")
             .required("source")
             .required("decision")
