@@ -54,6 +54,16 @@ pub enum ExtractError {
         /// The limit in force.
         limit: u64,
     },
+    /// An image with a side longer than [`crate::MAX_IMAGE_SIDE`], however few its pixels.
+    #[error("image is {width}x{height} pixels, over the limit of {limit} pixels on a side")]
+    ImageSideTooLong {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+        /// The limit in force.
+        limit: u32,
+    },
     /// The whole extraction ran past [`crate::Limits::total_timeout`].
     #[error("extraction ran past its time limit of {0:?}")]
     Timeout(std::time::Duration),
@@ -66,7 +76,38 @@ pub enum ExtractError {
     /// Every selected page failed.
     #[error("no page could be extracted: {0}")]
     AllPagesFailed(String),
+    /// The document cost more than one document may: the process extracting it died (its
+    /// memory cap, a stack overflow, an abort) or was stopped at its deadline.
+    #[error("the document is too costly to extract: {0}")]
+    TooCostly(String),
+    /// An error an extraction process reported, by its code (see `folio-isolate`).
+    #[error("{message}")]
+    Reported {
+        /// One of the codes [`ExtractError::code`] gives.
+        code: &'static str,
+        /// The message as the process wrote it.
+        message: String,
+    },
 }
+
+/// Every code [`ExtractError::code`] gives.
+const CODES: [&str; 15] = [
+    "too_large",
+    "empty_input",
+    "unsupported_type",
+    "unreadable",
+    "password_required",
+    "wrong_password",
+    "no_such_page",
+    "too_many_pages",
+    "too_many_pixels",
+    "timeout",
+    "cancelled",
+    "models_unavailable",
+    "document_too_costly",
+    "bad_option",
+    "internal",
+];
 
 impl ExtractError {
     /// A stable machine-readable code, used in JSON error bodies.
@@ -80,19 +121,34 @@ impl ExtractError {
             ExtractError::WrongPassword => "wrong_password",
             ExtractError::NoSuchPage { .. } => "no_such_page",
             ExtractError::TooManyPages { .. } => "too_many_pages",
-            ExtractError::TooManyPixels { .. } => "too_many_pixels",
+            ExtractError::TooManyPixels { .. } | ExtractError::ImageSideTooLong { .. } => {
+                "too_many_pixels"
+            }
             ExtractError::Timeout(_) => "timeout",
             ExtractError::Cancelled => "cancelled",
             ExtractError::ModelsUnavailable(_) => "models_unavailable",
             ExtractError::AllPagesFailed(_) => "unreadable",
+            ExtractError::TooCostly(_) => "document_too_costly",
+            ExtractError::Reported { code, .. } => *code,
         }
+    }
+
+    /// The error another process reported as `code` and `message`; an unknown code reads as
+    /// `internal`.
+    pub fn reported(code: &str, message: String) -> ExtractError {
+        let code = CODES
+            .iter()
+            .find(|c| **c == code)
+            .copied()
+            .unwrap_or("internal");
+        ExtractError::Reported { code, message }
     }
 
     /// Whether the input (not the service) is at fault: a 4xx rather than a 5xx.
     pub fn is_input_error(&self) -> bool {
         !matches!(
-            self,
-            ExtractError::ModelsUnavailable(_) | ExtractError::Cancelled | ExtractError::Timeout(_)
+            self.code(),
+            "models_unavailable" | "cancelled" | "timeout" | "internal"
         )
     }
 }

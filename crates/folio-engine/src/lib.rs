@@ -26,6 +26,7 @@ pub use folio_vision::{BackendKind, OcrParams};
 pub use ocr::{ModelLocator, OcrSettings, OCR_PIXEL_BUDGET, OCR_RENDER_DPI};
 pub use options::{ExtractOptions, Limits, OcrMode, PageSelection, PageSelectionError};
 pub use pipeline::{Engine, Progress};
+pub use raster::MAX_IMAGE_SIDE;
 pub use request::{OptionError, RequestOptions};
 pub use response::{ExtractResponse, PageSummary, Timings};
 pub use sniff::{sniff, InputKind};

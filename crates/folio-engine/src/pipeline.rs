@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -138,7 +139,7 @@ impl Engine {
         });
         let bytes = Arc::new(input.to_vec());
         let max_pixels = opts.limits.max_page_pixels;
-        let outcomes = run_isolated(&pages, opts, started, progress, move |number| {
+        let outcomes = run_isolated(&pages, opts, started, progress, move |number, _cancel| {
             // Counted already: each page decodes only its own part of the input.
             let source = ImageSource::reopen(&bytes, kind, count);
             let img = source
@@ -205,8 +206,8 @@ impl Engine {
         });
         let mode = opts.ocr;
         let max_pixels = opts.limits.max_page_pixels;
-        let outcomes = run_isolated(&pages, opts, started, progress, move |number| {
-            pdf_page(&pdf, number, mode, runtime.as_deref(), max_pixels)
+        let outcomes = run_isolated(&pages, opts, started, progress, move |number, cancel| {
+            pdf_page(&pdf, number, mode, runtime.as_deref(), max_pixels, cancel)
         })?;
         collect_pages(&mut doc, &pages, outcomes)?;
         Ok(doc)
@@ -370,10 +371,19 @@ fn pdf_page(
     mode: OcrMode,
     runtime: Option<&OcrRuntime>,
     max_pixels: u64,
+    cancel: &Arc<AtomicBool>,
 ) -> ReportedPage {
-    let content = pdf
-        .page_content(number - 1)
+    let (content, hit) = pdf
+        .page_content_bounded(number - 1, Some(cancel))
         .map_err(|e| format!("page {number}: {e}"))?;
+    // A reader limit (decoded size, operators, nesting) left content out: the page is kept
+    // with what was read, and the document says what is missing.
+    let limit_note = hit.map(|h| format!("page {number}: content left out by a reader limit: {h}"));
+    let with_limit_note = |note: Option<String>| match (&limit_note, note) {
+        (Some(l), Some(n)) => Some(format!("{l}; {n}")),
+        (Some(l), None) => Some(l.clone()),
+        (None, n) => n,
+    };
     let (usable, layer) = assess_text_layer(&content);
     let page_area = (content.width * content.height).max(1.0);
     let scanned_area: f32 = content
@@ -407,7 +417,7 @@ fn pdf_page(
             _ if !usable => format!("{layer}; no scanned image to read"),
             _ => layer,
         };
-        return Ok((text_layer_page(decision), None));
+        return Ok((text_layer_page(decision), with_limit_note(None)));
     }
     let why = match mode {
         OcrMode::Always => format!("{layer}; --ocr always"),
@@ -419,13 +429,15 @@ fn pdf_page(
         let why = "OCR needed but this engine has no OCR models";
         return Ok((
             text_layer_page(format!("{layer}; {why}")),
-            Some(format!("page {number}: {why}")),
+            with_limit_note(Some(format!("page {number}: {why}"))),
         ));
     };
     if let Err(e) = runtime.models() {
         return Ok((
             text_layer_page(format!("{layer}; OCR unavailable: {e}")),
-            Some(format!("page {number}: OCR needed but unavailable: {e}")),
+            with_limit_note(Some(format!(
+                "page {number}: OCR needed but unavailable: {e}"
+            ))),
         ));
     }
     let points = page_area;
@@ -436,12 +448,14 @@ fn pdf_page(
         .map_err(|e| format!("page {number}: cannot render for OCR: {e}"))?;
     let img = RgbImage::new(raster.width, raster.height, raster.rgb)
         .map_err(|e| format!("page {number}: {e}"))?;
-    ocr_page(runtime, img, number, scale, &why).map(|p| (p, None))
+    ocr_page(runtime, img, number, scale, &why).map(|p| (p, with_limit_note(None)))
 }
 
 /// Runs `work` for each page on worker threads, at most one per core at a time. A page that
 /// panics or runs past the page time limit becomes an `Err` for that page; the thread of a page
-/// that timed out is abandoned (it cannot be killed) and its result is dropped if it ever ends.
+/// that timed out is told to stop through its cancel flag (which the PDF reader checks as it
+/// decodes and interprets) and its result is dropped if it ever ends. The flags of pages still
+/// running are raised too when the whole extraction stops early.
 fn run_isolated<F, T>(
     pages: &[u32],
     opts: &ExtractOptions,
@@ -450,9 +464,18 @@ fn run_isolated<F, T>(
     work: F,
 ) -> Result<Vec<Result<T, String>>, ExtractError>
 where
-    F: Fn(u32) -> Result<T, String> + Send + Sync + 'static,
+    F: Fn(u32, &Arc<AtomicBool>) -> Result<T, String> + Send + Sync + 'static,
     T: Send + 'static,
 {
+    /// Raises every flag still in the map when the loop ends, however it ends.
+    struct StopAll(HashMap<usize, (Instant, Arc<AtomicBool>)>);
+    impl Drop for StopAll {
+        fn drop(&mut self) {
+            for (_, flag) in self.0.values() {
+                flag.store(true, Ordering::Relaxed);
+            }
+        }
+    }
     let work = Arc::new(work);
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -461,7 +484,7 @@ where
     let total = pages.len() as u32;
     let mut results: Vec<Option<Result<T, String>>> = (0..pages.len()).map(|_| None).collect();
     let (tx, rx) = mpsc::channel::<(usize, Result<T, String>)>();
-    let mut in_flight: HashMap<usize, Instant> = HashMap::new();
+    let mut in_flight = StopAll(HashMap::new());
     let mut next = 0usize;
     let mut done = 0u32;
     while (done as usize) < pages.len() {
@@ -471,25 +494,28 @@ where
         if started.elapsed() > opts.limits.total_timeout {
             return Err(ExtractError::Timeout(opts.limits.total_timeout));
         }
-        while in_flight.len() < workers && next < pages.len() {
+        while in_flight.0.len() < workers && next < pages.len() {
             let (idx, number) = (next, pages[next]);
             let (tx, work) = (tx.clone(), Arc::clone(&work));
+            let cancel = Arc::new(AtomicBool::new(false));
+            let page_cancel = Arc::clone(&cancel);
             let spawned = std::thread::Builder::new()
                 .name(format!("folio-page-{number}"))
                 .spawn(move || {
-                    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| work(number)))
-                        .unwrap_or_else(|panic| {
-                            Err(format!(
-                                "page {number}: internal error: {}",
-                                panic_text(&panic)
-                            ))
-                        });
+                    let outcome =
+                        std::panic::catch_unwind(AssertUnwindSafe(|| work(number, &page_cancel)))
+                            .unwrap_or_else(|panic| {
+                                Err(format!(
+                                    "page {number}: internal error: {}",
+                                    panic_text(&panic)
+                                ))
+                            });
                     // The receiver is gone when the page was abandoned: nothing to report to.
                     let _ = tx.send((idx, outcome));
                 });
             match spawned {
                 Ok(_) => {
-                    in_flight.insert(idx, Instant::now());
+                    in_flight.0.insert(idx, (Instant::now(), cancel));
                 }
                 Err(e) => {
                     results[idx] = Some(Err(format!("page {number}: cannot start a thread: {e}")));
@@ -499,9 +525,10 @@ where
             next += 1;
         }
         let oldest = in_flight
+            .0
             .values()
+            .map(|(t, _)| *t)
             .min()
-            .copied()
             .unwrap_or_else(Instant::now);
         let page_deadline = oldest + opts.limits.page_timeout;
         let total_deadline = started + opts.limits.total_timeout;
@@ -512,7 +539,7 @@ where
             .min(Duration::from_millis(100));
         match rx.recv_timeout(wait) {
             Ok((idx, outcome)) => {
-                if in_flight.remove(&idx).is_some() {
+                if in_flight.0.remove(&idx).is_some() {
                     results[idx] = Some(outcome);
                     done += 1;
                     progress(done, total);
@@ -521,12 +548,15 @@ where
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 let now = Instant::now();
                 let expired: Vec<usize> = in_flight
+                    .0
                     .iter()
-                    .filter(|(_, t)| now.duration_since(**t) >= opts.limits.page_timeout)
+                    .filter(|(_, (t, _))| now.duration_since(*t) >= opts.limits.page_timeout)
                     .map(|(i, _)| *i)
                     .collect();
                 for idx in expired {
-                    in_flight.remove(&idx);
+                    if let Some((_, flag)) = in_flight.0.remove(&idx) {
+                        flag.store(true, Ordering::Relaxed);
+                    }
                     results[idx] = Some(Err(format!(
                         "page {}: abandoned after the page time limit of {:?}",
                         pages[idx], opts.limits.page_timeout
@@ -601,12 +631,18 @@ mod tests {
 
     #[test]
     fn a_panicking_page_fails_alone() {
-        let out = run_isolated(&[1, 2, 3], &opts(10_000), Instant::now(), &|_, _| {}, |n| {
-            if n == 2 {
-                panic!("bad page");
-            }
-            Ok(page(n))
-        })
+        let out = run_isolated(
+            &[1, 2, 3],
+            &opts(10_000),
+            Instant::now(),
+            &|_, _| {},
+            |n, _| {
+                if n == 2 {
+                    panic!("bad page");
+                }
+                Ok(page(n))
+            },
+        )
         .unwrap();
         assert!(out[0].is_ok() && out[2].is_ok());
         let err = out[1].as_ref().unwrap_err();
@@ -616,7 +652,7 @@ mod tests {
     #[test]
     fn a_page_past_its_time_limit_is_abandoned() {
         let started = Instant::now();
-        let out = run_isolated(&[1, 2], &opts(200), started, &|_, _| {}, |n| {
+        let out = run_isolated(&[1, 2], &opts(200), started, &|_, _| {}, |n, _| {
             if n == 1 {
                 std::thread::sleep(Duration::from_secs(5));
             }
@@ -635,7 +671,7 @@ mod tests {
             cancel: Some(cancel),
             ..opts(10_000)
         };
-        let r = run_isolated(&[1], &o, Instant::now(), &|_, _| {}, |n| Ok(page(n)));
+        let r = run_isolated(&[1], &o, Instant::now(), &|_, _| {}, |n, _| Ok(page(n)));
         assert!(matches!(r, Err(ExtractError::Cancelled)));
     }
 
@@ -643,9 +679,13 @@ mod tests {
     fn progress_reports_every_page() {
         let seen = std::sync::Mutex::new(Vec::new());
         let record = |done: u32, total: u32| seen.lock().unwrap().push((done, total));
-        run_isolated(&[1, 2, 3], &opts(10_000), Instant::now(), &record, |n| {
-            Ok(page(n))
-        })
+        run_isolated(
+            &[1, 2, 3],
+            &opts(10_000),
+            Instant::now(),
+            &record,
+            |n, _| Ok(page(n)),
+        )
         .unwrap();
         let seen = seen.into_inner().unwrap();
         assert_eq!(seen.last(), Some(&(3, 3)));

@@ -12,6 +12,7 @@ use hayro::vello_cpu::color::palette::css::WHITE;
 use hayro::{PixmapSettings, RenderCache, RenderSettings};
 
 use crate::collect::Collector;
+use crate::limits::{DocumentBudget, LimitHit, ReadLimits};
 
 /// Why a PDF could not be opened or a page not read.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +59,7 @@ pub struct Raster {
 #[derive(Clone)]
 pub struct PdfDocument {
     pdf: Arc<Pdf>,
+    budget: Arc<DocumentBudget>,
 }
 
 /// Most glyphs kept from one page: a fuzzed content stream can draw millions, and no real page
@@ -68,7 +70,24 @@ impl PdfDocument {
     /// Opens a PDF from its bytes; an encrypted file is opened with `password` or, when none is
     /// given, with the empty user password.
     pub fn open(data: Arc<Vec<u8>>, password: Option<&str>) -> Result<PdfDocument, PdfError> {
-        let pdf = Pdf::new_with_password(data, password.unwrap_or("")).map_err(|e| match e {
+        PdfDocument::open_with_limits(data, password, ReadLimits::default())
+    }
+
+    /// [`PdfDocument::open`] under `limits` (opening itself, which decodes the cross-reference
+    /// and object streams, runs under the per-page share of them).
+    pub fn open_with_limits(
+        data: Arc<Vec<u8>>,
+        password: Option<&str>,
+        limits: ReadLimits,
+    ) -> Result<PdfDocument, PdfError> {
+        let budget = Arc::new(DocumentBudget::new(limits));
+        let (pdf, hit) = budget.run(None, || {
+            Pdf::new_with_password(data, password.unwrap_or(""))
+        });
+        if let Some(hit) = hit {
+            tracing::warn!(%hit, "limit reached while opening the PDF");
+        }
+        let pdf = pdf.map_err(|e| match e {
             LoadPdfError::Decryption(DecryptionError::PasswordProtected) => {
                 PdfError::PasswordRequired
             }
@@ -83,7 +102,10 @@ impl PdfDocument {
             }
             LoadPdfError::Invalid => PdfError::Invalid,
         })?;
-        Ok(PdfDocument { pdf: Arc::new(pdf) })
+        Ok(PdfDocument {
+            pdf: Arc::new(pdf),
+            budget,
+        })
     }
 
     /// Number of pages.
@@ -102,6 +124,24 @@ impl PdfDocument {
     /// The glyphs, ruling segments and image boxes of page `index` (0-based), in page
     /// coordinates: points, origin at the top-left of the page as displayed.
     pub fn page_content(&self, index: u32) -> Result<PageContent, PdfError> {
+        self.page_content_bounded(index, None)
+            .map(|(content, _)| content)
+    }
+
+    /// [`PdfDocument::page_content`] within the document's [`ReadLimits`], stopping early when
+    /// `cancel` is raised; a limit the page ran into comes back beside what was read.
+    pub fn page_content_bounded(
+        &self,
+        index: u32,
+        cancel: Option<&Arc<std::sync::atomic::AtomicBool>>,
+    ) -> Result<(PageContent, Option<LimitHit>), PdfError> {
+        let (content, hit) = self
+            .budget
+            .run(cancel, || self.page_content_unbounded(index));
+        Ok((content?, hit))
+    }
+
+    fn page_content_unbounded(&self, index: u32) -> Result<PageContent, PdfError> {
         let pages = self.pdf.pages();
         let page = pages
             .get(index as usize)
@@ -131,6 +171,21 @@ impl PdfDocument {
     /// Renders page `index` (0-based) at `scale` pixels per point (2.0 ≈ 144 dpi) on white.
     /// Fails rather than allocate more than `max_pixels`.
     pub fn render_page(&self, index: u32, scale: f32, max_pixels: u64) -> Result<Raster, PdfError> {
+        let (raster, hit) = self.budget.run(None, || {
+            self.render_page_unbounded(index, scale, max_pixels)
+        });
+        if let Some(hit) = hit {
+            tracing::warn!(page = index + 1, %hit, "limit reached while rendering a page");
+        }
+        raster
+    }
+
+    fn render_page_unbounded(
+        &self,
+        index: u32,
+        scale: f32,
+        max_pixels: u64,
+    ) -> Result<Raster, PdfError> {
         let pages = self.pdf.pages();
         let page = pages
             .get(index as usize)

@@ -94,9 +94,19 @@ impl From<OptionError> for ApiError {
 impl From<ExtractError> for ApiError {
     fn from(e: ExtractError) -> Self {
         let status = match &e {
+            // An isolated extraction's error keeps its code; the status follows from it.
+            ExtractError::Reported { code, .. } => match *code {
+                "too_large" | "too_many_pages" | "too_many_pixels" => StatusCode::PAYLOAD_TOO_LARGE,
+                "unsupported_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "bad_option" => StatusCode::BAD_REQUEST,
+                "timeout" | "cancelled" | "models_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+                "internal" => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            },
             ExtractError::TooLarge { .. }
             | ExtractError::TooManyPages { .. }
-            | ExtractError::TooManyPixels { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            | ExtractError::TooManyPixels { .. }
+            | ExtractError::ImageSideTooLong { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ExtractError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             // Not the document's fault: the service could not finish it (time limit, shutdown,
             // models). Long documents belong on the async jobs API.
@@ -112,6 +122,69 @@ impl From<ExtractError> for ApiError {
         }
         ApiError::new(status, e.code(), message)
     }
+}
+
+/// The JSON error body, `{"error":{"code","message"}}`, as text: for answers written outside
+/// the router (a refused connection, a malformed request head).
+pub(crate) fn json_body(code: &str, message: &str) -> String {
+    json!({"error": {"code": code, "message": message}}).to_string()
+}
+
+/// Middleware: an error answer that is not JSON (a rejection from an extractor, such as a path
+/// that is not UTF-8, or a status set by a layer) gets the JSON error body every other error
+/// has, keeping its status. Every error of this service is JSON.
+pub(crate) async fn json_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    // Rejection texts are short; anything longer is cut rather than buffered.
+    let detail = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "unprocessable",
+        StatusCode::TOO_MANY_REQUESTS => "busy",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    if status.is_server_error() && !detail.is_empty() {
+        tracing::warn!(%status, %detail, "error answer without a JSON body");
+    }
+    // A fault inside says nothing to the client (as `ApiError::internal`); the log has it.
+    let message = if detail.is_empty() || status.is_server_error() {
+        status
+            .canonical_reason()
+            .unwrap_or("request failed")
+            .to_string()
+    } else {
+        detail
+    };
+    let mut fixed = ApiError::new(status, code, message).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            fixed.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    fixed
 }
 
 impl IntoResponse for ApiError {

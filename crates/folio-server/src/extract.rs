@@ -71,6 +71,7 @@ pub(crate) async fn extract(
         .extract_options(limits, Some(Arc::clone(&cancel.0)));
     let extraction = run::extract(
         Arc::clone(&state.engine),
+        state.pool.clone(),
         Arc::clone(&state.limiter),
         slot,
         upload.bytes,

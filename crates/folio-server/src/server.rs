@@ -65,8 +65,21 @@ impl Server {
         }
         tracing::info!(database = %path.display(), "job store open");
         let (shutdown, _) = tokio::sync::watch::channel(false);
+        let pool = config.isolation.clone().map(|c| {
+            let pool = Arc::new(folio_isolate::Pool::new(c));
+            // Warmed in the background: a child that cannot start is reported by the first
+            // request that needs one.
+            let warming = Arc::clone(&pool);
+            std::thread::spawn(move || {
+                if let Err(e) = warming.warm() {
+                    tracing::warn!(error = %e, "extraction processes not started");
+                }
+            });
+            pool
+        });
         let state = Arc::new(AppState {
             engine,
+            pool,
             limiter: Limiter::new(config.max_concurrent, config.max_queue),
             metrics: Metrics::default(),
             jobs: Jobs::new(store),
@@ -111,11 +124,11 @@ impl Server {
             let state = Arc::clone(&state);
             async move { state.until_shutdown().await }
         };
-        let mut serving = tokio::spawn(async move {
-            axum::serve(listener, self.router)
-                .with_graceful_shutdown(drain)
-                .await
-        });
+        let limits = crate::conn::ConnLimits {
+            header_timeout: state.config.header_timeout,
+            max_connections: crate::conn::connection_capacity(state.config.max_connections),
+        };
+        let mut serving = tokio::spawn(crate::conn::serve(listener, self.router, limits, drain));
         tokio::select! {
             _ = shutdown => {}
             ended = &mut serving => {

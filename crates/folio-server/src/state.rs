@@ -13,6 +13,8 @@ use crate::metrics::Metrics;
 
 pub(crate) struct AppState {
     pub engine: Arc<Engine>,
+    /// Child processes that extract in isolation; `None` extracts in this process.
+    pub pool: Option<Arc<folio_isolate::Pool>>,
     pub config: ServerConfig,
     pub limiter: Arc<Limiter>,
     pub metrics: Metrics,

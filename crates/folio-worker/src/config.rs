@@ -59,6 +59,9 @@ pub struct WorkerConfig {
     /// Delays between the attempts of a result post: the SDK retries with aiohttp_retry's
     /// `FibonacciRetry(attempts=3)`, which waits 2 s then 3 s.
     pub post_retry_delays: Vec<Duration>,
+    /// Extract each job's document in a child process of this pool (see `folio-isolate`);
+    /// `None` extracts in the worker's own process.
+    pub isolation: Option<folio_isolate::PoolConfig>,
 }
 
 impl WorkerConfig {
@@ -108,6 +111,7 @@ impl WorkerConfig {
             error_wait: Duration::from_secs(1),
             progress_interval: Some(Duration::from_secs(5)),
             post_retry_delays: vec![Duration::from_secs(2), Duration::from_secs(3)],
+            isolation: None,
         }
     }
 

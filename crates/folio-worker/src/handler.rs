@@ -24,10 +24,15 @@ pub(crate) enum Outcome {
     Cancelled,
 }
 
+/// How long past its own time limit an isolated extraction may run before its process is
+/// killed (the engine normally stops itself at the limit).
+const KILL_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Runs one job's input through the engine. Never panics on bad input: every problem with the
 /// job becomes a [`JobFailure`].
 pub(crate) fn run_job(
     engine: &Engine,
+    pool: Option<&folio_isolate::Pool>,
     cfg: &WorkerConfig,
     input: Value,
     cancel: &Arc<AtomicBool>,
@@ -56,11 +61,31 @@ pub(crate) fn run_job(
         }
         let opts = options.extract_options(cfg.limits.clone(), Some(Arc::clone(cancel)));
         let extract_start = Instant::now();
-        let doc = engine
-            .extract_with_progress(&bytes, &opts, &|done, total| progress.set(done, total))
-            .map_err(extract_failure)?;
-        let extract_ms = extract_start.elapsed().as_millis() as u64;
-        let mut response = ExtractResponse::new(&doc, options.format, extract_ms);
+        let report = |done, total| progress.set(done, total);
+        let mut response = match pool {
+            // In a child process: a document that kills it costs this job, not the worker.
+            Some(pool) => {
+                let deadline = extract_start + opts.limits.total_timeout + KILL_GRACE;
+                pool.extract(&bytes, &opts, options.format, deadline, &report)
+                    .map_err(|f| {
+                        extract_failure(match f {
+                            folio_isolate::Failure::Extract(e) => {
+                                ExtractError::reported(&e.code, e.message)
+                            }
+                            folio_isolate::Failure::TooCostly(why) => ExtractError::TooCostly(why),
+                            folio_isolate::Failure::Cancelled => ExtractError::Cancelled,
+                            other => ExtractError::reported("internal", other.to_string()),
+                        })
+                    })?
+            }
+            None => {
+                let doc = engine
+                    .extract_with_progress(&bytes, &opts, &report)
+                    .map_err(extract_failure)?;
+                let extract_ms = extract_start.elapsed().as_millis() as u64;
+                ExtractResponse::new(&doc, options.format, extract_ms)
+            }
+        };
         // The caller waited for the download too: count it in the total.
         response.timings.total_ms = started.elapsed().as_millis() as u64;
         serde_json::to_value(&response)

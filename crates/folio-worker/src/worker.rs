@@ -127,6 +127,8 @@ struct Shared {
     cfg: WorkerConfig,
     client: Client,
     engine: Arc<Engine>,
+    /// Child processes that extract in isolation, when configured.
+    pool: Option<Arc<folio_isolate::Pool>>,
     running: Mutex<Vec<Arc<Running>>>,
     shutdown: AtomicBool,
     force: AtomicBool,
@@ -191,11 +193,16 @@ impl Worker {
     /// A worker with the given settings and engine.
     pub fn new(cfg: WorkerConfig, engine: Arc<Engine>) -> Worker {
         let client = Client::new(&cfg);
+        let pool = cfg
+            .isolation
+            .clone()
+            .map(|c| Arc::new(folio_isolate::Pool::new(c)));
         Worker {
             shared: Arc::new(Shared {
                 cfg,
                 client,
                 engine,
+                pool,
                 running: Mutex::new(Vec::new()),
                 shutdown: AtomicBool::new(false),
                 force: AtomicBool::new(false),
@@ -540,6 +547,7 @@ fn run_one(shared: &Shared, job: Job) {
         std::panic::catch_unwind(AssertUnwindSafe(|| {
             handler::run_job(
                 &shared.engine,
+                shared.pool.as_deref(),
                 cfg,
                 job.input,
                 &running.cancel,
@@ -636,7 +644,14 @@ pub fn run_local(engine: &Engine, cfg: &WorkerConfig, job_text: &str) -> Result<
     tracing::info!(job = %job.id, "running the local test job");
     let cancel = Arc::new(AtomicBool::new(false));
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        handler::run_job(engine, cfg, job.input, &cancel, &PageProgress::default())
+        handler::run_job(
+            engine,
+            None,
+            cfg,
+            job.input,
+            &cancel,
+            &PageProgress::default(),
+        )
     }))
     .unwrap_or_else(|_| Outcome::Failed(JobFailure::new("internal", "internal error")));
     Ok(match outcome {

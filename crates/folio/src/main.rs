@@ -33,6 +33,9 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Run as a RunPod serverless worker.
     Worker(cmd::worker::Args),
+    /// Extract documents sent by `folio serve` or `folio worker` (internal).
+    #[command(hide = true)]
+    ExtractChild(cmd::child::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Doctor(args) => cmd::doctor::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Worker(args) => cmd::worker::run(args),
+        Command::ExtractChild(args) => cmd::child::run(args),
     };
     match result {
         Ok(code) => code,
@@ -76,9 +80,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// Prints the error once, on one line: `error: outer: cause: root cause`.
-#[allow(clippy::print_stderr)]
+/// Prints the error once, on one line: `error: outer: cause: root cause`. A standard error
+/// that cannot be written (closed, a full disk) leaves only the exit code to say it.
 fn report(err: &anyhow::Error) {
+    use std::io::Write;
     // Some decoders end their messages with line breaks; the error stays one line regardless.
     let message = format!("{err:#}");
     let one_line: Vec<&str> = message
@@ -86,5 +91,5 @@ fn report(err: &anyhow::Error) {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    eprintln!("error: {}", one_line.join(" "));
+    let _ = writeln!(std::io::stderr(), "error: {}", one_line.join(" "));
 }

@@ -89,6 +89,7 @@ pub(crate) mod trivia;
 pub(crate) mod util;
 
 pub mod content;
+pub mod limits;
 mod crypto;
 pub mod metadata;
 pub mod object;

@@ -140,6 +140,7 @@ async fn run_claimed(
     );
     let result = run::extract(
         Arc::clone(&state.engine),
+        state.pool.clone(),
         Arc::clone(&state.limiter),
         slot,
         job.input,

@@ -1,5 +1,6 @@
 //! One module per subcommand, each with its `Args` and `run`.
 
+pub mod child;
 pub mod doctor;
 pub mod extract;
 pub mod models;
@@ -21,7 +22,7 @@ pub(crate) fn engine(cache_dir: Option<PathBuf>, backend: BackendKind) -> Engine
         Arc::new(move |id| {
             store
                 .get_or_init(|| models::open_store(cache_dir.clone()))
-                .model_path(id)
+                .load_path(id)
                 .map_err(|e| e.to_string())
         }),
         OcrSettings {

@@ -85,6 +85,33 @@ pub struct Args {
     /// How long in-flight requests may take to finish after SIGTERM.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
+    /// Time a client has to send a request's head; a kept-alive connection idle that long
+    /// between requests is closed too.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+    /// Open connections served at once (lowered to fit the descriptor limit); beyond them a
+    /// connection is answered 503 and closed.
+    #[arg(long, default_value_t = 1024, env = "FOLIO_MAX_CONNECTIONS")]
+    pub max_connections: usize,
+    /// Where documents are extracted: process (each in a supervised child process with its own
+    /// memory cap and deadline, so a document that kills it costs only its request) or
+    /// in-process.
+    #[arg(long, default_value = "process", value_parser = ["process", "in-process"], env = "FOLIO_ISOLATION")]
+    pub isolation: String,
+    /// Address-space cap of each extraction process, in MiB.
+    #[arg(
+        long,
+        default_value_t = 4096,
+        value_name = "MIB",
+        env = "FOLIO_CHILD_MEMORY_MB"
+    )]
+    pub child_memory_mb: u64,
+    /// Documents an extraction process handles before it is replaced.
+    #[arg(long, default_value_t = 200)]
+    pub child_max_documents: u32,
+    /// Resident memory above which an extraction process is replaced after its document, in MiB.
+    #[arg(long, default_value_t = 1536, value_name = "MIB")]
+    pub child_max_rss_mb: u64,
 }
 
 /// `90`, `90s`, `15m`, `24h`, `7d`.
@@ -152,6 +179,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     config.job_max_attempts = args.job_max_attempts.max(1);
     config.webhooks = args.webhook_hosts;
     config.shutdown_grace = args.shutdown_grace;
+    config.header_timeout = args.header_timeout.max(Duration::from_secs(1));
+    config.max_connections = args.max_connections.max(1);
+    if args.isolation == "process" {
+        config.isolation = Some(super::child::pool_config(
+            args.cache_dir.as_ref(),
+            args.ocr_backend,
+            args.child_memory_mb,
+            config.max_concurrent,
+            args.child_max_documents,
+            args.child_max_rss_mb,
+        )?);
+    }
     let engine = Arc::new(super::engine(args.cache_dir.clone(), args.ocr_backend));
     if args.require_models != RequiredModels::None {
         // Warm: the first scanned page should not pay for loading the models.
@@ -191,9 +230,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// One line on stderr (the default log level hides info), so scripts and tests learn the
 /// port when it was 0.
-#[allow(clippy::print_stderr)]
 fn announce(addr: SocketAddr) {
-    eprintln!("folio serve: listening on http://{addr}");
+    use std::io::Write;
+    // An unwritable stderr must not stop the server.
+    let _ = writeln!(std::io::stderr(), "folio serve: listening on http://{addr}");
 }
 
 #[cfg(test)]

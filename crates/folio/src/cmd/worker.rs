@@ -74,6 +74,18 @@ pub struct Args {
     /// network; turn it on only where every job is trusted (or for tests on 127.0.0.1).
     #[arg(long, env = "FOLIO_WORKER_ALLOW_PRIVATE_URLS", value_parser = clap::builder::BoolishValueParser::new())]
     pub allow_private_urls: bool,
+    /// Where documents are extracted: process (each in a supervised child process with its own
+    /// memory cap and deadline, so a document that kills it costs only its job) or in-process.
+    #[arg(long, default_value = "process", value_parser = ["process", "in-process"], env = "FOLIO_ISOLATION")]
+    pub isolation: String,
+    /// Address-space cap of each extraction process, in MiB.
+    #[arg(
+        long,
+        default_value_t = 4096,
+        value_name = "MIB",
+        env = "FOLIO_CHILD_MEMORY_MB"
+    )]
+    pub child_memory_mb: u64,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -91,6 +103,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         total_timeout: Duration::from_secs(args.timeout.max(1)),
         ..Limits::default()
     };
+    // Local test runs stay in-process: one job, nothing to protect.
+    if args.isolation == "process" {
+        cfg.isolation = Some(super::child::pool_config(
+            None,
+            args.ocr_backend,
+            args.child_memory_mb,
+            cfg.concurrency,
+            200,
+            1536,
+        )?);
+    }
     let engine = Arc::new(super::engine(None, args.ocr_backend));
 
     // As the SDK: an explicit test input, or no queue, means one local job.
@@ -184,7 +207,8 @@ fn run_local(
 
 /// The worker's exits print one line, as `main` does for other errors, but keep exit code 1
 /// (the SDK's) rather than `main`'s 2.
-#[allow(clippy::print_stderr)]
 fn one_line(message: &str) {
-    eprintln!("error: {}", message.replace('\n', " "));
+    use std::io::Write;
+    // An unwritable stderr must not turn a clean exit into a panic.
+    let _ = writeln!(std::io::stderr(), "error: {}", message.replace('\n', " "));
 }

@@ -257,6 +257,11 @@ pub fn interpret<'a>(
     context.save_state();
 
     while let Some(op) = ops.next() {
+        // The caller's operator budget (`hayro_syntax::limits`): once it is spent, or the work
+        // is cancelled, every level of nesting stops here.
+        if !hayro_syntax::limits::charge_operation() {
+            break;
+        }
         match op {
             TypedInstruction::SaveState(_) => context.save_state(),
             TypedInstruction::StrokeColorDeviceRgb(s) => {

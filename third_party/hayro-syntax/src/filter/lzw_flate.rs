@@ -13,23 +13,19 @@ pub(crate) mod flate {
     #[cfg(feature = "unsafe")]
     pub(crate) fn decode(data: &[u8], params: &Dict<'_>) -> Option<Vec<u8>> {
         use flate2::read::{DeflateDecoder, ZlibDecoder};
-        use std::io::Read;
 
-        fn zlib_stream(data: &[u8]) -> Option<Vec<u8>> {
-            let mut decoder = ZlibDecoder::new(data);
-            let mut result = Vec::new();
-            decoder.read_to_end(&mut result).ok().map(|_| result)
-        }
-
-        fn deflate_stream(data: &[u8]) -> Option<Vec<u8>> {
-            let mut decoder = DeflateDecoder::new(data);
-            let mut result = Vec::new();
-            decoder.read_to_end(&mut result).ok().map(|_| result)
-        }
-
-        let decoded = zlib_stream(data)
-            .or_else(|| deflate_stream(data))
-            .or_else(|| fallback::decode(data))?;
+        // Each decoder stops at the budget's limit (`crate::limits`): a refusal ends the
+        // decoding, a corrupt stream is handed to the next decoder.
+        let limit = crate::limits::stream_limit();
+        let decoded = match crate::limits::read_limited(ZlibDecoder::new(data), limit) {
+            Ok(Some(d)) => d,
+            Err(_) => return None,
+            Ok(None) => match crate::limits::read_limited(DeflateDecoder::new(data), limit) {
+                Ok(Some(d)) => d,
+                Err(_) => return None,
+                Ok(None) => fallback::decode(data)?,
+            },
+        };
         let params = PredictorParams::from_params(params);
         apply_predictor(decoded, &params)
     }
@@ -76,6 +72,8 @@ pub(crate) mod flate {
             code_size: u8,
             output: Vec<u8>,
             eof: bool,
+            /// Most bytes the output may hold (`crate::limits`).
+            limit: usize,
         }
 
         impl<'a> FlateStream<'a> {
@@ -87,14 +85,31 @@ pub(crate) mod flate {
                     code_size: 0,
                     output: Vec::new(),
                     eof: false,
+                    limit: crate::limits::stream_limit(),
+                }
+            }
+
+            /// Whether the output passed the limit (then decoding stops).
+            fn over_limit(&mut self) -> bool {
+                if self.output.len() > self.limit {
+                    self.eof = true;
+                    true
+                } else {
+                    false
                 }
             }
 
             fn decode(&mut self) -> Option<Vec<u8>> {
                 while !self.eof && self.pos < self.data.len() {
                     self.read_block();
+                    if !crate::limits::keep_going() {
+                        return None;
+                    }
                 }
 
+                if !crate::limits::within(self.output.len(), self.limit) {
+                    return None;
+                }
                 Some(core::mem::take(&mut self.output))
             }
 
@@ -263,6 +278,9 @@ pub(crate) mod flate {
                 };
 
                 loop {
+                    if self.over_limit() {
+                        return;
+                    }
                     let code1 = match self.get_code(&lit_code_table) {
                         Some(c) => c,
                         None => {
@@ -571,6 +589,7 @@ pub(crate) mod lzw {
     const INITIAL_SIZE: u16 = 258;
 
     fn decode_impl(data: &[u8], early_change: bool) -> Option<Vec<u8>> {
+        let limit = crate::limits::stream_limit();
         let mut table = Table::new(early_change);
         let mut bit_size = table.code_length();
         let mut reader = BitReader::new(data);
@@ -613,6 +632,11 @@ pub(crate) mod lzw {
                         let new_entry = table.register(prev_code, first_byte)?;
                         decoded.extend_from_slice(new_entry);
                     } else {
+                        return None;
+                    }
+
+                    // Stops at the budget's limit (`crate::limits`).
+                    if !crate::limits::within(decoded.len(), limit) {
                         return None;
                     }
 

@@ -5,8 +5,14 @@ use alloc::vec::Vec;
 pub(crate) fn decode(data: &[u8]) -> Option<Vec<u8>> {
     let mut reader = Reader::new(data);
     let mut decoded = vec![];
+    let limit = crate::limits::stream_limit();
 
     loop {
+        // Stops at the budget's limit (`crate::limits`): runs expand 128-fold.
+        if !crate::limits::within(decoded.len(), limit) {
+            return None;
+        }
+
         let length = reader.read_byte()?;
 
         match length {

@@ -228,10 +228,13 @@ impl<'a> Stream<'a> {
             current = Some(new);
         }
 
-        Ok(current.unwrap_or(FilterResult {
+        let result = current.unwrap_or(FilterResult {
             data,
             image_data: None,
-        }))
+        });
+        // Every decoded stream counts against the thread's budget (`crate::limits`).
+        crate::limits::charge_decoded(result.data.len());
+        Ok(result)
     }
 
     fn crypt_filter(&self) -> Option<Name<'a>> {
