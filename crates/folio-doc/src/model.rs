@@ -77,6 +77,11 @@ impl BBox {
         x >= self.x0 && x <= self.x1 && y >= self.y0 && y <= self.y1
     }
 
+    /// Whether all four edges are zero: the box of an element without page geometry.
+    pub fn is_zero(&self) -> bool {
+        *self == BBox::default()
+    }
+
     /// Whether all four edges are finite numbers.
     pub fn is_finite(&self) -> bool {
         self.x0.is_finite() && self.y0.is_finite() && self.x1.is_finite() && self.y1.is_finite()
@@ -152,6 +157,10 @@ pub enum BlockKind {
     ListItem {
         /// Numbered (1., a), iv.) rather than bulleted.
         ordered: bool,
+        /// Nesting depth: 0 for a top-level item, 1 for an item of a list inside an item...
+        /// (absent from the JSON when 0; readers that cannot tell nesting leave it 0).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        level: u8,
     },
     /// A table; the block's `table` holds its cells.
     Table,
@@ -169,6 +178,10 @@ pub enum BlockKind {
     Code,
 }
 
+fn is_zero(n: &u8) -> bool {
+    *n == 0
+}
+
 impl BlockKind {
     /// Page furniture (running headers and footers), which reading formats leave out.
     pub fn is_furniture(&self) -> bool {
@@ -182,7 +195,9 @@ pub struct Block {
     /// What the block is.
     #[serde(flatten)]
     pub kind: BlockKind,
-    /// Box around the block.
+    /// Box around the block. Absent from the JSON (and all zero here) for blocks that have no
+    /// page geometry: those of flow formats (DOCX, HTML, spreadsheets, text).
+    #[serde(default, skip_serializing_if = "BBox::is_zero")]
     pub bbox: BBox,
     /// The block's text, lines joined (hyphenation at line ends removed; `Code` keeps newlines).
     pub text: String,
@@ -346,6 +361,23 @@ impl Table {
         grid
     }
 
+    /// Like [`Table::grid`], but a spanning cell's text fills every position it covers.
+    pub fn spanned_grid(&self) -> Vec<Vec<String>> {
+        let (rows, cols) = (self.rows as usize, self.cols as usize);
+        let mut grid = vec![vec![String::new(); cols]; rows];
+        for cell in &self.cells {
+            let (r0, c0) = (cell.row as usize, cell.col as usize);
+            let r1 = (r0 + cell.row_span.max(1) as usize).min(rows);
+            let c1 = (c0 + cell.col_span.max(1) as usize).min(cols);
+            for row in grid.iter_mut().take(r1).skip(r0) {
+                for slot in row.iter_mut().take(c1).skip(c0) {
+                    slot.clone_from(&cell.text);
+                }
+            }
+        }
+        grid
+    }
+
     /// Whether the first row is made of header cells (or the table has no header flags at all,
     /// in which case Markdown treats the first row as the header by convention).
     pub fn first_row_is_header(&self) -> bool {
@@ -365,13 +397,17 @@ pub struct PageProvenance {
 }
 
 /// One page.
+///
+/// Flow formats (DOCX, HTML, Markdown, text, CSV, spreadsheets) have no pages of their own: their
+/// "pages" are logical (the whole document, one sheet) and have a width and height of 0, and
+/// their blocks carry no box ([`Page::is_flow`]). Slides have real geometry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page {
     /// 1-based page number in the source document.
     pub number: u32,
-    /// Width in points, as displayed (after rotation).
+    /// Width in points, as displayed (after rotation); 0 for a flow page.
     pub width: f32,
-    /// Height in points, as displayed (after rotation).
+    /// Height in points, as displayed (after rotation); 0 for a flow page.
     pub height: f32,
     /// The page's rotation in degrees (0, 90, 180 or 270) as the source declares it.
     pub rotation: u16,
@@ -379,6 +415,13 @@ pub struct Page {
     pub blocks: Vec<Block>,
     /// How this page's text was obtained.
     pub provenance: PageProvenance,
+}
+
+impl Page {
+    /// A logical page without geometry (zero size): its blocks have no boxes.
+    pub fn is_flow(&self) -> bool {
+        self.width == 0.0 && self.height == 0.0
+    }
 }
 
 /// Outcome of the whole extraction.

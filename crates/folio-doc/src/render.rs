@@ -156,9 +156,15 @@ fn markdown_block(block: &Block) -> String {
             )
         }
         BlockKind::Paragraph | BlockKind::Caption => escape_md_line(text),
-        BlockKind::ListItem { ordered: false } => format!("- {}", escape_md_line(text)),
+        BlockKind::ListItem {
+            ordered: false,
+            level,
+        } => format!("{}- {}", list_indent(level), escape_md_line(text)),
         // The ordinal is part of the text ("1.", "a)") so the document's own numbering survives.
-        BlockKind::ListItem { ordered: true } => escape_md_line(text),
+        BlockKind::ListItem {
+            ordered: true,
+            level,
+        } => format!("{}{}", list_indent(level), escape_md_list_text(text)),
         BlockKind::Table => match &block.table {
             Some(t) => markdown_table(t),
             None => escape_md_line(text),
@@ -173,6 +179,22 @@ fn markdown_block(block: &Block) -> String {
         BlockKind::Formula => format!("$${text}$$"),
         BlockKind::Code => format!("```\n{}\n```", block.text.trim_end()),
         BlockKind::PageHeader | BlockKind::PageFooter => String::new(),
+    }
+}
+
+/// Four spaces per nesting level, as CommonMark nests list items.
+fn list_indent(level: u8) -> String {
+    " ".repeat(4 * level.min(10) as usize)
+}
+
+/// An ordered item's text starts with its ordinal ("1.", "a)"), which must stay list syntax.
+fn escape_md_list_text(text: &str) -> String {
+    let ordinal_end = text
+        .find(|c: char| c.is_whitespace())
+        .filter(|&i| text[..i].ends_with(['.', ')']));
+    match ordinal_end {
+        Some(i) => format!("{}{}", &text[..i], escape_md_line(&text[i..])),
+        None => escape_md_line(text),
     }
 }
 
@@ -197,7 +219,9 @@ fn escape_md_line(text: &str) -> String {
 }
 
 fn markdown_table(table: &Table) -> String {
-    let grid = table.grid();
+    // Markdown cannot span cells: a spanning cell's text is repeated in every position it covers,
+    // so each row reads whole (the convention docling's Markdown follows too).
+    let grid = table.spanned_grid();
     if grid.is_empty() || table.cols == 0 {
         return String::new();
     }
@@ -238,7 +262,7 @@ pub fn text(doc: &Document, options: RenderOptions) -> String {
                     .collect::<Vec<_>>()
                     .join("\n"),
                 // The bullet was taken off the text; plain text keeps the item a list item.
-                (BlockKind::ListItem { ordered: false }, _) => {
+                (BlockKind::ListItem { ordered: false, .. }, _) => {
                     format!("- {}", block.text.trim_end())
                 }
                 _ => block.text.trim_end().to_string(),
@@ -305,7 +329,7 @@ pub fn html(doc: &Document) -> String {
         let mut open_list: Option<bool> = None;
         for block in page.blocks.iter().filter(|b| !b.kind.is_furniture()) {
             let this_list = match block.kind {
-                BlockKind::ListItem { ordered } => Some(ordered),
+                BlockKind::ListItem { ordered, .. } => Some(ordered),
                 _ => None,
             };
             if open_list != this_list {
@@ -472,8 +496,20 @@ mod tests {
                 block(BlockKind::PageHeader, "Running head"),
                 block(BlockKind::Heading { level: 2 }, "Intro"),
                 block(BlockKind::Paragraph, "# not a heading"),
-                block(BlockKind::ListItem { ordered: false }, "one"),
-                block(BlockKind::ListItem { ordered: false }, "two"),
+                block(
+                    BlockKind::ListItem {
+                        ordered: false,
+                        level: 0,
+                    },
+                    "one",
+                ),
+                block(
+                    BlockKind::ListItem {
+                        ordered: false,
+                        level: 1,
+                    },
+                    "two",
+                ),
                 Block::from_table(table, BBox::default(), prov()),
             ],
             provenance: PageProvenance {
@@ -489,7 +525,7 @@ mod tests {
         let md = markdown(&sample(), RenderOptions::default());
         assert_eq!(
             md,
-            "## Intro\n\n\\# not a heading\n\n- one\n- two\n\n| a\\|b | say \"hi\", ok |\n| --- | --- |\n| &lt;b> |  |\n"
+            "## Intro\n\n\\# not a heading\n\n- one\n    - two\n\n| a\\|b | say \"hi\", ok |\n| --- | --- |\n| &lt;b> | &lt;b> |\n"
                 .replace("&lt;b>", "<b>")
         );
     }

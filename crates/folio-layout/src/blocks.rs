@@ -158,7 +158,7 @@ fn is_caption_start(text: &str) -> bool {
 fn kind_of_first_line(l: &TextLine) -> BlockKind {
     let text = l.text();
     if let Some((ordered, _)) = list_marker(&text) {
-        return BlockKind::ListItem { ordered };
+        return BlockKind::ListItem { ordered, level: 0 };
     }
     if is_caption_start(&text) {
         return BlockKind::Caption;
@@ -181,7 +181,7 @@ pub(crate) fn blocks(lines: Vec<TextLine>, page: u32, source: folio_doc::Source)
             return;
         }
         let mut lines: Vec<Line> = current.drain(..).map(|l| l.line).collect();
-        if let BlockKind::ListItem { ordered: false } = kind {
+        if let BlockKind::ListItem { ordered: false, .. } = kind {
             strip_bullet(&mut lines);
         }
         out.push(Block::from_lines(kind, lines, provenance));
