@@ -129,7 +129,7 @@ impl ExtractError {
             ExtractError::ModelsUnavailable(_) => "models_unavailable",
             ExtractError::AllPagesFailed(_) => "unreadable",
             ExtractError::TooCostly(_) => "document_too_costly",
-            ExtractError::Reported { code, .. } => *code,
+            ExtractError::Reported { code, .. } => code,
         }
     }
 
