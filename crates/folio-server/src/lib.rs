@@ -46,6 +46,7 @@ while the process lives (a delivery cut short by a stop is retried at the next s
 mod app;
 mod auth;
 mod config;
+mod conn;
 mod error;
 mod extract;
 mod form;

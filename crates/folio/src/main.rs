@@ -76,9 +76,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// Prints the error once, on one line: `error: outer: cause: root cause`.
-#[allow(clippy::print_stderr)]
+/// Prints the error once, on one line: `error: outer: cause: root cause`. A standard error
+/// that cannot be written (closed, a full disk) leaves only the exit code to say it.
 fn report(err: &anyhow::Error) {
+    use std::io::Write;
     // Library errors quote their cause in their own message (an HTTP answer is built from it)
     // and keep it as their `source()` too: a cause that its context already ends with is not
     // repeated.
@@ -99,5 +100,5 @@ fn report(err: &anyhow::Error) {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    eprintln!("error: {}", one_line.join(" "));
+    let _ = writeln!(std::io::stderr(), "error: {}", one_line.join(" "));
 }
