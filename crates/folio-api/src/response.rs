@@ -102,6 +102,18 @@ impl utoipa::PartialSchema for PageSummary {
                 "decision",
                 string().description(Some("Why that source was chosen.")),
             )
+            .property(
+                "stages",
+                ArrayBuilder::new().items(string()).description(Some(
+                    "The engine's stages that changed this page, in the order they ran.",
+                )),
+            )
+            .property(
+                "partial",
+                ObjectBuilder::new()
+                    .schema_type(Type::Boolean)
+                    .description(Some("The page lost some of its content (see the warnings).")),
+            )
             .required("page")
             .required("source")
             .required("decision")
