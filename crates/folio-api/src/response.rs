@@ -112,7 +112,9 @@ impl utoipa::PartialSchema for PageSummary {
                 "partial",
                 ObjectBuilder::new()
                     .schema_type(Type::Boolean)
-                    .description(Some("The page lost some of its content (see the warnings).")),
+                    .description(Some(
+                        "The page lost some of its content (see the warnings).",
+                    )),
             )
             .required("page")
             .required("source")
