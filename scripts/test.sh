@@ -3,7 +3,7 @@
 # tests that need them run), then runs every test.
 #
 # Tests that need what a plain machine lacks are `#[ignore]`d in a module named for the need
-# (`needs_root::`, `needs_browser::`), so `cargo test` alone passes anywhere. This script then
+# (`needs_root::`, `needs_browser::`, `needs_postgres::`, `needs_s3::`), so `cargo test` alone passes anywhere. This script then
 # runs exactly those modules when the need is met (CI, which runs as root after .ci/setup.d, meets
 # them all; with FOLIO_CI=1 a missing one is an error instead of a note). Other `#[ignore]`d
 # tests are never run here.
@@ -37,5 +37,18 @@ if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
   cargo test --workspace --tests --no-fail-fast -- --ignored needs_browser:: || status=1
 else
   not_run "the needs_browser:: tests were not run (they need chromium and chromedriver)"
+fi
+# The job store's real servers (.ci/setup.d/40-postgres.sh installs them).
+if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "== tests that need PostgreSQL"
+  cargo test --workspace --tests --no-fail-fast -- --ignored needs_postgres:: || status=1
+else
+  not_run "the needs_postgres:: tests were not run (they need PostgreSQL's initdb and pg_ctl)"
+fi
+if command -v moto_server >/dev/null; then
+  echo "== tests that need an S3 server"
+  cargo test --workspace --tests --no-fail-fast -- --ignored needs_s3:: || status=1
+else
+  not_run "the needs_s3:: tests were not run (they need moto_server)"
 fi
 exit $status

@@ -10,14 +10,18 @@ What Folio's network front doors share: `folio serve` (HTTP, sync requests and a
   message, the causes, and the HTTP status that fits ([`ErrorBody`] is its JSON shape).
 - [`store_problems`]: the one sentence that says why the model store cannot serve, for `/ready`
   and for the worker's fitness check.
+- [`objects`]: documents read from and results written to `s3://` addresses, within the
+  operator's bucket allow-list.
 
-Scope: no I/O of its own and no transport; `folio-server` and `folio-worker` own those.
+Scope: no transport of its own (`folio-server` and `folio-worker` own those); the only I/O is
+[`objects`]' blocking S3 requests, which callers run off their async threads.
 */
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod error;
 mod health;
+pub mod objects;
 mod progress;
 mod request;
 mod response;

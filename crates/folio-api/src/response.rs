@@ -105,7 +105,7 @@ impl utoipa::PartialSchema for PageSummary {
             .property(
                 "stages",
                 ArrayBuilder::new().items(string()).description(Some(
-                    "The engine's stages that changed this page, in the order they ran.",
+                    "The engine's stages that changed the page, in the order they ran.",
                 )),
             )
             .property(
@@ -113,7 +113,7 @@ impl utoipa::PartialSchema for PageSummary {
                 ObjectBuilder::new()
                     .schema_type(Type::Boolean)
                     .description(Some(
-                        "The page lost some of its content (see the warnings).",
+                        "The page lost some of its content; see `warnings` for this page.",
                     )),
             )
             .required("page")

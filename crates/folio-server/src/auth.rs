@@ -99,18 +99,40 @@ fn presented(headers: &HeaderMap) -> Option<&str> {
         .then_some(token.trim())
 }
 
-/// Middleware for the routes that need a key: 401 JSON without the right one.
+/// Who is calling: a digest of the API key presented (domain-separated from the digest the
+/// keys are checked with), stored with each job so that only its creator's key sees it.
+/// `None` when the server has no keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Caller(pub Option<String>);
+
+impl Caller {
+    fn of(key: &str) -> Caller {
+        let mut h = Sha256::new();
+        h.update(b"folio job owner\0");
+        h.update(key.as_bytes());
+        let d: [u8; 32] = h.finalize().into();
+        Caller(Some(d.iter().map(|b| format!("{b:02x}")).collect()))
+    }
+}
+
+/// Middleware for the routes that need a key: 401 JSON without the right one. A request that
+/// passes carries its [`Caller`].
 pub(crate) async fn require_key(
     State(state): State<Arc<AppState>>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let keys = &state.config.api_keys;
     if keys.is_empty() {
+        request.extensions_mut().insert(Caller(None));
         return next.run(request).await;
     }
     match presented(request.headers()) {
-        Some(k) if keys.verify(k) => next.run(request).await,
+        Some(k) if keys.verify(k) => {
+            let caller = Caller::of(k);
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
         Some(_) => ApiError::unauthorized("the API key is not valid").into_response(),
         None => ApiError::unauthorized(
             "an API key is required: send it in the X-API-Key header (or Authorization: Bearer)",

@@ -11,7 +11,18 @@ use folio_store::StoreConfig;
 pub use folio_store::RequiredModels;
 
 use crate::auth::ApiKeys;
-use crate::jobs::WebhookPolicy;
+use crate::jobs::{ObjectStorage, PostgresOptions, WebhookPolicy};
+
+/// A Postgres address for the job store (`postgres://user:password@host:port/db`). Its
+/// `Debug` hides it: it usually carries a password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct JobsDatabase(pub String);
+
+impl std::fmt::Debug for JobsDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JobsDatabase(..)")
+    }
+}
 
 /// The inputs of the readiness check: how to open the model store, and what it must serve.
 #[derive(Debug, Clone, Default)]
@@ -46,8 +57,19 @@ pub struct ServerConfig {
     pub job_ttl: Duration,
     /// Runs of one job interrupted by a crash before it is marked failed.
     pub job_max_attempts: u32,
-    /// Where the job database lives.
+    /// Where the SQLite job database lives (unless `jobs_db` names a Postgres database).
     pub data_dir: PathBuf,
+    /// A Postgres database shared by replicas; `None`: SQLite under `data_dir`.
+    pub jobs_db: Option<JobsDatabase>,
+    /// Pool size and statement timeout for `jobs_db`.
+    pub postgres: PostgresOptions,
+    /// How long a running job's lease lasts without a heartbeat (renewed every third of it):
+    /// how soon another replica runs the job of one that died.
+    pub job_lease: Duration,
+    /// How often an idle dispatcher looks for jobs (created on other replicas).
+    pub job_poll: Duration,
+    /// Object storage (`s3://` job inputs and outputs) and its bucket allow-list.
+    pub objects: ObjectStorage,
     /// Which webhook targets are allowed.
     pub webhooks: WebhookPolicy,
     /// What `/ready` checks.
@@ -79,6 +101,11 @@ impl ServerConfig {
             job_ttl: Duration::from_secs(24 * 3600),
             job_max_attempts: 3,
             data_dir,
+            jobs_db: None,
+            postgres: PostgresOptions::default(),
+            job_lease: Duration::from_secs(30),
+            job_poll: Duration::from_secs(1),
+            objects: ObjectStorage::default(),
             webhooks: WebhookPolicy::default(),
             readiness: Readiness::default(),
             shutdown_grace: Duration::from_secs(30),

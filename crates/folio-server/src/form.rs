@@ -23,9 +23,13 @@ pub(crate) struct Upload {
     /// Whether `format` was given (else `Accept` may choose it).
     pub format_given: bool,
     pub webhook_url: Option<String>,
+    /// Jobs only: `s3://bucket/key` to read the document from instead of a `file` part.
+    pub source: Option<String>,
+    /// Jobs only: `s3://bucket/prefix/` to write the result to as well.
+    pub output: Option<String>,
 }
 
-/// Reads the upload; `webhook_url` is a field only where `jobs` is set.
+/// Reads the upload; `webhook_url`, `source` and `output` are fields only where `jobs` is set.
 pub(crate) async fn read_upload(
     multipart: Result<Multipart, MultipartRejection>,
     jobs: bool,
@@ -41,6 +45,7 @@ pub(crate) async fn read_upload(
     let mut fields = Vec::new();
     let mut format_given = false;
     let mut webhook_url = None;
+    let (mut source, mut output) = (None, None);
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_string();
         match name.as_str() {
@@ -64,6 +69,15 @@ pub(crate) async fn read_upload(
                 let url = small_field(field, &name).await?;
                 webhook_url = Some(url.trim().to_string()).filter(|u| !u.is_empty());
             }
+            "source" | "output" if jobs => {
+                let url = field.text().await.map_err(multipart_error)?;
+                let url = Some(url.trim().to_string()).filter(|u| !u.is_empty());
+                if name == "source" {
+                    source = url;
+                } else {
+                    output = url;
+                }
+            }
             _ => {
                 let value = small_field(field, &name).await?;
                 options.set(&name, &value)?;
@@ -72,18 +86,30 @@ pub(crate) async fn read_upload(
             }
         }
     }
-    let bytes = bytes.ok_or_else(|| {
-        ApiError::bad_request(
-            "missing_file",
-            "the request has no \"file\" part: send the document as multipart/form-data",
-        )
-    })?;
+    let bytes = match (bytes, &source) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(
+                "bad_request",
+                "send either a \"file\" part or a \"source\" field, not both",
+            ))
+        }
+        (Some(bytes), None) => bytes,
+        (None, Some(_)) => Bytes::new(),
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "missing_file",
+                "the request has no \"file\" part: send the document as multipart/form-data",
+            ))
+        }
+    };
     Ok(Upload {
         bytes,
         options,
         fields,
         format_given,
         webhook_url,
+        source,
+        output,
     })
 }
 

@@ -46,6 +46,19 @@ pub(crate) async fn ready(State(state): State<Arc<AppState>>) -> Response {
     if state.shutting_down() {
         return not_ready("shutting_down", "the server is shutting down", None);
     }
+    // The job store first: without it no job can be taken or recorded. Bounded, so /ready
+    // answers while the database hangs.
+    let ping =
+        tokio::time::timeout(std::time::Duration::from_secs(5), state.jobs.store.ping()).await;
+    let store_problem = match ping {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(crate::state::chain(&e)),
+        Err(_) => Some("the job database did not answer within 5 s".to_string()),
+    };
+    if let Some(problem) = store_problem {
+        let message = format!("job store {}: {problem}", state.jobs.store.describe());
+        return not_ready("job_store_unavailable", &message, None);
+    }
     // Page threads that did not stop after their time limit: the engine refuses new work
     // until they end, so the server is not ready either.
     let pool = state.engine.pool_stats();
@@ -98,8 +111,7 @@ fn not_ready(code: &str, message: &str, health: Option<Health>) -> Response {
 }
 
 pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let store = Arc::clone(&state.jobs.store);
-    let (jobs_queued, jobs_running) = blocking(move || store.counts()).await.unwrap_or_default();
+    let (jobs_queued, jobs_running) = state.jobs.store.counts().await.unwrap_or_default();
     let ready = store_health(&state).await.is_some_and(|h| h.ok)
         && !state.shutting_down()
         && !state.engine.pool_stats().overloaded();

@@ -9,10 +9,13 @@ loaded stays the caller's choice) over HTTP with axum:
 - `POST /extract`: multipart `file` plus `format`, `pages`, `ocr`, `password`; answers the
   shared [`folio_api::ExtractResponse`] as JSON, or the rendering itself when `Accept` asks
   for `text/markdown`, `text/html`, `text/plain` or `text/csv`.
-- `/v1/jobs`: durable async jobs in SQLite (WAL) under [`ServerConfig::data_dir`]: create,
-  status with page progress, result, cancel; a job a crash interrupted runs again at the next
-  start (failed after [`ServerConfig::job_max_attempts`]), never stays `running`; results
-  expire after [`ServerConfig::job_ttl`]; optional webhook ([`WebhookPolicy`] against SSRF).
+- `/v1/jobs`: durable async jobs in SQLite (WAL) under [`ServerConfig::data_dir`], or in one
+  PostgreSQL database shared by many replicas ([`ServerConfig::jobs_db`]): create, status with
+  page progress, result, cancel; a running job is leased, and one whose runner died runs again
+  (failed after [`ServerConfig::job_max_attempts`]), never stays `running`; results expire
+  after [`ServerConfig::job_ttl`]; optional webhook ([`WebhookPolicy`] against SSRF); a job
+  belongs to the API key that created it; documents may come from and results go to S3
+  ([`ObjectStorage`], allow-listed buckets).
 - `GET /health`, `GET /ready` (the model store, as `folio doctor` sees it, for the
   [`RequiredModels`]), `GET /metrics` (Prometheus text), `GET /openapi.json`, and a page at `/`
   to drop a file and see its Markdown and rendering.
@@ -37,8 +40,9 @@ are cancelled and put back in the queue for the next start.
 
 # Scope
 
-One process, one SQLite file: not a distributed queue. Webhooks are delivered at least once
-while the process lives (a delivery cut short by a stop is retried at the next start).
+With SQLite, one process per data directory; with Postgres, any number of replicas (see
+`docs/scale-out.md`). Webhooks are delivered at least once (a delivery cut short by a stop is
+retried at the next start, or by another replica's sweep).
 */
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -64,8 +68,10 @@ mod state;
 
 pub use app::Route;
 pub use auth::ApiKeys;
-pub use config::{check_bind, default_data_dir, Readiness, RequiredModels, ServerConfig};
-pub use jobs::{JobStoreError, WebhookPolicy};
+pub use config::{
+    check_bind, default_data_dir, JobsDatabase, Readiness, RequiredModels, ServerConfig,
+};
+pub use jobs::{JobStoreError, ObjectStorage, PostgresOptions, S3Credentials, WebhookPolicy};
 pub use server::{shutdown_signal, Server, ServerError};
 
 /// The OpenAPI document `GET /openapi.json` serves.

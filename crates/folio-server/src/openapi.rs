@@ -114,6 +114,11 @@ struct JobUpload {
     /// POSTed the job's status JSON when it ends (subject to the server's webhook policy).
     #[schema(format = "uri")]
     webhook_url: Option<String>,
+    /// Instead of `file`: `s3://bucket/key` of the document, read when the job runs (buckets
+    /// the operator allows).
+    source: Option<String>,
+    /// `s3://bucket/prefix/`: the result is also written to `<prefix><job id>.json`.
+    output: Option<String>,
 }
 
 /// A job: what `GET /v1/jobs/{id}` answers and what its webhook carries.
@@ -140,6 +145,8 @@ struct Job {
     /// `{"code", "message"}` when it failed.
     #[schema(value_type = Option<Object>)]
     error: Option<Value>,
+    /// The `s3://bucket/prefix/` the result is also written to, when one was asked for.
+    output: Option<String>,
     /// `{"url", "state"}` when a webhook was asked for.
     #[schema(value_type = Option<Object>)]
     webhook: Option<Value>,
@@ -300,7 +307,9 @@ mod tests {
                 );
             }
         }
-        assert!(properties(&doc, "JobUpload").contains(&"webhook_url".to_string()));
+        for field in ["webhook_url", "source", "output"] {
+            assert!(properties(&doc, "JobUpload").contains(&field.to_string()));
+        }
         let text = doc.to_string();
         assert!(!text.contains("once OCR is built in"), "stale text");
         for format in Format::ALL {

@@ -10,7 +10,9 @@ use tokio::net::TcpListener;
 
 use crate::app::{self, Route};
 use crate::config::ServerConfig;
-use crate::jobs::{self, JobStore, JobStoreError, Jobs};
+use crate::jobs::{
+    self, JobStore, JobStoreError, Jobs, PostgresStore, Recovery, SqliteStore, Stale,
+};
 use crate::limiter::Limiter;
 use crate::metrics::Metrics;
 use crate::state::{now_ms, AppState};
@@ -49,21 +51,25 @@ impl std::fmt::Debug for Server {
 }
 
 impl Server {
-    /// Opens the job store under `config.data_dir` and recovers it: jobs a crash left
-    /// `running` are queued again, or failed after `job_max_attempts`. The engine comes from
-    /// the caller, who decides how it is built (models loaded from the store, or none).
+    /// Opens the job store: SQLite under `config.data_dir`, recovered at once (jobs a crash
+    /// left `running` are queued again, or failed after `job_max_attempts`), or the Postgres
+    /// pool of `config.jobs_db` (migrated and swept when [`Server::serve`] starts: other
+    /// replicas may be running jobs). The engine comes from the caller, who decides how it is
+    /// built (models loaded from the store, or none).
     pub fn new(engine: Arc<Engine>, config: ServerConfig) -> Result<Server, ServerError> {
-        let path = config.database_path();
-        let store = JobStore::open(&path)?;
-        let recovery = store.recover(config.job_max_attempts, now_ms())?;
-        if !recovery.requeued.is_empty() || !recovery.ended.is_empty() {
-            tracing::warn!(
-                requeued = ?recovery.requeued,
-                ended = ?recovery.ended,
-                "jobs interrupted by the last stop recovered"
-            );
-        }
-        tracing::info!(database = %path.display(), "job store open");
+        let (store, recovery): (Arc<dyn JobStore>, _) = match &config.jobs_db {
+            Some(url) => (
+                Arc::new(PostgresStore::new(&url.0, &config.postgres)?),
+                None,
+            ),
+            None => {
+                let store = SqliteStore::open(&config.database_path())?;
+                // The only process using the file: whatever it left running was interrupted.
+                let recovery = store.recover_now(Stale::All, config.job_max_attempts, now_ms())?;
+                (Arc::new(store), Some(recovery))
+            }
+        };
+        tracing::info!(store = %store.describe(), "job store open");
         let (shutdown, _) = tokio::sync::watch::channel(false);
         let state = Arc::new(AppState {
             engine,
@@ -73,8 +79,8 @@ impl Server {
             config,
             shutdown,
         });
-        for _ in &recovery.requeued {
-            state.metrics.job("requeued");
+        if let Some(recovery) = recovery {
+            log_recovery(&state, &recovery);
         }
         let (router, routes) = app::router(Arc::clone(&state));
         Ok(Server {
@@ -103,9 +109,27 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
         let state = self.state;
+        // Postgres: the schema first (once, whichever replica comes first), then the jobs of
+        // replicas that died while this one was away.
+        state.jobs.store.migrate().await?;
+        if state.config.jobs_db.is_some() {
+            let recovery = state
+                .jobs
+                .store
+                .recover(Stale::Expired, state.config.job_max_attempts, now_ms())
+                .await?;
+            log_recovery(&state, &recovery);
+        }
         let dispatcher = tokio::spawn(jobs::dispatch(Arc::clone(&state)));
         let purger = tokio::spawn(jobs::purge_loop(Arc::clone(&state)));
-        tokio::spawn(jobs::deliver_pending_webhooks(Arc::clone(&state)));
+        // Webhooks left pending by a stop: at once with SQLite (this process is the only
+        // runner); with replicas, the purge loop's sweep sends those older than a delivery.
+        if state.config.jobs_db.is_none() {
+            tokio::spawn(jobs::deliver_pending_webhooks(
+                Arc::clone(&state),
+                std::time::Duration::ZERO,
+            ));
+        }
 
         let drain = {
             let state = Arc::clone(&state);
@@ -148,6 +172,19 @@ impl Server {
         purger.abort();
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+fn log_recovery(state: &AppState, recovery: &Recovery) {
+    if !recovery.requeued.is_empty() || !recovery.ended.is_empty() {
+        tracing::warn!(
+            requeued = ?recovery.requeued,
+            ended = ?recovery.ended,
+            "interrupted jobs recovered"
+        );
+    }
+    for _ in &recovery.requeued {
+        state.metrics.job("requeued");
     }
 }
 

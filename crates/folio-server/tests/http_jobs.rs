@@ -316,3 +316,86 @@ fn a_graceful_stop_requeues_the_running_job_and_the_next_start_runs_it() {
         m.contains("folio_jobs_total{event=\"succeeded\"} 1")
     });
 }
+
+/// Every file under `dir`, concatenated: what an attacker who reads the disk would see.
+fn disk_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            all.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    all
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(unix)]
+#[test]
+fn job_data_is_private_and_the_document_and_password_are_gone_when_it_ends() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("state/folio");
+    let s = TestServer::start(config(&data));
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    let pdf = fixture("two-columns.pdf");
+    let password = "pw-7f3a9c-never-on-disk";
+    // A slice of the document's own bytes, away from the header the result may quote.
+    let mark = &pdf[pdf.len() / 2..pdf.len() / 2 + 48];
+    let id = create(
+        &s,
+        &[Part::File("a.pdf", &pdf), Part::Field("password", password)],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_for(&s, &id, "succeeded");
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let p = entry.unwrap().path();
+        assert_eq!(mode(&p), 0o600, "{} is not private", p.display());
+    }
+    let disk = disk_bytes(&data);
+    assert!(
+        !contains(&disk, password.as_bytes()),
+        "the password is still on disk"
+    );
+    assert!(!contains(&disk, mark), "the document is still on disk");
+    // The result stays until the time to live.
+    assert_eq!(
+        get(&s.url(&format!("/v1/jobs/{id}/result")), &[]).status,
+        200
+    );
+}
+
+#[test]
+fn a_job_belongs_to_the_key_that_created_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.api_keys = folio_server::ApiKeys::new(["key-one".to_string(), "key-two".to_string()]);
+    let s = TestServer::start(c);
+    let pdf = fixture("two-columns.pdf");
+    let one = [("x-api-key", "key-one")];
+    let two = [("authorization", "Bearer key-two")];
+    let r = post_form(&s.url("/v1/jobs"), &one, &[Part::File("a.pdf", &pdf)]);
+    assert_eq!(r.status, 202, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    wait_until(LIMIT, "the job to succeed", || {
+        get(&s.url(&format!("/v1/jobs/{id}")), &one).json()["status"] == "succeeded"
+    });
+    // The other key cannot see, read or delete it: to it, there is no such job.
+    get(&s.url(&format!("/v1/jobs/{id}")), &two).assert_error(404, "not_found");
+    get(&s.url(&format!("/v1/jobs/{id}/result")), &two).assert_error(404, "not_found");
+    delete(&s.url(&format!("/v1/jobs/{id}")), &two).assert_error(404, "not_found");
+    assert_eq!(
+        get(&s.url(&format!("/v1/jobs/{id}/result")), &one).status,
+        200
+    );
+    assert_eq!(
+        delete(&s.url(&format!("/v1/jobs/{id}")), &one).json()["deleted"],
+        true
+    );
+}

@@ -45,6 +45,9 @@ pub struct WorkerConfig {
     /// Whether `file_url` may point at loopback, private, link-local or other non-public
     /// addresses. Off by default: a job must not reach into the worker's own network.
     pub allow_private_urls: bool,
+    /// Where `file_url`s of the form `s3://bucket/key` are read, and which buckets they may
+    /// name (none by default: S3 is off until the operator allows a bucket).
+    pub objects: folio_api::objects::ObjectStorage,
     /// Longest the start-up fitness check may take before the worker gives up on it.
     pub fitness_timeout: Duration,
     /// Longest a job take may be held open by the server (the SDK's `jobs_fetcher_timeout`).
@@ -102,6 +105,7 @@ impl WorkerConfig {
             limits: Limits::default(),
             download_timeout: Duration::from_secs(120),
             allow_private_urls: false,
+            objects: folio_api::objects::ObjectStorage::default(),
             fitness_timeout: Duration::from_secs(60),
             take_timeout: Duration::from_secs(90),
             too_many_requests_wait: Duration::from_secs(5),

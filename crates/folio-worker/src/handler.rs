@@ -38,6 +38,9 @@ pub(crate) fn run_job(
     let result = parse_input(input).and_then(|req| {
         let (bytes, url_name) = match &req.source {
             Source::Base64(b64) => (decode_base64(b64, cfg.limits.max_input_bytes)?, None),
+            Source::Url(url) if url.starts_with("s3://") => {
+                (read_object(url, cfg)?, url_file_name_of_key(url))
+            }
             Source::Url(url) => (
                 download(
                     url,
@@ -208,6 +211,27 @@ fn url_file_name(url: &str) -> Option<String> {
         .decode_utf8()
         .ok()?;
     (!name.is_empty()).then(|| name.into_owned())
+}
+
+/// Reads an `s3://bucket/key` `file_url` through the operator's object storage settings, within
+/// the size limit.
+fn read_object(url: &str, cfg: &WorkerConfig) -> Result<Vec<u8>, JobFailure> {
+    let at = cfg
+        .objects
+        .check(url, "file_url")
+        .map_err(download_failure)?;
+    cfg.objects
+        .get(&at, cfg.limits.max_input_bytes)
+        .map_err(|(code, message)| match code {
+            "too_large" => JobFailure::new("too_large", message),
+            _ => download_failure(message),
+        })
+}
+
+/// The last segment of an `s3://` key, as the document's file name.
+fn url_file_name_of_key(url: &str) -> Option<String> {
+    let name = url.rsplit('/').next()?;
+    (!name.is_empty()).then(|| name.to_string())
 }
 
 fn download_failure(message: impl Into<String>) -> JobFailure {

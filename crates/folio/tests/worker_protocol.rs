@@ -582,6 +582,102 @@ fn file_urls_at_private_addresses_are_refused_by_default_and_the_worker_goes_on(
 }
 
 #[test]
+fn s3_file_urls_are_refused_unless_the_operator_allows_their_bucket() {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fake.push_job("closed", json!({"file_url": "s3://docs/report.pdf"}));
+    let worker = start_worker(&fake, dir.path(), 1000, &[]);
+    assert!(fake.wait_for_results(1, Duration::from_secs(60)));
+    worker.sigterm();
+    assert!(worker.wait(Duration::from_secs(30)).status.success());
+    let info = error_info(&fake.results()[0].body);
+    assert_eq!(info["error_type"], "download_failed", "{info}");
+    assert!(
+        info["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("object storage is turned off"),
+        "{info}"
+    );
+}
+
+// Shared with folio-server's tests, of which this file uses part.
+#[allow(dead_code)]
+#[path = "../../folio-server/tests/support/s3.rs"]
+mod s3;
+
+mod needs_s3 {
+    use super::*;
+
+    /// A `file_url` of `s3://bucket/key` is read from a real S3-compatible server (moto) with
+    /// the usual AWS_* settings, when the bucket is allowed; another bucket is refused.
+    #[test]
+    #[ignore = "needs moto_server (pip install 'moto[server]'); scripts/test.sh runs needs_s3::"]
+    fn a_job_reads_its_document_from_an_allowed_s3_bucket() {
+        let server = s3::S3Server::start().expect("moto_server is not installed");
+        server.create_bucket("inbox");
+        server.create_bucket("other");
+        server.put("inbox", "in/report.pdf", &text_pdf(1, 1));
+        server.put("other", "report.pdf", &text_pdf(1, 1));
+        let fake = FakeRunPod::start(KEY).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        fake.push_job("allowed", json!({"file_url": "s3://inbox/in/report.pdf"}));
+        fake.push_job("missing", json!({"file_url": "s3://inbox/in/none.pdf"}));
+        fake.push_job("refused", json!({"file_url": "s3://other/report.pdf"}));
+        let worker = start_worker_with(
+            &fake,
+            dir.path(),
+            1000,
+            &["--s3-buckets", "inbox"],
+            &[
+                ("AWS_ENDPOINT_URL_S3", server.endpoint.as_str()),
+                ("AWS_ACCESS_KEY_ID", s3::KEY),
+                ("AWS_SECRET_ACCESS_KEY", s3::SECRET),
+                ("AWS_REGION", s3::REGION),
+            ],
+        );
+        assert!(
+            fake.wait_for_results(3, Duration::from_secs(60)),
+            "stderr: {}",
+            worker.stderr_now()
+        );
+        worker.sigterm();
+        assert!(worker.wait(Duration::from_secs(30)).status.success());
+        let results = fake.results();
+        let body = |id: &str| {
+            results
+                .iter()
+                .find(|r| r.job_id == id)
+                .unwrap()
+                .body
+                .clone()
+        };
+        let allowed = body("allowed");
+        assert!(
+            allowed["output"]["content"]
+                .as_str()
+                .unwrap()
+                .contains("Folio worker test page 1"),
+            "{allowed}"
+        );
+        let missing = error_info(&body("missing"));
+        assert_eq!(missing["error_type"], "download_failed", "{missing}");
+        assert!(missing["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("HTTP 404"));
+        let refused = error_info(&body("refused"));
+        assert!(
+            refused["error_message"]
+                .as_str()
+                .unwrap()
+                .contains("not one this server may use"),
+            "{refused}"
+        );
+    }
+}
+
+#[test]
 fn file_url_downloads_are_bounded_in_size_and_time() {
     let fake = FakeRunPod::start(KEY).unwrap();
     let dir = tempfile::tempdir().unwrap();

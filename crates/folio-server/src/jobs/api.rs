@@ -4,18 +4,37 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use folio_api::ExtractResponse;
 use serde_json::{json, Value};
 
-use super::store::{CancelOutcome, JobRow, NewJob, SUCCEEDED};
+use super::store::{CancelOutcome, JobRow, JobStoreError, NewJob, SUCCEEDED};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{respond, upload_timeout};
 use crate::form::read_upload;
 use crate::negotiate::{reply_for, Reply};
-use crate::state::{blocking, now_ms, rfc3339, AppState};
+use crate::state::{chain, now_ms, rfc3339, AppState};
+
+/// A store error as the API answers it: 503 while the database is unreachable (the request
+/// may be retried as it is), else a generic 500.
+pub(crate) fn store_error(e: &JobStoreError) -> ApiError {
+    if e.is_unavailable() {
+        let mut err = ApiError::unavailable(
+            "job_store_unavailable",
+            format!(
+                "the job database cannot be reached ({}); retry shortly",
+                chain(e)
+            ),
+        );
+        err.retry_after = Some(5);
+        err
+    } else {
+        ApiError::internal(chain(e))
+    }
+}
 
 /// A job's public view: what `GET /v1/jobs/{id}` answers and what webhooks carry.
 pub(crate) fn view(row: &JobRow, progress: Option<(u32, u32)>) -> Value {
@@ -29,7 +48,7 @@ pub(crate) fn view(row: &JobRow, progress: Option<(u32, u32)>) -> Value {
         }
         None => Value::Null,
     };
-    let progress = match progress {
+    let progress = match progress.or(row.progress) {
         Some((done, total)) => json!({"pages_done": done, "pages_total": total}),
         None => Value::Null,
     };
@@ -50,6 +69,7 @@ pub(crate) fn view(row: &JobRow, progress: Option<(u32, u32)>) -> Value {
         "progress": progress,
         "error": error,
         "webhook": webhook,
+        "output": row.output,
         "links": links,
     })
 }
@@ -70,6 +90,7 @@ fn valid_id(id: &str) -> Result<(), ApiError> {
 
 pub(crate) async fn create_job(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
     if state.shutting_down() {
@@ -79,8 +100,12 @@ pub(crate) async fn create_job(
         ));
     }
     // A full queue turns the request away before its body is read.
-    let store = Arc::clone(&state.jobs.store);
-    let (queued, _) = blocking(move || store.counts()).await?;
+    let (queued, _) = state
+        .jobs
+        .store
+        .counts()
+        .await
+        .map_err(|e| store_error(&e))?;
     if queued >= state.config.max_queued_jobs as u64 {
         return Err(ApiError::busy(
             format!("{queued} jobs are waiting, the most this server queues; retry later"),
@@ -91,11 +116,22 @@ pub(crate) async fn create_job(
     let upload = tokio::time::timeout(limit, read_upload(multipart, true))
         .await
         .map_err(|_| upload_timeout(limit))??;
-    if upload.bytes.is_empty() {
+    let objects = &state.config.objects;
+    let check = |url: &Option<String>, what: &str| match url {
+        Some(u) => objects
+            .check(u, what)
+            .map(|_| ())
+            .map_err(|m| ApiError::bad_request("bad_object_address", m)),
+        None => Ok(()),
+    };
+    check(&upload.source, "source")?;
+    check(&upload.output, "output")?;
+    if upload.source.is_none() && upload.bytes.is_empty() {
         return Err(folio_engine::ExtractError::Empty.into());
     }
-    // Refuse what no run can read now rather than after the queue.
-    if folio_engine::sniff(&upload.bytes).is_none() {
+    // Refuse what no run can read now rather than after the queue (a document in object
+    // storage is judged when it is read).
+    if upload.source.is_none() && folio_engine::sniff(&upload.bytes).is_none() {
         return Err(ApiError::unsupported_media(
             "the file is not a PDF or an image Folio reads",
         ));
@@ -119,22 +155,23 @@ pub(crate) async fn create_job(
         None => None,
     };
     let id = new_id();
-    let store = Arc::clone(&state.jobs.store);
-    let (jid, format) = (id.clone(), upload.options.format.name());
-    let filename = upload.options.filename.clone();
-    let webhook_url = webhook.map(|t| t.url);
-    let row = blocking(move || {
-        store.create(&NewJob {
-            id: &jid,
-            format,
-            filename: filename.as_deref(),
-            webhook_url: webhook_url.as_deref(),
-            fields: &upload.fields,
-            input: &upload.bytes,
+    let row = state
+        .jobs
+        .store
+        .create(NewJob {
+            id: id.clone(),
+            format: upload.options.format.name().to_string(),
+            filename: upload.options.filename.clone(),
+            webhook_url: webhook.map(|t| t.url),
+            owner: caller.0,
+            fields: upload.fields,
+            input: upload.bytes.to_vec(),
+            source: upload.source,
+            output: upload.output,
             now_ms: now_ms(),
         })
-    })
-    .await?;
+        .await
+        .map_err(|e| store_error(&e))?;
     state.metrics.job("created");
     state.jobs.wake.notify_one();
     tracing::info!(job = %id, "job queued");
@@ -145,30 +182,41 @@ pub(crate) async fn create_job(
     Ok(response)
 }
 
-async fn load(state: &Arc<AppState>, id: &str) -> Result<JobRow, ApiError> {
+/// The job, if it exists and belongs to the caller: another key's job is "no such job", so
+/// ids cannot be probed across keys.
+async fn load(state: &Arc<AppState>, caller: &Caller, id: &str) -> Result<JobRow, ApiError> {
     valid_id(id)?;
-    let store = Arc::clone(&state.jobs.store);
-    let key = id.to_string();
-    blocking(move || store.get(&key))
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no job {id:?} (finished jobs expire)")))
+    let missing = || ApiError::not_found(format!("no job {id:?} (finished jobs expire)"));
+    let row = state
+        .jobs
+        .store
+        .get(id)
+        .await
+        .map_err(|e| store_error(&e))?
+        .ok_or_else(missing)?;
+    if row.owner != caller.0 {
+        return Err(missing());
+    }
+    Ok(row)
 }
 
 pub(crate) async fn get_job(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let row = load(&state, &id).await?;
+    let row = load(&state, &caller, &id).await?;
     let progress = state.jobs.get_running(&id).and_then(|r| r.progress());
     Ok(axum::Json(view(&row, progress)).into_response())
 }
 
 pub(crate) async fn get_result(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let row = load(&state, &id).await?;
+    let row = load(&state, &caller, &id).await?;
     if row.status != SUCCEEDED {
         let why = match (&row.error_code, &row.error_message) {
             (Some(code), Some(message)) => format!(": {code}: {message}"),
@@ -180,9 +228,12 @@ pub(crate) async fn get_result(
             format!("job {id} is {}{why}", row.status),
         ));
     }
-    let store = Arc::clone(&state.jobs.store);
-    let body = blocking(move || store.result(&id))
-        .await?
+    let body = state
+        .jobs
+        .store
+        .result(&id)
+        .await
+        .map_err(|e| store_error(&e))?
         .ok_or_else(|| ApiError::not_found("the job's result has expired"))?;
     let reply = reply_for(headers.get(header::ACCEPT));
     if reply == Reply::Json {
@@ -213,12 +264,16 @@ pub(crate) async fn get_result(
 
 pub(crate) async fn cancel_job(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    valid_id(&id)?;
-    let store = Arc::clone(&state.jobs.store);
-    let key = id.clone();
-    let outcome = blocking(move || store.cancel(&key, now_ms())).await?;
+    load(&state, &caller, &id).await?;
+    let outcome = state
+        .jobs
+        .store
+        .cancel(&id, now_ms())
+        .await
+        .map_err(|e| store_error(&e))?;
     let body = match outcome {
         CancelOutcome::Missing => return Err(ApiError::not_found(format!("no job {id:?}"))),
         CancelOutcome::Cancelled(row) => {

@@ -2,6 +2,7 @@
 //! extraction slots with sync requests, observable, cancellable, announced by webhook.
 
 mod api;
+mod objects;
 mod runner;
 mod store;
 mod webhook;
@@ -13,9 +14,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
 
 pub(crate) use api::{cancel_job, create_job, get_job, get_result};
+pub use folio_api::objects::{ObjectStorage, S3Credentials};
 pub(crate) use runner::{deliver_pending_webhooks, dispatch, purge_loop};
-pub(crate) use store::JobStore;
-pub use store::JobStoreError;
+pub(crate) use store::{JobStore, PostgresStore, Recovery, SqliteStore, Stale};
+pub use store::{JobStoreError, PostgresOptions};
 pub use webhook::WebhookPolicy;
 
 /// A job being run: how to stop it and how far it got.
@@ -27,6 +29,9 @@ pub(crate) struct RunningJob {
     pub by_client: AtomicBool,
     /// Pages done and selected.
     pub progress: Arc<folio_api::PageProgress>,
+    /// Set when the heartbeat found the lease gone: the run's end is no longer this
+    /// runner's to record.
+    pub lease_lost: AtomicBool,
 }
 
 impl RunningJob {
@@ -37,16 +42,20 @@ impl RunningJob {
 
 /// The job side of the shared state.
 pub(crate) struct Jobs {
-    pub store: Arc<JobStore>,
+    pub store: Arc<dyn JobStore>,
+    /// This process's name as a job runner (host, pid and a random part): the holder of the
+    /// leases it takes.
+    pub worker: String,
     running: Mutex<HashMap<String, Arc<RunningJob>>>,
     /// Wakes the dispatcher when a job is queued.
     pub wake: Notify,
 }
 
 impl Jobs {
-    pub fn new(store: JobStore) -> Jobs {
+    pub fn new(store: Arc<dyn JobStore>) -> Jobs {
         Jobs {
-            store: Arc::new(store),
+            store,
+            worker: worker_name(),
             running: Mutex::new(HashMap::new()),
             wake: Notify::new(),
         }
@@ -76,4 +85,21 @@ impl Jobs {
             job.cancel.store(true, Ordering::Relaxed);
         }
     }
+}
+
+/// `host:pid:random`: unique among replicas, and readable in the database.
+fn worker_name() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            fs_err::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+        })
+        .unwrap_or_else(|| "host".to_string());
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    format!("{host}:{}:{:08x}", std::process::id(), h.finish() as u32)
 }

@@ -1,5 +1,6 @@
-//! The dispatcher: takes queued jobs from the store, runs them in the shared extraction slots,
-//! records how they end, and announces them by webhook. Also the retention sweep.
+//! The dispatcher: takes queued jobs from the store under a lease, runs them in the shared
+//! extraction slots, renews the lease while they run, records how they end, and announces them
+//! by webhook. Also the sweeps every replica runs: expired leases, stale webhooks, retention.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use folio_engine::ExtractError;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::store::{Claimed, Finish, JobRow};
+use super::store::{Claimed, Finish, Finished, JobRow, Lease, Stale};
 use super::webhook;
 use crate::run::{self, RunError};
 use crate::state::{chain, now_ms, AppState};
@@ -19,6 +20,7 @@ use crate::state::{chain, now_ms, AppState};
 pub(crate) async fn dispatch(state: Arc<AppState>) {
     let workers = Arc::new(Semaphore::new(state.config.job_workers.max(1)));
     let mut tasks = JoinSet::new();
+    let mut store_down = false;
     loop {
         while tasks.try_join_next().is_some() {}
         let worker = tokio::select! {
@@ -29,33 +31,48 @@ pub(crate) async fn dispatch(state: Arc<AppState>) {
         if state.shutting_down() {
             break;
         }
-        let store = Arc::clone(&state.jobs.store);
-        let claimed = tokio::task::spawn_blocking(move || store.claim_next(now_ms())).await;
+        let now = now_ms();
+        let lease_until = now + state.config.job_lease.as_millis() as i64;
+        let claimed = state
+            .jobs
+            .store
+            .claim_next(&state.jobs.worker, now, lease_until)
+            .await;
         match claimed {
-            Ok(Ok(Some(job))) => {
+            Ok(Some(job)) => {
+                if std::mem::take(&mut store_down) {
+                    tracing::info!("job store reachable again");
+                }
                 let state = Arc::clone(&state);
                 tasks.spawn(async move {
                     run_one(&state, job).await;
                     drop(worker);
                 });
             }
-            Ok(Ok(None)) => {
+            Ok(None) => {
+                if std::mem::take(&mut store_down) {
+                    tracing::info!("job store reachable again");
+                }
                 drop(worker);
-                // Woken by a new job; the timer is a safety net for a missed wake-up.
+                // Woken by a job created here; the timer finds jobs created on other replicas
+                // (and is a safety net for a missed wake-up).
                 tokio::select! {
                     _ = state.jobs.wake.notified() => {}
-                    _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                    _ = tokio::time::sleep(state.config.job_poll) => {}
                     _ = state.until_shutdown() => break,
                 }
             }
-            Ok(Err(e)) => {
-                tracing::error!(error = %chain(&e), "cannot take a job from the store");
-                drop(worker);
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
             Err(e) => {
-                tracing::error!(error = %e, "job store task failed");
+                // Logged once per outage, not once a second.
+                if !store_down || !e.is_unavailable() {
+                    tracing::error!(error = %chain(&e), "cannot take a job from the store");
+                }
+                store_down = e.is_unavailable();
                 drop(worker);
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = state.until_shutdown() => break,
+                }
             }
         }
     }
@@ -63,45 +80,126 @@ pub(crate) async fn dispatch(state: Arc<AppState>) {
     while tasks.join_next().await.is_some() {}
 }
 
+/// Renews the job's lease every third of it, with its progress, until `stop`. A cancellation
+/// asked for on any replica, or a lost lease, stops the run.
+async fn keep_lease(
+    state: Arc<AppState>,
+    id: String,
+    running: Arc<super::RunningJob>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let every = (state.config.job_lease / 3).max(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = &mut stop => return,
+        }
+        let lease_until = now_ms() + state.config.job_lease.as_millis() as i64;
+        let beat = state
+            .jobs
+            .store
+            .heartbeat(&id, &state.jobs.worker, lease_until, running.progress())
+            .await;
+        match beat {
+            Ok(Lease::Held { cancel: false }) => {}
+            Ok(Lease::Held { cancel: true }) => {
+                running.by_client.store(true, Ordering::Relaxed);
+                running.cancel.store(true, Ordering::Relaxed);
+            }
+            Ok(Lease::Lost) => {
+                tracing::warn!(job = %id, "lease on the job lost (another runner has it now); stopping this run");
+                running.lease_lost.store(true, Ordering::Relaxed);
+                running.cancel.store(true, Ordering::Relaxed);
+                return;
+            }
+            // The database is away: keep running; the end is recorded once it is back.
+            Err(e) => tracing::warn!(job = %id, error = %chain(&e), "cannot renew the job's lease"),
+        }
+    }
+}
+
 async fn run_one(state: &Arc<AppState>, job: Claimed) {
     let id = job.row.id.clone();
     let running = state.jobs.start(&id);
-    tracing::info!(job = %id, attempt = job.row.attempts, "job started");
+    tracing::info!(job = %id, attempt = job.row.attempts, worker = %state.jobs.worker, "job started");
+    let (stop_lease, stop) = tokio::sync::oneshot::channel();
+    let lease = tokio::spawn(keep_lease(
+        Arc::clone(state),
+        id.clone(),
+        Arc::clone(&running),
+        stop,
+    ));
+    let output = job.row.output.clone();
     let outcome = run_claimed(state, job, &running).await;
+    let _ = stop_lease.send(());
+    let _ = lease.await;
     state.jobs.stop(&id);
-    let finish = match outcome {
+    if running.lease_lost.load(Ordering::Relaxed) {
+        state.metrics.job("lease_lost");
+        return;
+    }
+    let mut finish = match outcome {
         Outcome::Finished(f) => f,
         Outcome::Requeue => {
-            let store = Arc::clone(&state.jobs.store);
-            let jid = id.clone();
-            match tokio::task::spawn_blocking(move || store.requeue(&jid)).await {
-                Ok(Ok(())) => {
+            match state.jobs.store.requeue(&id, &state.jobs.worker).await {
+                Ok(()) => {
                     state.metrics.job("requeued");
                     tracing::info!(job = %id, "job interrupted by shutdown; requeued");
                 }
-                // Left `running`: start-up recovery requeues it.
-                _ => tracing::warn!(job = %id, "cannot requeue the job"),
+                // Left `running`: its lease runs out and a sweep (or the next start) requeues it.
+                Err(e) => {
+                    tracing::warn!(job = %id, error = %chain(&e), "cannot requeue the job")
+                }
             }
             return;
         }
     };
+    if let (Some(target), Finish::Succeeded { result, .. }) = (&output, &finish) {
+        if let Err(e) = super::objects::put_result(state, target, &id, result).await {
+            finish = Finish::Failed {
+                code: "output_failed".to_string(),
+                message: e,
+            };
+        }
+    }
     let event = match &finish {
         Finish::Succeeded { .. } => "succeeded",
         Finish::Failed { .. } => "failed",
         Finish::Cancelled => "cancelled",
     };
-    let store = Arc::clone(&state.jobs.store);
-    let jid = id.clone();
-    let done = tokio::task::spawn_blocking(move || store.finish(&jid, finish, now_ms())).await;
-    match done {
-        Ok(Ok(Some(row))) => {
-            state.metrics.job(event);
-            tracing::info!(job = %id, status = %row.status, "job ended");
-            announce(state, row);
+    // The database may be away for a while: the end is retried until it is recorded (or the
+    // process stops; then the lease runs out and another runner runs the job again).
+    let mut delay = Duration::from_millis(200);
+    loop {
+        let done = state
+            .jobs
+            .store
+            .finish(&id, &state.jobs.worker, finish.clone(), now_ms())
+            .await;
+        match done {
+            Ok(Finished::Ended(row)) => {
+                state.metrics.job(event);
+                tracing::info!(job = %id, status = %row.status, "job ended");
+                announce(state, *row);
+                return;
+            }
+            Ok(Finished::NotOurs) => {
+                state.metrics.job("lease_lost");
+                tracing::warn!(job = %id, "the job was taken over or deleted before its end was recorded");
+                return;
+            }
+            Err(e) => {
+                tracing::error!(job = %id, error = %chain(&e), "cannot record the job's end; retrying");
+                if !e.is_unavailable() && delay > Duration::from_secs(5) {
+                    return;
+                }
+            }
         }
-        Ok(Ok(None)) => tracing::warn!(job = %id, "job vanished before it ended"),
-        Ok(Err(e)) => tracing::error!(job = %id, error = %chain(&e), "cannot record the job's end"),
-        Err(e) => tracing::error!(job = %id, error = %e, "job store task failed"),
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = state.until_shutdown() => return,
+        }
+        delay = (delay * 2).min(Duration::from_secs(5));
     }
 }
 
@@ -116,6 +214,13 @@ async fn run_claimed(
     job: Claimed,
     running: &Arc<super::RunningJob>,
 ) -> Outcome {
+    let input = match &job.source {
+        Some(source) => match super::objects::get_input(state, source).await {
+            Ok(bytes) => bytes,
+            Err((code, message)) => return failed(state, code, message),
+        },
+        None => job.input,
+    };
     let mut options = RequestOptions::default();
     for (name, value) in &job.fields {
         if let Err(e) = options.set(name, value) {
@@ -139,7 +244,7 @@ async fn run_claimed(
         Arc::clone(&state.engine),
         Arc::clone(&state.limiter),
         slot,
-        job.input,
+        input,
         run::Job {
             options,
             limits: state.config.limits.clone(),
@@ -187,51 +292,80 @@ pub(crate) fn announce(state: &Arc<AppState>, row: JobRow) {
     let policy = state.config.webhooks.clone();
     let store = Arc::clone(&state.jobs.store);
     let body = serde_json::to_vec(&super::api::view(&row, None)).unwrap_or_default();
-    tokio::task::spawn_blocking(move || {
-        let outcome = policy
-            .check_url(&url)
-            .and_then(|target| webhook::deliver(&policy, &target, &row.id, &body));
+    tokio::spawn(async move {
+        let id = row.id.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            policy
+                .check_url(&url)
+                .and_then(|target| webhook::deliver(&policy, &target, &row.id, &body))
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("delivery task failed: {e}")));
         let state_text = match &outcome {
             Ok(()) => "delivered".to_string(),
             Err(e) => {
-                tracing::warn!(job = %row.id, error = %e, "webhook not delivered");
+                tracing::warn!(job = %id, error = %e, "webhook not delivered");
                 format!("failed: {e}")
             }
         };
-        if let Err(e) = store.set_webhook_state(&row.id, &state_text) {
-            tracing::error!(job = %row.id, error = %chain(&e), "cannot record the webhook's delivery");
+        if let Err(e) = store.set_webhook_state(&id, &state_text).await {
+            tracing::error!(job = %id, error = %chain(&e), "cannot record the webhook's delivery");
         }
     });
 }
 
-/// At start-up: webhooks of jobs that ended just before the process stopped.
-pub(crate) async fn deliver_pending_webhooks(state: Arc<AppState>) {
-    let store = Arc::clone(&state.jobs.store);
-    match tokio::task::spawn_blocking(move || store.pending_webhooks()).await {
-        Ok(Ok(rows)) => {
+/// Webhooks of jobs that ended more than `age` ago and were not delivered: their runner
+/// stopped before it could (delivery is at least once).
+pub(crate) async fn deliver_pending_webhooks(state: Arc<AppState>, age: Duration) {
+    let before = now_ms() - age.as_millis() as i64;
+    match state.jobs.store.pending_webhooks(before).await {
+        Ok(rows) => {
             for row in rows {
                 announce(&state, row);
             }
         }
-        Ok(Err(e)) => tracing::error!(error = %chain(&e), "cannot read pending webhooks"),
-        Err(e) => tracing::error!(error = %e, "job store task failed"),
+        Err(e) => tracing::error!(error = %chain(&e), "cannot read pending webhooks"),
     }
 }
 
-/// Deletes finished jobs older than the time to live, now and then, until shutdown.
+/// Now and then, until shutdown: requeues (or fails) jobs whose lease ran out, sends webhooks
+/// left pending, and deletes finished jobs older than the time to live.
 pub(crate) async fn purge_loop(state: Arc<AppState>) {
     let ttl = state.config.job_ttl;
     let every = (ttl / 4).clamp(Duration::from_millis(200), Duration::from_secs(60));
+    let sweep_every = (state.config.job_lease / 2).max(Duration::from_millis(100));
+    let mut last_purge: Option<tokio::time::Instant> = None;
     loop {
-        let store = Arc::clone(&state.jobs.store);
-        let cutoff = now_ms() - ttl.as_millis() as i64;
-        match tokio::task::spawn_blocking(move || store.purge(cutoff)).await {
-            Ok(Ok(n)) if n > 0 => tracing::info!(jobs = n, "expired jobs deleted"),
-            Ok(Err(e)) => tracing::error!(error = %chain(&e), "cannot delete expired jobs"),
-            _ => {}
+        let store = &state.jobs.store;
+        match store
+            .recover(Stale::Expired, state.config.job_max_attempts, now_ms())
+            .await
+        {
+            Ok(r) if !r.requeued.is_empty() || !r.ended.is_empty() => {
+                for _ in &r.requeued {
+                    state.metrics.job("requeued");
+                }
+                tracing::warn!(requeued = ?r.requeued, ended = ?r.ended, "jobs whose lease ran out recovered");
+                if !r.requeued.is_empty() {
+                    state.jobs.wake.notify_one();
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %chain(&e), "lease sweep failed"),
+        }
+        if last_purge.is_none_or(|t| t.elapsed() >= every) {
+            last_purge = Some(tokio::time::Instant::now());
+            let cutoff = now_ms() - ttl.as_millis() as i64;
+            match store.purge(cutoff).await {
+                Ok(n) if n > 0 => tracing::info!(jobs = n, "expired jobs deleted"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %chain(&e), "cannot delete expired jobs"),
+            }
+            // A minute is long past any delivery's time limit and retries.
+            deliver_pending_webhooks(Arc::clone(&state), Duration::from_secs(120)).await;
         }
         tokio::select! {
-            _ = tokio::time::sleep(every) => {}
+            _ = tokio::time::sleep(sweep_every.min(every)) => {}
             _ = state.until_shutdown() => return,
         }
     }

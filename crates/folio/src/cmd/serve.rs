@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use folio_engine::BackendKind;
-use folio_server::{ApiKeys, Readiness, RequiredModels, Server, ServerConfig, WebhookPolicy};
+use folio_server::{
+    ApiKeys, JobsDatabase, ObjectStorage, PostgresOptions, Readiness, RequiredModels, Server,
+    ServerConfig, WebhookPolicy,
+};
 use folio_store::StoreConfig;
 
 use super::limits::{parse_duration, LimitArgs};
@@ -32,6 +35,34 @@ pub struct Args {
     /// ~/.local/state/folio-server).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Keep jobs in this Postgres database instead of SQLite under --data-dir, so several
+    /// replicas share one queue: postgres://user:password@host:port/db (see docs/scale-out.md).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "FOLIO_JOBS_DB",
+        hide_env_values = true
+    )]
+    pub jobs_db: Option<String>,
+    /// Postgres connections kept by this replica.
+    #[arg(long, default_value_t = 8, env = "FOLIO_JOBS_DB_POOL")]
+    pub jobs_db_pool: usize,
+    /// Longest one job-database statement may run (also the wait for a connection).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub jobs_db_timeout: Duration,
+    /// How long a running job's lease lasts without a heartbeat: how soon another replica
+    /// runs the job of one that died.
+    #[arg(long, default_value = "30s", value_parser = parse_duration, env = "FOLIO_JOB_LEASE")]
+    pub job_lease: Duration,
+    /// Buckets that s3:// job sources and outputs may name (comma-separated); none by
+    /// default. Credentials, region and endpoint come from the AWS_* environment.
+    #[arg(
+        long,
+        value_name = "BUCKETS",
+        env = "FOLIO_S3_BUCKETS",
+        value_delimiter = ','
+    )]
+    pub s3_buckets: Vec<String>,
     /// The model cache root /ready checks (else as `folio doctor` resolves it).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
@@ -114,6 +145,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| folio_server::default_data_dir(&|k| std::env::var_os(k)));
     let mut config = ServerConfig::new(data_dir);
     config.api_keys = keys;
+    if let Some(url) = args.jobs_db.clone().filter(|u| !u.trim().is_empty()) {
+        anyhow::ensure!(
+            url.starts_with("postgres://") || url.starts_with("postgresql://"),
+            "--jobs-db must be a postgres:// or postgresql:// address"
+        );
+        config.jobs_db = Some(JobsDatabase(url));
+    }
+    config.postgres = PostgresOptions {
+        pool_size: args.jobs_db_pool.clamp(2, 1024),
+        statement_timeout: args.jobs_db_timeout.max(Duration::from_secs(1)),
+    };
+    config.job_lease = args.job_lease.max(Duration::from_secs(1));
+    let buckets = args
+        .s3_buckets
+        .iter()
+        .map(|b| b.trim().to_string())
+        .filter(|b| !b.is_empty())
+        .collect();
+    config.objects = ObjectStorage::from_env(buckets);
     // A sync request's extraction is bounded by what is left of its own time limit.
     config.limits = args.limits.limits(args.job_timeout);
     config.request_timeout = args
@@ -156,9 +206,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let database = config.database_path();
+        let database = match &config.jobs_db {
+            Some(_) => "(--jobs-db)".to_string(),
+            None => config.database_path().display().to_string(),
+        };
         let server = Server::new(engine, config)
-            .with_context(|| format!("cannot open the job store {}", database.display()))?;
+            .with_context(|| format!("cannot open the job store {database}"))?;
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;

@@ -55,6 +55,16 @@ pub struct Args {
     /// network; turn it on only where every job is trusted (or for tests on 127.0.0.1).
     #[arg(long, env = "FOLIO_WORKER_ALLOW_PRIVATE_URLS", value_parser = clap::builder::BoolishValueParser::new())]
     pub allow_private_urls: bool,
+    /// Buckets a `file_url` of the form `s3://bucket/key` may name (comma-separated); none by
+    /// default, so S3 is off. Credentials, region and endpoint come from the usual AWS_*
+    /// variables (docs/scale-out.md).
+    #[arg(
+        long,
+        value_name = "BUCKETS",
+        env = "FOLIO_S3_BUCKETS",
+        value_delimiter = ','
+    )]
+    pub s3_buckets: Vec<String>,
     /// The largest document counts base64 or downloaded; `--timeout` (also FOLIO_JOB_TIMEOUT)
     /// bounds one job.
     #[command(flatten)]
@@ -69,6 +79,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     cfg.progress_interval = (!args.progress_interval.is_zero()).then_some(args.progress_interval);
     cfg.download_timeout = args.download_timeout.max(Duration::from_secs(1));
     cfg.allow_private_urls = args.allow_private_urls;
+    cfg.objects = folio_api::objects::ObjectStorage::from_env(
+        args.s3_buckets
+            .iter()
+            .map(|b| b.trim().to_string())
+            .filter(|b| !b.is_empty())
+            .collect(),
+    );
     // FOLIO_JOB_TIMEOUT is the RunPod endpoint's setting (docs/runpod.md); --timeout wins.
     let timeout = match (args.limits.timeout, std::env::var("FOLIO_JOB_TIMEOUT")) {
         (Some(t), _) => t,
