@@ -30,7 +30,8 @@ enum Command {
     /// Check the model store and say what is wrong and how to fix it.
     Doctor(cmd::doctor::Args),
     /// Run the HTTP service.
-    Serve(cmd::serve::Args),
+    // Boxed: its many flags make it several times the size of the other variants.
+    Serve(Box<cmd::serve::Args>),
     /// Run as a RunPod serverless worker.
     Worker(cmd::worker::Args),
 }
@@ -57,7 +58,7 @@ fn main() -> ExitCode {
         Command::Extract(args) => cmd::extract::run(args),
         Command::Models(args) => cmd::models::run(args),
         Command::Doctor(args) => cmd::doctor::run(args),
-        Command::Serve(args) => cmd::serve::run(args),
+        Command::Serve(args) => cmd::serve::run(*args),
         Command::Worker(args) => cmd::worker::run(args),
     };
     match result {
