@@ -132,7 +132,7 @@ pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let mut r = state.metrics.render(&gauges).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
     );
     r
 }

@@ -1,15 +1,21 @@
-//! Prometheus text exposition over plain counters: requests, latency, pages, errors by code,
-//! jobs, in-flight work. Labels are bounded (route templates, not paths; stable error codes).
+//! Prometheus exposition (`prometheus-client`, OpenMetrics text): requests, latency, pages,
+//! errors by code, jobs, in-flight work, and the gauges their owners hold (the page pool, the
+//! limiter, the job store), read at scrape time. Labels are bounded (route templates, not paths;
+//! stable error codes; job events).
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 use crate::error::ErrorInfo;
 use crate::state::AppState;
@@ -19,39 +25,60 @@ const BUCKETS: [f64; 14] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
 ];
 
-#[derive(Debug, Default, Clone)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    method: String,
+    status: u16,
 }
 
-impl Histogram {
-    fn observe(&mut self, secs: f64) {
-        for (i, le) in BUCKETS.iter().enumerate() {
-            if secs <= *le {
-                self.counts[i] += 1;
-            }
-        }
-        self.count += 1;
-        self.sum += secs;
-    }
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabel {
+    route: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CodeLabel {
+    code: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EventLabel {
+    event: String,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(BUCKETS)
+}
+
+/// Gauges whose owners hold the value (the pool, the limiter, the job store): set from a
+/// [`Gauges`] at each scrape.
 #[derive(Debug, Default)]
-struct Tables {
-    requests: BTreeMap<(String, String, u16), u64>,
-    latency: BTreeMap<String, Histogram>,
-    errors: BTreeMap<&'static str, u64>,
-    jobs: BTreeMap<&'static str, u64>,
+struct Owned {
+    page_threads: Gauge,
+    page_threads_busy: Gauge,
+    page_threads_stuck: Gauge,
+    page_threads_stuck_max: Gauge,
+    models_loaded: Gauge,
+    extractions_running: Gauge,
+    extractions_queued: Gauge,
+    jobs_queued: Gauge,
+    jobs_running: Gauge,
+    ready: Gauge,
+    pages_timed_out: Counter<u64, AtomicU64>,
 }
 
-/// The service's counters.
-#[derive(Debug, Default)]
+/// The service's metrics, registered once.
+#[derive(Debug)]
 pub(crate) struct Metrics {
-    tables: Mutex<Tables>,
-    pages: AtomicU64,
-    http_in_flight: AtomicI64,
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabel, Histogram, fn() -> Histogram>,
+    pages: Counter,
+    errors: Family<CodeLabel, Counter>,
+    jobs: Family<EventLabel, Counter>,
+    http_in_flight: Gauge,
+    owned: Owned,
 }
 
 /// Gauges read at exposition time from their owners.
@@ -70,209 +97,196 @@ pub(crate) struct Gauges {
     pub ready: bool,
 }
 
-impl Metrics {
-    fn tables(&self) -> MutexGuard<'_, Tables> {
-        // A panic while holding the lock leaves plain counters behind: still usable.
-        self.tables.lock().unwrap_or_else(|p| p.into_inner())
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("folio");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route template, method and status",
+            requests.clone(),
+        );
+        let latency: Family<RouteLabel, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request, by route template",
+            latency.clone(),
+        );
+        let pages = Counter::default();
+        registry.register(
+            "pages_extracted",
+            "Pages extracted (sync requests and jobs)",
+            pages.clone(),
+        );
+        let errors = Family::<CodeLabel, Counter>::default();
+        registry.register(
+            "errors",
+            "Failed requests and jobs, by error code",
+            errors.clone(),
+        );
+        let jobs = Family::<EventLabel, Counter>::default();
+        registry.register(
+            "jobs",
+            "Async job events: created, succeeded, failed, cancelled, requeued, lease_lost",
+            jobs.clone(),
+        );
+        let http_in_flight = Gauge::default();
+        registry.register(
+            "http_requests_in_flight",
+            "HTTP requests being answered",
+            http_in_flight.clone(),
+        );
+        let owned = Owned::default();
+        let gauges: [(&str, &str, &Gauge); 10] = [
+            (
+                "page_threads",
+                "Pages the process's page pool runs at once",
+                &owned.page_threads,
+            ),
+            (
+                "page_threads_busy",
+                "Page threads running a page (cancelled ones still stopping included)",
+                &owned.page_threads_busy,
+            ),
+            (
+                "page_threads_stuck",
+                "Page threads whose page did not stop after its time limit (replaced)",
+                &owned.page_threads_stuck,
+            ),
+            (
+                "page_threads_stuck_max",
+                "Stuck page threads at which the server stops accepting work",
+                &owned.page_threads_stuck_max,
+            ),
+            (
+                "models_loaded",
+                "1 when the engine's OCR models are loaded",
+                &owned.models_loaded,
+            ),
+            (
+                "extractions_running",
+                "Extractions running (sync and jobs)",
+                &owned.extractions_running,
+            ),
+            (
+                "extractions_queued",
+                "Sync requests waiting for an extraction slot",
+                &owned.extractions_queued,
+            ),
+            (
+                "jobs_queued",
+                "Async jobs waiting to run",
+                &owned.jobs_queued,
+            ),
+            ("jobs_running", "Async jobs running", &owned.jobs_running),
+            (
+                "ready",
+                "1 when the model store can serve what is required",
+                &owned.ready,
+            ),
+        ];
+        for (name, help, gauge) in gauges {
+            registry.register(name, help, gauge.clone());
+        }
+        registry.register(
+            "pages_timed_out",
+            "Pages cancelled after their time limit",
+            owned.pages_timed_out.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            pages,
+            errors,
+            jobs,
+            http_in_flight,
+            owned,
+        }
     }
+}
 
+impl Metrics {
     pub fn pages(&self, n: u64) {
-        self.pages.fetch_add(n, Ordering::Relaxed);
+        self.pages.inc_by(n);
     }
 
     /// An extraction that failed with `code` (sync requests and jobs alike).
     pub fn error(&self, code: &'static str) {
-        *self.tables().errors.entry(code).or_default() += 1;
+        self.errors
+            .get_or_create(&CodeLabel {
+                code: code.to_string(),
+            })
+            .inc();
     }
 
-    /// A job event: `created`, `succeeded`, `failed`, `cancelled`, `requeued`.
+    /// A job event: `created`, `succeeded`, `failed`, `cancelled`, `requeued`, `lease_lost`.
     pub fn job(&self, event: &'static str) {
-        *self.tables().jobs.entry(event).or_default() += 1;
+        self.jobs
+            .get_or_create(&EventLabel {
+                event: event.to_string(),
+            })
+            .inc();
     }
 
     fn request(&self, route: String, method: String, status: u16, secs: f64) {
-        let mut t = self.tables();
-        *t.requests
-            .entry((route.clone(), method, status))
-            .or_default() += 1;
-        t.latency.entry(route).or_default().observe(secs);
+        self.latency
+            .get_or_create(&RouteLabel {
+                route: route.clone(),
+            })
+            .observe(secs);
+        self.requests
+            .get_or_create(&RequestLabels {
+                route,
+                method,
+                status,
+            })
+            .inc();
     }
 
-    /// The exposition text (format 0.0.4).
+    /// The exposition text (OpenMetrics 1.0), with the owners' gauges as `g` gives them.
     pub fn render(&self, g: &Gauges) -> String {
+        let o = &self.owned;
+        let set = |gauge: &Gauge, v: u64| {
+            gauge.set(i64::try_from(v).unwrap_or(i64::MAX));
+        };
+        set(&o.page_threads, g.page_threads as u64);
+        set(&o.page_threads_busy, g.page_threads_busy as u64);
+        set(&o.page_threads_stuck, g.page_threads_stuck as u64);
+        set(&o.page_threads_stuck_max, g.page_threads_max_stuck as u64);
+        set(&o.models_loaded, u64::from(g.models_loaded));
+        set(&o.extractions_running, g.extractions_running as u64);
+        set(&o.extractions_queued, g.extractions_queued as u64);
+        set(&o.jobs_queued, g.jobs_queued);
+        set(&o.jobs_running, g.jobs_running);
+        set(&o.ready, u64::from(g.ready));
+        // The pool counts its own time-outs: the counter mirrors that total.
+        o.pages_timed_out
+            .inner()
+            .store(g.pages_timed_out, Ordering::Relaxed);
         let mut out = String::new();
-        let t = self.tables();
-        family(
-            &mut out,
-            "folio_http_requests_total",
-            "counter",
-            "HTTP requests answered, by route template, method and status.",
-        );
-        for ((route, method, status), n) in &t.requests {
-            let _ = writeln!(
-                out,
-                "folio_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{status}\"}} {n}",
-                escape(route),
-                escape(method)
-            );
-        }
-        family(
-            &mut out,
-            "folio_http_request_duration_seconds",
-            "histogram",
-            "Time to answer an HTTP request, by route template.",
-        );
-        for (route, h) in &t.latency {
-            let route = escape(route);
-            for (le, c) in BUCKETS.iter().zip(h.counts) {
-                let _ = writeln!(
-                    out,
-                    "folio_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{le}\"}} {c}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "folio_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                out,
-                "folio_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "folio_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
-                h.count
-            );
-        }
-        family(
-            &mut out,
-            "folio_pages_extracted_total",
-            "counter",
-            "Pages extracted (sync requests and jobs).",
-        );
-        let _ = writeln!(
-            out,
-            "folio_pages_extracted_total {}",
-            self.pages.load(Ordering::Relaxed)
-        );
-        family(
-            &mut out,
-            "folio_errors_total",
-            "counter",
-            "Failed requests and jobs, by error code.",
-        );
-        for (code, n) in &t.errors {
-            let _ = writeln!(out, "folio_errors_total{{code=\"{code}\"}} {n}");
-        }
-        family(
-            &mut out,
-            "folio_jobs_total",
-            "counter",
-            "Async job events: created, succeeded, failed, cancelled, requeued.",
-        );
-        for (event, n) in &t.jobs {
-            let _ = writeln!(out, "folio_jobs_total{{event=\"{event}\"}} {n}");
-        }
-        drop(t);
-        family(
-            &mut out,
-            "folio_pages_timed_out_total",
-            "counter",
-            "Pages cancelled after their time limit.",
-        );
-        let _ = writeln!(out, "folio_pages_timed_out_total {}", g.pages_timed_out);
-        let gauges: [(&str, &str, f64); 11] = [
-            (
-                "folio_page_threads",
-                "Pages the process's page pool runs at once.",
-                g.page_threads as f64,
-            ),
-            (
-                "folio_page_threads_busy",
-                "Page threads running a page (cancelled ones still stopping included).",
-                g.page_threads_busy as f64,
-            ),
-            (
-                "folio_page_threads_stuck",
-                "Page threads whose page did not stop after its time limit (replaced).",
-                g.page_threads_stuck as f64,
-            ),
-            (
-                "folio_page_threads_stuck_max",
-                "Stuck page threads at which the server stops accepting work.",
-                g.page_threads_max_stuck as f64,
-            ),
-            (
-                "folio_models_loaded",
-                "1 when the engine's OCR models are loaded.",
-                if g.models_loaded { 1.0 } else { 0.0 },
-            ),
-            (
-                "folio_http_requests_in_flight",
-                "HTTP requests being answered.",
-                self.http_in_flight.load(Ordering::Relaxed) as f64,
-            ),
-            (
-                "folio_extractions_running",
-                "Extractions running (sync and jobs).",
-                g.extractions_running as f64,
-            ),
-            (
-                "folio_extractions_queued",
-                "Sync requests waiting for an extraction slot.",
-                g.extractions_queued as f64,
-            ),
-            (
-                "folio_jobs_queued",
-                "Async jobs waiting to run.",
-                g.jobs_queued as f64,
-            ),
-            (
-                "folio_jobs_running",
-                "Async jobs running.",
-                g.jobs_running as f64,
-            ),
-            (
-                "folio_ready",
-                "1 when the model store can serve what is required.",
-                if g.ready { 1.0 } else { 0.0 },
-            ),
-        ];
-        for (name, help, v) in gauges {
-            family(&mut out, name, "gauge", help);
-            let _ = writeln!(out, "{name} {v}");
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::error!(error = %e, "cannot encode the metrics");
         }
         out
     }
 }
 
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
-}
-
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
 /// Counts a request in flight until dropped: a client that disconnects drops the handler's
 /// future, and with it this guard, so the gauge does not drift.
-struct InFlight<'a>(&'a AtomicI64);
+struct InFlight<'a>(&'a Gauge);
 
 impl<'a> InFlight<'a> {
-    fn new(gauge: &'a AtomicI64) -> InFlight<'a> {
-        gauge.fetch_add(1, Ordering::Relaxed);
+    fn new(gauge: &'a Gauge) -> InFlight<'a> {
+        gauge.inc();
         InFlight(gauge)
     }
 }
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.0.dec();
     }
 }
 
@@ -323,9 +337,21 @@ mod tests {
         assert!(text.contains(
             "folio_http_requests_total{route=\"/extract\",method=\"POST\",status=\"200\"} 2"
         ));
-        assert!(text.contains("le=\"0.25\"} 1\n"), "{text}");
-        assert!(text.contains("le=\"5\"} 2\n"), "{text}");
-        assert!(text.contains("le=\"+Inf\"} 2\n"));
+        let bucket = |le: &str| format!("_bucket{{le=\"{le}\",route=\"/extract\"}}");
+        assert!(text.contains(&format!("{} 1\n", bucket("0.25"))), "{text}");
+        assert!(text.contains(&format!("{} 2\n", bucket("5.0"))), "{text}");
+        assert!(text.contains(&format!("{} 2\n", bucket("+Inf"))), "{text}");
         assert!(text.contains("folio_errors_total{code=\"unreadable\"} 1"));
+        let g = Gauges {
+            extractions_running: 2,
+            pages_timed_out: 7,
+            ready: true,
+            ..Gauges::default()
+        };
+        let text = m.render(&g);
+        assert!(text.contains("folio_extractions_running 2\n"), "{text}");
+        assert!(text.contains("folio_pages_timed_out_total 7\n"), "{text}");
+        assert!(text.contains("folio_ready 1\n"), "{text}");
+        assert!(text.ends_with("# EOF\n"), "{text}");
     }
 }

@@ -177,7 +177,7 @@ fn ready() {}
 #[utoipa::path(
     get,
     path = "/metrics",
-    responses((status = 200, description = "Prometheus metrics (text exposition 0.0.4).", content_type = "text/plain"))
+    responses((status = 200, description = "Prometheus metrics (OpenMetrics 1.0 text).", content_type = "application/openmetrics-text"))
 )]
 #[allow(dead_code)]
 fn metrics() {}

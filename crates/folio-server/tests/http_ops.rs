@@ -81,7 +81,7 @@ fn metrics_parse_and_count_requests_pages_errors_and_jobs() {
     let r = get(&s.url("/metrics"), &[]);
     assert_eq!(
         r.header("content-type"),
-        Some("text/plain; version=0.0.4; charset=utf-8")
+        Some("application/openmetrics-text; version=1.0.0; charset=utf-8")
     );
     let m = parse_metrics(&r.text());
     let at = |k: &str| *m.get(k).unwrap_or_else(|| panic!("missing {k}: {m:#?}"));
@@ -102,7 +102,7 @@ fn metrics_parse_and_count_requests_pages_errors_and_jobs() {
         3.0
     );
     assert_eq!(
-        at(r#"folio_http_request_duration_seconds_bucket{route="/extract",le="+Inf"}"#),
+        at(r#"folio_http_request_duration_seconds_bucket{le="+Inf",route="/extract"}"#),
         3.0
     );
     assert_eq!(at("folio_extractions_running"), 0.0);
