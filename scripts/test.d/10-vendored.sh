@@ -69,4 +69,5 @@ print(os.path.dirname(p["manifest_path"]))')
 }
 
 check rten 0.27.0 rten-depthwise.patch rten-few-outputs.patch
-check hayro-interpret 0.9.0 hayro-interpret-stop.patch
+check hayro-syntax 0.9.0 hayro-syntax-budget.patch
+check hayro-interpret 0.9.0 hayro-interpret-budget.patch

@@ -32,6 +32,34 @@ impl Failure {
         }
     }
 
+    /// The failure for an error `status` that was decided outside any handler (an extractor's
+    /// rejection, a layer's status, hyper's answer to a malformed request head), with `detail`
+    /// as its message when there is one: every error answer gets a code from this one table.
+    pub fn for_status(status: u16, detail: Option<String>) -> Failure {
+        let (code, fallback) = match status {
+            400 => ("bad_request", "the request is malformed"),
+            404 => ("not_found", "not found"),
+            405 => ("method_not_allowed", "method not allowed"),
+            408 => ("request_timeout", "the request took too long to arrive"),
+            413 => ("too_large", "the request is too large"),
+            414 => ("uri_too_long", "the request URI is too long"),
+            415 => ("unsupported_media_type", "unsupported media type"),
+            422 => ("unprocessable", "the request cannot be processed"),
+            429 => ("busy", "too many requests"),
+            431 => (
+                "headers_too_large",
+                "the request's header fields are too large",
+            ),
+            503 => ("unavailable", "the service is unavailable"),
+            s if s >= 500 => ("internal", "internal error"),
+            _ => ("bad_request", "the request failed"),
+        };
+        let message = detail
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| fallback.to_string());
+        Failure::new(status, code, message)
+    }
+
     /// The JSON body of this failure.
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
@@ -48,7 +76,8 @@ impl From<&ExtractError> for Failure {
         let status = match e {
             ExtractError::TooLarge { .. }
             | ExtractError::TooManyPages { .. }
-            | ExtractError::TooManyPixels { .. } => 413,
+            | ExtractError::TooManyPixels { .. }
+            | ExtractError::ImageSideTooLong { .. } => 413,
             // An office document past a reader's limit (a zip bomb, a huge sheet).
             ExtractError::Office(_) if e.code() == "too_large" => 413,
             ExtractError::Unsupported(_) => 415,

@@ -27,6 +27,13 @@ impl Cancel {
         self.flag.load(Ordering::Relaxed)
     }
 
+    /// The shared flag itself, for code that takes a plain `Arc<AtomicBool>`: the PDF reader's
+    /// work budget (in the patched `hayro-syntax`) checks it while it decodes and interprets,
+    /// so one token stops a page's reading at every level.
+    pub fn flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.flag)
+    }
+
     /// `Err(Cancelled)` once cancelled, for `?` between the steps of a loop.
     pub fn check(&self) -> Result<(), Cancelled> {
         if self.is_cancelled() {

@@ -117,6 +117,16 @@ pub enum ExtractError {
         /// The limit in force.
         limit: u64,
     },
+    /// An image with a side longer than [`crate::MAX_IMAGE_SIDE`], however few its pixels.
+    #[error("image is {width}x{height} pixels, over the limit of {limit} pixels on a side")]
+    ImageSideTooLong {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+        /// The limit in force.
+        limit: u32,
+    },
     /// The whole extraction ran past [`crate::Limits::total_timeout`].
     #[error("extraction ran past its time limit of {0:?}")]
     Timeout(std::time::Duration),
@@ -156,7 +166,9 @@ impl ExtractError {
             ExtractError::WrongPassword => "wrong_password",
             ExtractError::NoSuchPage { .. } => "no_such_page",
             ExtractError::TooManyPages { .. } => "too_many_pages",
-            ExtractError::TooManyPixels { .. } => "too_many_pixels",
+            ExtractError::TooManyPixels { .. } | ExtractError::ImageSideTooLong { .. } => {
+                "too_many_pixels"
+            }
             ExtractError::Timeout(_) => "timeout",
             ExtractError::Cancelled => "cancelled",
             ExtractError::ModelsUnavailable(_) => "models_unavailable",

@@ -38,5 +38,6 @@ pub use ocr::{
 };
 pub use options::{ExtractOptions, Limits, OcrMode, PageSelection, PageSelectionError};
 pub use pool::{default_threads, PagePool, PoolAlreadySized, PoolStats, DEFAULT_GRACE};
+pub use raster::MAX_IMAGE_SIDE;
 pub use sniff::{sniff, sniff_named, InputKind};
 pub use stages::PageError;

@@ -131,6 +131,23 @@ impl FromStr for PageSelection {
     }
 }
 
+/// Written back as it parses: `1-3,7,10-`.
+impl std::fmt::Display for PageSelection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, r) in self.ranges.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            match (*r.start(), *r.end()) {
+                (a, b) if a == b => write!(f, "{a}")?,
+                (a, u32::MAX) => write!(f, "{a}-")?,
+                (a, b) => write!(f, "{a}-{b}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
 impl PageSelection {
     /// The selected pages of a document with `count` pages, in ascending order without
     /// repeats; an explicitly named page past the end is an error (`Err(first missing page)`).
@@ -190,6 +207,10 @@ mod tests {
         assert_eq!(s.resolve(5), Err(7));
         let open: PageSelection = "4-".parse().unwrap();
         assert_eq!(open.resolve(6).unwrap(), vec![4, 5, 6]);
+        for written in ["1-3,7,2", "4-", "5"] {
+            let s: PageSelection = written.parse().unwrap();
+            assert_eq!(s.to_string(), written);
+        }
         for bad in ["", "0", "3-1", "a", "1,,2", "-2"] {
             assert!(bad.parse::<PageSelection>().is_err(), "{bad}");
         }

@@ -1,8 +1,8 @@
 //! Image inputs: decoding under limits, one page per image (a TIFF may hold several).
 //!
-//! Dimensions are read from the header and checked against the pixel limit before any pixel
-//! is decoded, so a small file that claims a huge image (a decompression bomb) is refused
-//! without allocating for it.
+//! Dimensions are read from the header and checked against the pixel limit and the side limit
+//! before any pixel is decoded, so a small file that claims a huge image (a decompression bomb,
+//! or a 39,000,000 x 1 strip that passes any pixel count) is refused without allocating for it.
 
 use std::io::Cursor;
 
@@ -16,6 +16,11 @@ use crate::{ExtractError, InputKind};
 /// error for a document over the limit) is the real one: multi-page scans are far below it, and
 /// a chain of tiny page headers cannot keep the count going for long.
 const MAX_TIFF_PAGES: u32 = 100_000;
+
+/// Longest side accepted, in pixels, whatever the pixel count: an A0 sheet scanned at 600 dpi
+/// is 28,087 pixels high, and a strip far longer than that is no page but a way to make every
+/// later stage (scaling, detection, line recognition) work on a degenerate shape.
+pub const MAX_IMAGE_SIDE: u32 = 32_768;
 
 /// A decoded-on-demand image document.
 pub(crate) struct ImageSource<'a> {
@@ -93,18 +98,28 @@ pub(crate) fn jpeg_is_truncated(bytes: &[u8]) -> bool {
     !bytes[last_scan..].windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
+/// Judges dimensions read from a header: empty, too long on a side, or too many pixels.
 fn check_pixels(width: u32, height: u32, limit: u64) -> Result<(), ExtractError> {
-    if u64::from(width) * u64::from(height) > limit || width == 0 || height == 0 {
-        if width == 0 || height == 0 {
-            return Err(ExtractError::Unreadable(ReadError::EmptyImage {
-                width,
-                height,
-            }));
-        }
+    if width == 0 || height == 0 {
+        return Err(ExtractError::Unreadable(ReadError::EmptyImage {
+            width,
+            height,
+        }));
+    }
+    if u64::from(width) * u64::from(height) > limit {
         return Err(ExtractError::TooManyPixels {
             width,
             height,
             limit,
+        });
+    }
+    // Few pixels can still mean a costly image: a 39,000,000 x 1 PNG passed the pixel cap and
+    // cost 2.9 GB in the decoder's row buffers.
+    if width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE {
+        return Err(ExtractError::ImageSideTooLong {
+            width,
+            height,
+            limit: MAX_IMAGE_SIDE,
         });
     }
     Ok(())
@@ -292,6 +307,86 @@ mod tests {
                 height: 100,
                 ..
             })
+        ));
+    }
+
+    /// A real PNG of `width` x 1 black pixels, written chunk by chunk: a 39,000,000-pixel row
+    /// of zeros deflates to about 38 KB, and no image library would encode it without first
+    /// holding it.
+    fn strip_png(width: u32) -> Vec<u8> {
+        use std::io::Write;
+        fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+            out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            let mut crc = crc32fast::Hasher::new();
+            crc.update(kind);
+            crc.update(data);
+            out.extend_from_slice(kind);
+            out.extend_from_slice(data);
+            out.extend_from_slice(&crc.finalize().to_be_bytes());
+        }
+        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+        let mut ihdr = Vec::new();
+        ihdr.extend_from_slice(&width.to_be_bytes());
+        ihdr.extend_from_slice(&1u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB, deflate, no filter, no interlace
+        chunk(&mut out, b"IHDR", &ihdr);
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&[0]).unwrap(); // the row's filter byte
+        let zeros = vec![0u8; 1 << 20];
+        let mut left = u64::from(width) * 3;
+        while left > 0 {
+            let n = left.min(zeros.len() as u64) as usize;
+            z.write_all(&zeros[..n]).unwrap();
+            left -= n as u64;
+        }
+        chunk(&mut out, b"IDAT", &z.finish().unwrap());
+        chunk(&mut out, b"IEND", &[]);
+        out
+    }
+
+    #[test]
+    fn a_strip_within_the_pixel_limit_is_refused_from_its_header() {
+        let bytes = strip_png(39_000_000);
+        assert!(bytes.len() < 200_000, "{} bytes", bytes.len());
+        let src = ImageSource::open(&bytes, InputKind::Png).unwrap();
+        let limit = crate::Limits::default().max_page_pixels;
+        assert!(39_000_000 <= limit, "the strip must pass the pixel count");
+        for result in [src.check_page(0, limit), src.page(0, limit).map(|_| ())] {
+            assert!(
+                matches!(
+                    result,
+                    Err(ExtractError::ImageSideTooLong {
+                        width: 39_000_000,
+                        height: 1,
+                        limit: MAX_IMAGE_SIDE,
+                    })
+                ),
+                "{result:?}"
+            );
+        }
+        // The same shape just under the side limit is an ordinary (if odd) image.
+        let ok = strip_png(MAX_IMAGE_SIDE);
+        let img = ImageSource::open(&ok, InputKind::Png)
+            .unwrap()
+            .page(0, limit)
+            .unwrap();
+        assert_eq!((img.width(), img.height()), (MAX_IMAGE_SIDE, 1));
+    }
+
+    #[test]
+    fn a_tall_tiff_is_refused_from_its_header() {
+        let mut out = Cursor::new(Vec::new());
+        {
+            let mut enc = tiff::encoder::TiffEncoder::new(&mut out).unwrap();
+            let h = MAX_IMAGE_SIDE + 1;
+            enc.write_image::<tiff::encoder::colortype::Gray8>(1, h, &vec![0u8; h as usize])
+                .unwrap();
+        }
+        let bytes = out.into_inner();
+        let src = ImageSource::open(&bytes, InputKind::Tiff).unwrap();
+        assert!(matches!(
+            src.page(0, 1 << 30),
+            Err(ExtractError::ImageSideTooLong { width: 1, .. })
         ));
     }
 

@@ -12,6 +12,7 @@ use hayro::vello_cpu::color::palette::css::WHITE;
 use hayro::{PixmapSettings, RenderCache, RenderSettings};
 
 use crate::collect::Collector;
+use crate::limits::{DocumentBudget, LimitHit, ReadLimits};
 
 /// Why a PDF could not be opened or a page not read.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +62,7 @@ pub struct Raster {
 #[derive(Clone)]
 pub struct PdfDocument {
     pdf: Arc<Pdf>,
+    budget: Arc<DocumentBudget>,
 }
 
 /// Most glyphs kept from one page: a fuzzed content stream can draw millions, and no real page
@@ -71,7 +73,24 @@ impl PdfDocument {
     /// Opens a PDF from its bytes; an encrypted file is opened with `password` or, when none is
     /// given, with the empty user password.
     pub fn open(data: Arc<Vec<u8>>, password: Option<&str>) -> Result<PdfDocument, PdfError> {
-        let pdf = Pdf::new_with_password(data, password.unwrap_or("")).map_err(|e| match e {
+        PdfDocument::open_with_limits(data, password, ReadLimits::default())
+    }
+
+    /// [`PdfDocument::open`] under `limits` (opening itself, which decodes the cross-reference
+    /// and object streams, runs under the per-page share of them).
+    pub fn open_with_limits(
+        data: Arc<Vec<u8>>,
+        password: Option<&str>,
+        limits: ReadLimits,
+    ) -> Result<PdfDocument, PdfError> {
+        let budget = Arc::new(DocumentBudget::new(limits));
+        let (pdf, hit) = budget.run(None, || {
+            Pdf::new_with_password(data, password.unwrap_or(""))
+        });
+        if let Some(hit) = hit {
+            tracing::warn!(%hit, "limit reached while opening the PDF");
+        }
+        let pdf = pdf.map_err(|e| match e {
             LoadPdfError::Decryption(DecryptionError::PasswordProtected) => {
                 PdfError::PasswordRequired
             }
@@ -86,7 +105,10 @@ impl PdfDocument {
             }
             LoadPdfError::Invalid => PdfError::Invalid,
         })?;
-        Ok(PdfDocument { pdf: Arc::new(pdf) })
+        Ok(PdfDocument {
+            pdf: Arc::new(pdf),
+            budget,
+        })
     }
 
     /// Number of pages.
@@ -105,9 +127,40 @@ impl PdfDocument {
     /// The glyphs, ruling segments and image boxes of page `index` (0-based), in page
     /// coordinates: points, origin at the top-left of the page as displayed.
     ///
-    /// Once `cancel` is set, the interpreter stops at its next operator and the page comes back
-    /// with what was read so far and a [`ContentWarningKind::Interrupted`] warning.
+    /// The page is read within the document's [`ReadLimits`]. Once `cancel` is set, or a limit
+    /// is reached, the reader stops (before allocating what a limit refuses) and the page comes
+    /// back with what was read so far and a [`ContentWarningKind::Interrupted`] warning.
     pub fn page_content(&self, index: u32, cancel: &Cancel) -> Result<PageContent, PdfError> {
+        let (mut content, hit) = self.page_content_bounded(index, cancel)?;
+        match hit {
+            None => {}
+            Some(LimitHit::Cancelled) => content.warnings.push(ContentWarning::new(
+                ContentWarningKind::Interrupted,
+                "reading the page was cancelled before the end of its content",
+            )),
+            Some(hit) => content.warnings.push(ContentWarning::new(
+                ContentWarningKind::Interrupted,
+                format!("content left out by a reader limit: {hit}"),
+            )),
+        }
+        Ok(content)
+    }
+
+    /// [`PdfDocument::page_content`], with the limit the page ran into (if any) beside what was
+    /// read instead of among its warnings.
+    pub fn page_content_bounded(
+        &self,
+        index: u32,
+        cancel: &Cancel,
+    ) -> Result<(PageContent, Option<LimitHit>), PdfError> {
+        let flag = cancel.flag();
+        let (content, hit) = self
+            .budget
+            .run(Some(&flag), || self.page_content_unbounded(index, cancel));
+        Ok((content?, hit))
+    }
+
+    fn page_content_unbounded(&self, index: u32, cancel: &Cancel) -> Result<PageContent, PdfError> {
         let pages = self.pdf.pages();
         let page = pages
             .get(index as usize)
@@ -120,17 +173,11 @@ impl PdfDocument {
             viewport,
             &cache,
             page.xref(),
-            settings(cancel),
+            InterpreterSettings::default(),
         );
         let mut collector = Collector::new(width, height, MAX_GLYPHS_PER_PAGE, cancel.clone());
         interpret_page(page, &mut ctx, &mut collector);
         let mut content = collector.finish();
-        if cancel.is_cancelled() {
-            content.warnings.push(ContentWarning::new(
-                ContentWarningKind::Interrupted,
-                "reading the page was cancelled before the end of its content",
-            ));
-        }
         content.rotation = match page.rotation() {
             Rotation::None => 0,
             Rotation::Horizontal => 90,
@@ -141,9 +188,31 @@ impl PdfDocument {
     }
 
     /// Renders page `index` (0-based) at `scale` pixels per point (2.0 ≈ 144 dpi) on white.
-    /// Fails rather than allocate more than `max_pixels`. Once `cancel` is set, rendering stops
-    /// at the interpreter's next operator and fails with [`PdfError::Cancelled`].
+    /// Fails rather than allocate more than `max_pixels`. Rendering runs within the document's
+    /// [`ReadLimits`]; once `cancel` is set it stops at the interpreter's next operator and
+    /// fails with [`PdfError::Cancelled`].
     pub fn render_page(
+        &self,
+        index: u32,
+        scale: f32,
+        max_pixels: u64,
+        cancel: &Cancel,
+    ) -> Result<Raster, PdfError> {
+        let flag = cancel.flag();
+        let (raster, hit) = self.budget.run(Some(&flag), || {
+            self.render_page_unbounded(index, scale, max_pixels, cancel)
+        });
+        match hit {
+            Some(LimitHit::Cancelled) => return Err(PdfError::Cancelled),
+            Some(hit) => {
+                tracing::warn!(page = index + 1, %hit, "limit reached while rendering a page")
+            }
+            None => {}
+        }
+        raster
+    }
+
+    fn render_page_unbounded(
         &self,
         index: u32,
         scale: f32,
@@ -166,7 +235,7 @@ impl PdfDocument {
         let pixmap = hayro::render(
             page,
             &RenderCache::new(),
-            &settings(cancel),
+            &InterpreterSettings::default(),
             &RenderSettings::default(),
             &PixmapSettings {
                 x_scale: scale,
@@ -189,17 +258,6 @@ impl PdfDocument {
             height: ph,
             rgb,
         })
-    }
-}
-
-/// The interpreter's settings, with `cancel` asked between operators (the stop hook of the
-/// patched hayro-interpret, `third_party/README.md`): a page whose content would run for ever
-/// (nested forms drawing each other, millions of operators) ends soon after it is cancelled.
-fn settings(cancel: &Cancel) -> InterpreterSettings {
-    let cancel = cancel.clone();
-    InterpreterSettings {
-        stop: Arc::new(move || cancel.is_cancelled()),
-        ..InterpreterSettings::default()
     }
 }
 

@@ -10,7 +10,7 @@ use axum::routing::{on, MethodFilter};
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
-use crate::error::ApiError;
+use crate::error::{self, ApiError};
 use crate::state::AppState;
 use crate::{auth, extract, health, jobs, linger, metrics, openapi, page};
 
@@ -89,6 +89,11 @@ pub(crate) fn router(state: Arc<AppState>) -> (Router, Vec<Route>) {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(error::json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            body_limit as u64,
+            refuse_declared_oversize,
+        ))
         .layer(axum::middleware::from_fn(linger::drain_unread_body))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -97,6 +102,29 @@ pub(crate) fn router(state: Arc<AppState>) -> (Router, Vec<Route>) {
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     (router, list)
+}
+
+/// Middleware: a body whose declared `Content-Length` is over the limit is refused before a
+/// byte of it is read (it used to be read up to the limit first: twelve 300 MiB uploads held
+/// 2.6 GB before their 413s).
+async fn refuse_declared_oversize(
+    axum::extract::State(limit): axum::extract::State<u64>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match declared {
+        Some(n) if n > limit => ApiError::too_large(format!(
+            "the request body is {n} bytes, over this server's limit of {limit} bytes"
+        ))
+        .into_response(),
+        _ => next.run(request).await,
+    }
 }
 
 async fn not_found() -> ApiError {

@@ -76,6 +76,12 @@ pub struct ServerConfig {
     pub readiness: Readiness,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_grace: Duration,
+    /// Time allowed to receive a request's head; it also closes a kept-alive connection left
+    /// idle that long between requests.
+    pub header_timeout: Duration,
+    /// Open connections served at once (lowered to fit the process's descriptor limit); one
+    /// more is answered 503 and closed.
+    pub max_connections: usize,
 }
 
 impl ServerConfig {
@@ -103,6 +109,8 @@ impl ServerConfig {
             webhooks: WebhookPolicy::default(),
             readiness: Readiness::default(),
             shutdown_grace: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(30),
+            max_connections: 1024,
         }
     }
 

@@ -109,6 +109,49 @@ impl From<ExtractError> for ApiError {
     }
 }
 
+/// The JSON error body, `{"error":{"code","message"}}`, as text: for answers written outside
+/// the router (a refused connection, a malformed request head).
+pub(crate) fn json_body(failure: &Failure) -> String {
+    serde_json::to_string(&failure.body()).unwrap_or_default()
+}
+
+/// Middleware: an error answer that is not JSON (a rejection from an extractor, such as a path
+/// that is not UTF-8, or a status set by a layer) gets the JSON error body every other error
+/// has, keeping its status. Every error of this service is JSON.
+pub(crate) async fn json_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    // Rejection texts are short; anything longer is cut rather than buffered.
+    let detail = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    if status.is_server_error() && !detail.is_empty() {
+        tracing::warn!(%status, %detail, "error answer without a JSON body");
+    }
+    // A fault inside says nothing to the client (as `ApiError::internal`); the log has it.
+    let detail = (!status.is_server_error()).then_some(detail);
+    let mut fixed = ApiError::from(Failure::for_status(status.as_u16(), detail)).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            fixed.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    fixed
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Failure::new(self.status.as_u16(), self.code, self.message).body();

@@ -51,6 +51,7 @@ retried at the next start, or by another replica's sweep).
 mod app;
 mod auth;
 mod config;
+mod conn;
 mod error;
 mod extract;
 mod form;

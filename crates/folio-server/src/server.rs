@@ -135,11 +135,11 @@ impl Server {
             let state = Arc::clone(&state);
             async move { state.until_shutdown().await }
         };
-        let mut serving = tokio::spawn(async move {
-            axum::serve(listener, self.router)
-                .with_graceful_shutdown(drain)
-                .await
-        });
+        let limits = crate::conn::ConnLimits {
+            header_timeout: state.config.header_timeout,
+            max_connections: crate::conn::connection_capacity(state.config.max_connections),
+        };
+        let mut serving = tokio::spawn(crate::conn::serve(listener, self.router, limits, drain));
         tokio::select! {
             _ = shutdown => {}
             ended = &mut serving => {

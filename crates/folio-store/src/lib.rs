@@ -12,7 +12,9 @@ environment or else the passwd entry > a temp-dir fallback) and records every de
 and link loops as typed errors instead of following them.
 
 [`Store`] serves models from `models-v1/<name>/<sha256>/model.onnx`: sizes are checked on every
-load, sha256 on install and on [`Store::verify`]; a bad file is quarantined
+look-up, sha256 on install, on [`Store::verify`] and on a process's first [`Store::load_path`] (or
+a `model.onnx.verified` marker keyed by device, inode, size, mtime and ctime vouches for an
+earlier hash of the very same file); a bad file is quarantined
 (`model.onnx.corrupt-*`), never returned. Installs ([`Store::install_from`]) take a per-model
 advisory lock with a timeout (`.lock`, holder pid written for people to read), go on without it
 when it cannot be had, write a uniquely named temp file in the target directory, fsync it, check
@@ -28,6 +30,7 @@ the layout and the failure table.
 mod catalog;
 mod gc;
 mod install;
+mod integrity;
 mod lock;
 mod root;
 mod store;
@@ -36,7 +39,7 @@ pub use catalog::{ModelId, ModelSpec, RequiredModels};
 pub use gc::{GcItem, GcReport};
 pub use install::{local_models, model_url};
 pub use root::{
-    inspect, prepare_root, prepare_volume_root, resolve_root, Prepared, RootChoice, RootOrigin,
-    RootState, StoreError,
+    check_root, inspect, is_mount_point, prepare_root, prepare_volume_root, resolve_root, Prepared,
+    RootChoice, RootOrigin, RootState, StoreError,
 };
 pub use store::{Health, ModelError, ModelState, Problem, Source, Store, StoreConfig};

@@ -31,12 +31,16 @@ pub struct RootChoice {
     pub origin: RootOrigin,
     /// Each decision taken, in order, for logs and `folio doctor`.
     pub decisions: Vec<String>,
+    /// For a `FOLIO_VOLUME` root: whether an ordinary directory is accepted as the volume
+    /// (`FOLIO_VOLUME_ALLOW_UNMOUNTED=1`); otherwise the volume must be a mount point.
+    pub allow_unmounted_volume: bool,
 }
 
 /// Picks the cache root. `env` reads an environment variable (the process environment in
 /// production, a map in tests).
 pub fn resolve_root(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<OsString>) -> RootChoice {
     let mut decisions = Vec::new();
+    let allow_unmounted_volume = env("FOLIO_VOLUME_ALLOW_UNMOUNTED").is_some_and(|v| v == "1");
     let choose = |path: PathBuf, origin: RootOrigin, why: String, decisions: &mut Vec<String>| {
         decisions.push(why);
         tracing::info!(root = %path.display(), ?origin, "model store root chosen");
@@ -44,6 +48,7 @@ pub fn resolve_root(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<OsStri
             path,
             origin,
             decisions: std::mem::take(decisions),
+            allow_unmounted_volume,
         }
     };
     if let Some(p) = explicit {
@@ -206,6 +211,23 @@ pub enum StoreError {
         /// The volume path.
         path: PathBuf,
     },
+    /// `FOLIO_VOLUME` names an ordinary directory of the local disk, not a mount point: models
+    /// put there would be one worker's, not the volume's.
+    #[error(
+        "FOLIO_VOLUME {path} is a directory but not a mount point (set \
+         FOLIO_VOLUME_ALLOW_UNMOUNTED=1 if that is intended)"
+    )]
+    VolumeNotAMountPoint {
+        /// The volume path.
+        path: PathBuf,
+    },
+    /// A file stands where the cache (or its `.cache` parent) must be, and this reading command
+    /// may not move it aside.
+    #[error("{path} is in the model cache's way (not a directory); `folio models install` moves it aside")]
+    InTheWay {
+        /// What stands in the way.
+        path: PathBuf,
+    },
     /// The directory above the root is a file, and not one Folio may move aside.
     #[error("cannot use a model cache under {path}: it is not a directory")]
     ParentNotADirectory {
@@ -236,17 +258,79 @@ pub struct Prepared {
 /// when the parent is a cache directory like `~/.cache`, is moved aside to
 /// `<name>.conflict-<unix time>`; a dangling link or a loop is an error, left untouched.
 pub fn prepare_root(root: &Path) -> Result<Prepared, StoreError> {
-    prepare(root, None)
+    prepare(root, None, Act::Repair)
 }
 
 /// Like [`prepare_root`] for a root on a volume: the volume itself must already be a mounted
-/// directory, since creating it would put "shared" models on one worker's local disk.
-pub fn prepare_volume_root(volume: &Path, root: &Path) -> Result<Prepared, StoreError> {
-    prepare(root, Some(volume))
+/// directory (a mount point, unless `allow_unmounted`), since creating it, or using a plain
+/// directory of the local disk, would put "shared" models on one worker's disk.
+pub fn prepare_volume_root(
+    volume: &Path,
+    root: &Path,
+    allow_unmounted: bool,
+) -> Result<Prepared, StoreError> {
+    prepare(root, Some((volume, allow_unmounted)), Act::Repair)
 }
 
-fn prepare(root: &Path, volume: Option<&Path>) -> Result<Prepared, StoreError> {
-    if let Some(v) = volume {
+/// Judges `root` as [`prepare_root`] would, without writing anything: what `prepare_root`
+/// would move aside is [`StoreError::InTheWay`], and a missing root is fine. For reading
+/// commands (`folio models list`, `folio doctor`), which never write.
+pub fn check_root(root: &Path, volume: Option<(&Path, bool)>) -> Result<(), StoreError> {
+    prepare(root, volume, Act::Judge).map(|_| ())
+}
+
+/// Whether [`prepare`] may change the file system.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Act {
+    Repair,
+    Judge,
+}
+
+/// Whether `path` is a mount point: listed as one in `/proc/self/mountinfo`, or (where that
+/// cannot be read) on another device than its parent. `None` when the path cannot be resolved.
+pub fn is_mount_point(path: &Path) -> Option<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let real = std::fs::canonicalize(path).ok()?;
+    if let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") {
+        return Some(
+            info.lines()
+                .filter_map(|l| l.split(' ').nth(4))
+                .any(|m| Path::new(&unescape_mount(m)) == real),
+        );
+    }
+    let parent = real.parent().unwrap_or(&real);
+    let (a, b) = (
+        std::fs::metadata(&real).ok()?,
+        std::fs::metadata(parent).ok()?,
+    );
+    Some(a.dev() != b.dev() || a.ino() == b.ino())
+}
+
+/// A mount point as `mountinfo` writes it: space, tab, newline and backslash as `\ooo`.
+fn unescape_mount(field: &str) -> String {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let octal = bytes
+            .get(i + 1..i + 4)
+            .filter(|d| bytes[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match octal {
+            Some(d) => {
+                out.push(d.iter().fold(0u8, |n, c| n.wrapping_mul(8) + (c - b'0')));
+                i += 4;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn prepare(root: &Path, volume: Option<(&Path, bool)>, act: Act) -> Result<Prepared, StoreError> {
+    if let Some((v, allow_unmounted)) = volume {
         match inspect(v) {
             Ok(RootState::Directory | RootState::LinkToDirectory(_)) => {}
             _ => {
@@ -254,6 +338,11 @@ fn prepare(root: &Path, volume: Option<&Path>) -> Result<Prepared, StoreError> {
                     path: v.to_path_buf(),
                 })
             }
+        }
+        if !allow_unmounted && is_mount_point(v) == Some(false) {
+            return Err(StoreError::VolumeNotAMountPoint {
+                path: v.to_path_buf(),
+            });
         }
     }
     let io = |path: &Path| {
@@ -286,6 +375,11 @@ fn prepare(root: &Path, volume: Option<&Path>) -> Result<Prepared, StoreError> {
                     path: path.to_path_buf(),
                 });
             }
+            RootState::NotADirectory | RootState::LinkToOther(_) if act == Act::Judge => {
+                return Err(StoreError::InTheWay {
+                    path: path.to_path_buf(),
+                });
+            }
             RootState::NotADirectory | RootState::LinkToOther(_) => {
                 let aside = conflict_name(path);
                 std::fs::rename(path, &aside).map_err(io(path))?;
@@ -294,7 +388,7 @@ fn prepare(root: &Path, volume: Option<&Path>) -> Result<Prepared, StoreError> {
             }
         }
     }
-    if inspect(root).map_err(io(root))? == RootState::Missing {
+    if act == Act::Repair && inspect(root).map_err(io(root))? == RootState::Missing {
         std::fs::create_dir_all(root).map_err(io(root))?;
         done.created = true;
     }

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::catalog::{ModelId, ModelSpec};
 use crate::root::{
-    prepare_root, prepare_volume_root, resolve_root, RootChoice, RootOrigin, StoreError,
+    check_root, prepare_root, prepare_volume_root, resolve_root, RootChoice, RootOrigin, StoreError,
 };
 
 /// Bucket of the cache layout; bump to invalidate every installed model.
@@ -65,6 +65,9 @@ pub struct StoreConfig {
     /// Connect timeout, and the longest a download may sit without receiving a byte
     /// (`FOLIO_HTTP_TIMEOUT`, seconds).
     pub http_timeout: Duration,
+    /// Never write: for reading commands (`folio models list`, `folio doctor`). What would be
+    /// moved aside, created or quarantined is only reported.
+    pub read_only: bool,
 }
 
 impl Default for StoreConfig {
@@ -75,6 +78,7 @@ impl Default for StoreConfig {
             source: Source::Pip,
             lock_timeout: Duration::from_secs(120),
             http_timeout: Duration::from_secs(30),
+            read_only: false,
         }
     }
 }
@@ -107,6 +111,7 @@ impl StoreConfig {
             source: var("FOLIO_MODEL_URL").map_or(Source::Pip, |u| Source::parse(&u)),
             lock_timeout: secs("FOLIO_LOCK_TIMEOUT", d.lock_timeout),
             http_timeout: secs("FOLIO_HTTP_TIMEOUT", d.http_timeout),
+            read_only: false,
         }
     }
 }
@@ -289,7 +294,12 @@ impl Store {
         let mut choice = resolve_root(config.cache_dir.as_deref(), &env);
         // Logged at info level and kept in the decisions that `folio doctor` prints: a front
         // door's own error stays the one line on stderr.
-        let root_problem = match prepare(&choice) {
+        let prepared = if config.read_only {
+            judge(&choice).map(|()| crate::root::Prepared::default())
+        } else {
+            prepare(&choice)
+        };
+        let root_problem = match prepared {
             Ok(done) => {
                 for (from, to) in &done.moved_aside {
                     choice.decisions.push(format!(
@@ -319,6 +329,7 @@ impl Store {
     pub(crate) fn check_root(&self) -> Result<(), StoreError> {
         match &self.root_problem {
             None => Ok(()),
+            Some(_) if self.config.read_only => judge(&self.choice),
             Some(_) => prepare(&self.choice).map(|_| ()),
         }
     }
@@ -357,6 +368,11 @@ impl Store {
         let path = self.path_of(spec);
         match std::fs::symlink_metadata(&path) {
             Ok(m) if m.is_file() && m.len() == spec.size => Ok(path),
+            Ok(m) if !m.is_file() && self.config.read_only => Err(ModelError::Corrupt {
+                model: spec.name,
+                path,
+                reason: "not a regular file".to_string(),
+            }),
             Ok(m) if !m.is_file() => {
                 // Not something the store wrote (a directory, a link): set aside as a conflict,
                 // which gc never removes, rather than quarantined.
@@ -411,8 +427,13 @@ impl Store {
         ids.iter().map(|&id| self.verified_path(id)).collect()
     }
 
-    /// Moves a bad model out of the way (`model.onnx.corrupt-<time>-<pid>`, removed by `gc`).
+    /// Moves a bad model out of the way (`model.onnx.corrupt-<time>-<pid>`, removed by `gc`);
+    /// a read-only store only says so.
     pub(crate) fn quarantine(&self, path: &Path) {
+        if self.config.read_only {
+            tracing::warn!(path = %path.display(), "corrupt model left in place (read-only)");
+            return;
+        }
         let secs = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -433,7 +454,12 @@ impl Store {
     fn writable(&self) -> Result<(), rustix::io::Errno> {
         use rustix::fs::{access, Access};
         let bucket = self.root.join(BUCKET);
-        let dir = if bucket.is_dir() { &bucket } else { &self.root };
+        // A root not made yet (a read-only store never makes it) is as writable as the
+        // nearest directory that exists above it.
+        let dir = std::iter::once(bucket.as_path())
+            .chain(self.root.ancestors())
+            .find(|d| d.is_dir())
+            .unwrap_or(&self.root);
         access(dir, Access::WRITE_OK | Access::EXEC_OK)
     }
 
@@ -499,6 +525,12 @@ impl Store {
                 StoreError::LinkLoop { path } => {
                     format!("mv {0} {0}.broken && folio models install", path.display())
                 }
+                StoreError::VolumeNotAMountPoint { path } => format!(
+                    "mount the network volume at {} (or set FOLIO_VOLUME_ALLOW_UNMOUNTED=1 to \
+                     use that directory as it is)",
+                    path.display()
+                ),
+                StoreError::InTheWay { .. } => "folio models install".to_string(),
                 _ => elsewhere.to_string(),
             };
             problems.push(Problem {
@@ -541,9 +573,20 @@ impl Store {
 
 fn prepare(choice: &RootChoice) -> Result<crate::root::Prepared, StoreError> {
     match (choice.origin, choice.path.parent()) {
-        (RootOrigin::Volume, Some(volume)) => prepare_volume_root(volume, &choice.path),
+        (RootOrigin::Volume, Some(volume)) => {
+            prepare_volume_root(volume, &choice.path, choice.allow_unmounted_volume)
+        }
         _ => prepare_root(&choice.path),
     }
+}
+
+/// [`prepare`] without writing anything.
+fn judge(choice: &RootChoice) -> Result<(), StoreError> {
+    let volume = match (choice.origin, choice.path.parent()) {
+        (RootOrigin::Volume, Some(volume)) => Some((volume, choice.allow_unmounted_volume)),
+        _ => None,
+    };
+    check_root(&choice.path, volume)
 }
 
 pub(crate) fn sha256_file(path: &Path) -> std::io::Result<String> {

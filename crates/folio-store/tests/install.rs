@@ -200,3 +200,52 @@ fn a_single_model_file_or_wheel_is_a_source() {
     let err = folio_store::local_models(&loose).unwrap_err().to_string();
     assert!(err.contains("matches no model"), "{err}");
 }
+
+#[test]
+fn a_model_corrupted_at_the_right_size_is_never_loaded() {
+    let cache = tempfile::tempdir().unwrap();
+    let store = store_in(&cache.path().join("folio"));
+    store
+        .install_from(&[ModelId::TextLineClassifier], &Source::Local(wheels()))
+        .unwrap();
+    let path = store.load_path(ModelId::TextLineClassifier).unwrap();
+    let marker = PathBuf::from(format!("{}.verified", path.display()));
+    assert!(marker.is_file(), "a first load leaves a verified marker");
+    // Loaded again (as another process would): the marker vouches, the bytes are not read.
+    assert_eq!(store.load_path(ModelId::TextLineClassifier).unwrap(), path);
+
+    // One byte changed in place, the size kept: the marker no longer matches (ctime changed),
+    // the hash is taken again and the file is quarantined, never returned.
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[500] ^= 0x55;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .write_all(&bytes)
+        .unwrap();
+    assert!(matches!(
+        store.load_path(ModelId::TextLineClassifier),
+        Err(ModelError::Corrupt { .. })
+    ));
+    assert!(!path.exists(), "the corrupt file was quarantined");
+
+    // A read-only store (what `folio models list` opens) reports without moving anything.
+    store
+        .install_from(&[ModelId::TextLineClassifier], &Source::Local(wheels()))
+        .unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[500] ^= 0x55;
+    std::fs::write(&path, &bytes).unwrap();
+    let reader = Store::open(StoreConfig {
+        cache_dir: Some(cache.path().join("folio")),
+        offline: true,
+        read_only: true,
+        ..StoreConfig::default()
+    });
+    assert!(matches!(
+        reader.load_path(ModelId::TextLineClassifier),
+        Err(ModelError::Corrupt { .. })
+    ));
+    assert!(path.exists(), "a reader never quarantines");
+}

@@ -6,7 +6,8 @@ use std::os::unix::fs::symlink;
 use std::path::Path;
 
 use folio_store::{
-    inspect, prepare_root, prepare_volume_root, resolve_root, RootOrigin, RootState, StoreError,
+    check_root, inspect, is_mount_point, prepare_root, prepare_volume_root, resolve_root,
+    RootOrigin, RootState, StoreError,
 };
 
 fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
@@ -173,10 +174,50 @@ fn a_volume_is_the_shared_root_and_must_be_mounted() {
     );
     // Not mounted: refused, and nothing is created in its place.
     assert!(matches!(
-        prepare_volume_root(&vol, &c.path),
+        prepare_volume_root(&vol, &c.path, false),
         Err(StoreError::VolumeNotMounted { .. })
     ));
     assert!(!vol.exists());
+    // An ordinary directory is not a mounted volume either, unless that is said explicitly.
     std::fs::create_dir(&vol).unwrap();
-    assert!(prepare_volume_root(&vol, &c.path).unwrap().created);
+    assert!(matches!(
+        prepare_volume_root(&vol, &c.path, false),
+        Err(StoreError::VolumeNotAMountPoint { .. })
+    ));
+    assert!(!c.path.exists());
+    assert!(prepare_volume_root(&vol, &c.path, true).unwrap().created);
+    let allowed = resolve_root(
+        None,
+        &env(&[
+            ("FOLIO_VOLUME", vol.to_str().unwrap()),
+            ("FOLIO_VOLUME_ALLOW_UNMOUNTED", "1"),
+        ]),
+    );
+    assert!(allowed.allow_unmounted_volume && !c.allow_unmounted_volume);
+}
+
+#[test]
+fn mount_points_are_read_from_mountinfo() {
+    assert_eq!(is_mount_point(std::path::Path::new("/")), Some(true));
+    assert_eq!(is_mount_point(std::path::Path::new("/proc")), Some(true));
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(is_mount_point(dir.path()), Some(false));
+    assert_eq!(is_mount_point(&dir.path().join("missing")), None);
+}
+
+#[test]
+fn a_reading_check_moves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join(".cache");
+    std::fs::write(&cache, b"a user's file").unwrap();
+    let root = cache.join("folio");
+    assert!(matches!(
+        check_root(&root, None),
+        Err(StoreError::InTheWay { path }) if path == cache
+    ));
+    assert_eq!(std::fs::read(&cache).unwrap(), b"a user's file");
+    // A missing root is fine for a reader, and stays missing.
+    let fresh = dir.path().join("fresh/folio");
+    check_root(&fresh, None).unwrap();
+    assert!(!fresh.exists());
 }

@@ -30,7 +30,8 @@ enum Command {
     /// Check the model store and say what is wrong and how to fix it.
     Doctor(cmd::doctor::Args),
     /// Run the HTTP service.
-    Serve(cmd::serve::Args),
+    // Boxed: its many flags make it several times the size of the other variants.
+    Serve(Box<cmd::serve::Args>),
     /// Run as a RunPod serverless worker.
     Worker(cmd::worker::Args),
 }
@@ -57,7 +58,7 @@ fn main() -> ExitCode {
         Command::Extract(args) => cmd::extract::run(args),
         Command::Models(args) => cmd::models::run(args),
         Command::Doctor(args) => cmd::doctor::run(args),
-        Command::Serve(args) => cmd::serve::run(args),
+        Command::Serve(args) => cmd::serve::run(*args),
         Command::Worker(args) => cmd::worker::run(args),
     };
     match result {
@@ -76,9 +77,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// Prints the error once, on one line: `error: outer: cause: root cause`.
-#[allow(clippy::print_stderr)]
+/// Prints the error once, on one line: `error: outer: cause: root cause`. A standard error
+/// that cannot be written (closed, a full disk) leaves only the exit code to say it.
 fn report(err: &anyhow::Error) {
+    use std::io::Write;
     // Library errors quote their cause in their own message (an HTTP answer is built from it)
     // and keep it as their `source()` too: a cause that its context already ends with is not
     // repeated.
@@ -99,5 +101,5 @@ fn report(err: &anyhow::Error) {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    eprintln!("error: {}", one_line.join(" "));
+    let _ = writeln!(std::io::stderr(), "error: {}", one_line.join(" "));
 }

@@ -114,6 +114,8 @@ fn a_cold_worker_on_a_warm_volume_is_ready_in_seconds() {
     }
     let installed = install
         .env("FOLIO_VOLUME", &volume)
+        // A directory of the test's, not a mount point: accepted on purpose.
+        .env("FOLIO_VOLUME_ALLOW_UNMOUNTED", "1")
         .env("FOLIO_OFFLINE", "1")
         .output()
         .expect("run folio models install");
@@ -142,6 +144,7 @@ fn a_cold_worker_on_a_warm_volume_is_ready_in_seconds() {
         &["--require-models", "ocr"],
     );
     cmd.env("FOLIO_VOLUME", &volume);
+    cmd.env("FOLIO_VOLUME_ALLOW_UNMOUNTED", "1");
     let started = Instant::now();
     let worker = Running::spawn(cmd, dir.path());
     assert!(

@@ -367,7 +367,9 @@ impl<'a> Context<'a> {
     }
 
     pub(crate) fn begin_nested_interpretation(&mut self) -> bool {
-        if self.nesting_depth >= MAX_NESTED_INTERPRETATION_DEPTH {
+        if self.nesting_depth >= MAX_NESTED_INTERPRETATION_DEPTH
+            || !hayro_syntax::limits::may_nest(self.nesting_depth)
+        {
             return false;
         }
 

@@ -1,5 +1,6 @@
 //! `folio doctor`: what is wrong with the model store, and the one command that fixes it.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,47 +18,53 @@ pub struct Args {
 }
 
 /// Exit status: 0 when every model can be served, 1 when not.
-#[allow(clippy::print_stdout)]
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let store = super::models::open_store(args.cache_dir);
+    // Written, not printed: a closed pipe or a full disk is an error to report, not a panic.
+    let mut out = std::io::stdout().lock();
+    let store = super::models::open_store_read_only(args.cache_dir);
     let health = store.health(&ModelId::ALL);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&health)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&health)?)?;
     } else {
         let why = health.decisions.join("; ");
         if health.ok {
-            println!(
+            writeln!(
+                out,
                 "ok: all {} models are installed in {} ({why})",
                 health.models.len(),
                 health.root.display()
-            );
+            )?;
             if !health.writable {
-                println!(
+                writeln!(
+                    out,
                     "note: the cache is read-only, which is fine while every model is installed"
-                );
+                )?;
             }
         } else {
             // The first problem is the one to act on; the rest follow from it.
             for p in &health.problems {
-                println!("problem: {}", p.message);
+                writeln!(out, "problem: {}", p.message)?;
                 if let Some(fix) = &p.fix {
-                    println!("fix:     {fix}");
+                    writeln!(out, "fix:     {fix}")?;
                 }
             }
-            println!("cache:   {} ({why})", health.root.display());
+            writeln!(out, "cache:   {} ({why})", health.root.display())?;
             let ocr: Vec<&str> = ModelId::OCR.iter().map(|m| m.name()).collect();
-            println!(
+            writeln!(
+                out,
                 "note:    born-digital PDFs need no models; OCR needs {}",
                 ocr.join(", ")
-            );
+            )?;
         }
         for c in &health.conflicts {
-            println!(
+            writeln!(
+                out,
                 "note:    {} holds what stood in the cache's way; nothing was deleted, remove it when you no longer need it",
                 c.display()
-            );
+            )?;
         }
     }
+    out.flush()?;
     Ok(if health.ok {
         ExitCode::SUCCESS
     } else {

@@ -1,7 +1,7 @@
 //! `folio extract`: one document in, one rendering out.
 
 use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
@@ -18,9 +18,13 @@ pub struct Args {
     /// Output format.
     #[arg(short, long, default_value = "markdown", value_parser = super::format_parser())]
     pub format: Format,
-    /// Write the output to this file instead of standard output.
+    /// Write the output to this file instead of standard output. The input itself, a
+    /// directory, device, FIFO or socket is refused, and so is a symbolic link unless `--force`.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Let `-o` write through a symbolic link (to the file it points to).
+    #[arg(long)]
+    pub force: bool,
     /// Pages to extract, e.g. `1-3,7` or `10-` (1-based).
     #[arg(long)]
     pub pages: Option<PageSelection>,
@@ -66,6 +70,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.format == Format::Fields && fields.is_none() {
         bail!("--format fields needs --fields NAMES or --schema FILE");
     }
+    // The output is judged before the work, so a refused target costs no extraction.
+    let input_id = input_identity(&args.input);
+    if let Some(path) = &args.output {
+        output_target(path, input_id, args.force)?;
+    }
     let (bytes, filename) = read_input(&args.input, limits.max_input_bytes)?;
     let opts = ExtractOptions {
         pages: args.pages,
@@ -108,8 +117,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
     );
     match &args.output {
-        Some(path) => write_atomically(path, rendered.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => {
+            // Judged again: the extraction may have taken minutes, and the target may have
+            // changed meanwhile.
+            let target = output_target(path, input_id, args.force)?;
+            write_atomically(&target, rendered.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(rendered.as_bytes())?;
@@ -176,8 +190,79 @@ fn read_input(path: &PathBuf, limit: u64) -> anyhow::Result<(Vec<u8>, Option<Str
     Ok((buf, name))
 }
 
+/// Device and inode of a file, to recognise the same file under another name.
+type FileId = (u64, u64);
+
+/// The input's identity: the file named, or whatever standard input is (a redirected file).
+fn input_identity(path: &Path) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = if path.as_os_str() == "-" {
+        // Standard input redirected from a file is that file; a pipe or terminal is no file
+        // that `-o` could name.
+        std::fs::metadata("/dev/stdin").ok()
+    } else {
+        // A missing input is reported by the read, with its own message.
+        std::fs::metadata(path).ok()
+    };
+    meta.map(|m| (m.dev(), m.ino()))
+}
+
+/// Where `-o PATH` will really write, or why it must not: never over the input (a run would
+/// replace the document with its own rendering), never onto a directory, device, FIFO or
+/// socket (the rename would swap a regular file in for it), and not through a symbolic link
+/// unless `force` (the link would otherwise be replaced by a file).
+fn output_target(path: &Path, input: Option<FileId>, force: bool) -> anyhow::Result<PathBuf> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let refuse = |why: &str| anyhow::anyhow!("refusing to write {}: {why}", path.display());
+    let link = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(path.to_path_buf()),
+        Err(e) => return Err(e).with_context(|| format!("cannot write {}", path.display())),
+    };
+    let target = if link.file_type().is_symlink() {
+        if !force {
+            return Err(refuse(
+                "it is a symbolic link (pass --force to write to the file it points to)",
+            ));
+        }
+        match std::fs::canonicalize(path) {
+            Ok(t) => t,
+            // A dangling link: the file it names does not exist yet, and is created.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let dest = std::fs::read_link(path)
+                    .with_context(|| format!("cannot read the link {}", path.display()))?;
+                return Ok(path.parent().unwrap_or(Path::new(".")).join(dest));
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot write {}", path.display())),
+        }
+    } else {
+        path.to_path_buf()
+    };
+    let meta =
+        std::fs::metadata(&target).with_context(|| format!("cannot write {}", path.display()))?;
+    let kind = meta.file_type();
+    if !kind.is_file() {
+        let what = if kind.is_dir() {
+            "it is a directory"
+        } else if kind.is_fifo() {
+            "it is a FIFO"
+        } else if kind.is_socket() {
+            "it is a socket"
+        } else if kind.is_block_device() || kind.is_char_device() {
+            "it is a device"
+        } else {
+            "it is not a regular file"
+        };
+        return Err(refuse(what));
+    }
+    if input == Some((meta.dev(), meta.ino())) {
+        return Err(refuse("it is the input file"));
+    }
+    Ok(target)
+}
+
 /// Writes next to the target and renames, so a failed run never leaves half a file behind.
-fn write_atomically(path: &PathBuf, data: &[u8]) -> std::io::Result<()> {
+fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

@@ -22,7 +22,7 @@ pub(crate) fn engine(cache_dir: Option<PathBuf>, backend: BackendKind) -> Engine
         Arc::new(move |id| {
             store
                 .get_or_init(|| models::open_store(cache_dir.clone()))
-                .model_path(id)
+                .load_path(id)
                 .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { Box::new(e) })
         }),
         OcrSettings {

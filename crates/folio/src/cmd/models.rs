@@ -1,5 +1,6 @@
 //! `folio models`: list, install, verify, locate and clean up the models in the store.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -64,6 +65,15 @@ pub(crate) fn open_store(cache_dir: Option<PathBuf>) -> Store {
     Store::open(config)
 }
 
+/// The store for a command that only reads (`list`, `path`, `doctor`): nothing is moved aside,
+/// created or quarantined; what would be is reported.
+pub(crate) fn open_store_read_only(cache_dir: Option<PathBuf>) -> Store {
+    let mut config = StoreConfig::from_env();
+    config.cache_dir = cache_dir;
+    config.read_only = true;
+    Store::open(config)
+}
+
 fn parse_names(names: &[String]) -> anyhow::Result<Vec<ModelId>> {
     if names.is_empty() {
         return Ok(ModelId::ALL.to_vec());
@@ -85,18 +95,24 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-#[allow(clippy::print_stdout)]
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let store = open_store(args.cache_dir);
+    // Written, not printed: a closed pipe or a full disk is an error to report, not a panic.
+    let mut out = std::io::stdout().lock();
+    let reads_only = matches!(args.action, Action::List { .. } | Action::Path { .. });
+    let store = if reads_only {
+        open_store_read_only(args.cache_dir)
+    } else {
+        open_store(args.cache_dir)
+    };
     match args.action {
         Action::List { json } => {
             let health = store.health(&ModelId::ALL);
             if json {
-                println!("{}", serde_json::to_string_pretty(&health)?);
+                writeln!(out, "{}", serde_json::to_string_pretty(&health)?)?;
             } else {
-                println!("root: {}", health.root.display());
+                writeln!(out, "root: {}", health.root.display())?;
                 for m in &health.models {
-                    println!("{:<12} {:<8} {}", m.name, m.state, m.path.display());
+                    writeln!(out, "{:<12} {:<8} {}", m.name, m.state, m.path.display())?;
                 }
             }
         }
@@ -118,7 +134,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .install_from(&ids, &source)
                 .context("cannot install models")?;
             for (id, p) in ids.iter().zip(paths) {
-                println!("{:<12} ok       {}", id.name(), p.display());
+                writeln!(out, "{:<12} ok       {}", id.name(), p.display())?;
             }
         }
         Action::Verify { names } => {
@@ -126,10 +142,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let mut failed = 0;
             for (id, r) in ids.iter().zip(store.verify(&ids)) {
                 match r {
-                    Ok(p) => println!("{:<12} ok       {}", id.name(), p.display()),
+                    Ok(p) => writeln!(out, "{:<12} ok       {}", id.name(), p.display())?,
                     Err(e) => {
                         failed += 1;
-                        println!("{:<12} failed   {e}", id.name());
+                        writeln!(out, "{:<12} failed   {e}", id.name())?;
                     }
                 }
             }
@@ -142,33 +158,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Action::Path { name } => {
             let id = parse_names(std::slice::from_ref(&name))?[0];
-            println!("{}", store.model_path(id)?.display());
+            writeln!(out, "{}", store.model_path(id)?.display())?;
         }
         Action::Gc { dry_run } => {
             let report = store.gc(dry_run);
             let verb = if dry_run { "would remove" } else { "removed" };
             for item in &report.removed {
-                println!(
+                writeln!(
+                    out,
                     "{verb} {} ({}; {})",
                     item.path.display(),
                     human_bytes(item.bytes),
                     item.why
-                );
+                )?;
             }
             for item in &report.kept {
-                println!("kept {} ({})", item.path.display(), item.why);
+                writeln!(out, "kept {} ({})", item.path.display(), item.why)?;
             }
-            println!(
+            writeln!(
+                out,
                 "{} {} item(s), {} {}",
                 verb,
                 report.removed.len(),
                 human_bytes(report.freed),
                 if dry_run { "to free" } else { "freed" }
-            );
+            )?;
             if !report.errors.is_empty() {
                 bail!("gc left some things: {}", report.errors.join("; "));
             }
         }
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

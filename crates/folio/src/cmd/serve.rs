@@ -101,11 +101,19 @@ pub struct Args {
     /// How long in-flight requests may take to finish after SIGTERM.
     #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
-    /// The largest document is also the request body limit.
     #[command(flatten)]
     pub llm: super::LlmArgs,
+    /// The largest document is also the request body limit.
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// Time a client has to send a request's head; a kept-alive connection idle that long
+    /// between requests is closed too.
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+    /// Open connections served at once (lowered to fit the descriptor limit); beyond them a
+    /// connection is answered 503 and closed.
+    #[arg(long, default_value_t = 1024, env = "FOLIO_MAX_CONNECTIONS")]
+    pub max_connections: usize,
 }
 
 /// The time limit of one POST /extract, queueing included, when `--timeout` is not given.
@@ -178,6 +186,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     config.job_max_attempts = args.job_max_attempts.max(1);
     config.webhooks = args.webhook_hosts;
     config.shutdown_grace = args.shutdown_grace;
+    config.header_timeout = args.header_timeout.max(Duration::from_secs(1));
+    config.max_connections = args.max_connections.max(1);
     let engine = Arc::new(
         args.llm
             .apply(super::engine(args.cache_dir.clone(), args.ocr_backend))?,
@@ -223,7 +233,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// One line on stderr (the default log level hides info), so scripts and tests learn the
 /// port when it was 0.
-#[allow(clippy::print_stderr)]
 fn announce(addr: SocketAddr) {
-    eprintln!("folio serve: listening on http://{addr}");
+    use std::io::Write;
+    // An unwritable stderr must not stop the server.
+    let _ = writeln!(std::io::stderr(), "folio serve: listening on http://{addr}");
 }

@@ -180,7 +180,8 @@ fn run_local(
 
 /// The worker's exits print one line, as `main` does for other errors, but keep exit code 1
 /// (the SDK's) rather than `main`'s 2.
-#[allow(clippy::print_stderr)]
 fn one_line(message: &str) {
-    eprintln!("error: {}", message.replace('\n', " "));
+    use std::io::Write;
+    // An unwritable stderr must not turn a clean exit into a panic.
+    let _ = writeln!(std::io::stderr(), "error: {}", message.replace('\n', " "));
 }

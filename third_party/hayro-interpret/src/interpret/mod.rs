@@ -36,8 +36,6 @@ pub use state::ActiveTransferFunction;
 pub use hayro_font::{CMapResolverFn, FontResolverFn};
 /// A callback function for resolving warnings during interpretation.
 pub type WarningSinkFn = Arc<dyn Fn(InterpreterWarning) + Send + Sync>;
-/// A callback asked between content stream operators whether interpretation should stop.
-pub type StopFn = Arc<dyn Fn() -> bool + Send + Sync>;
 
 #[derive(Clone)]
 /// Settings that should be applied during the interpretation process.
@@ -96,12 +94,6 @@ pub struct InterpreterSettings {
     pub warning_sink: WarningSinkFn,
     /// Which parts of a page should be rendered.
     pub render_content: RenderContent,
-    /// Asked before each content stream operator: once it returns `true`, every content stream
-    /// being interpreted (the page's, and those of the forms, patterns and Type 3 glyphs it
-    /// draws) ends at its next operator. This lets a caller cancel a page that would take too
-    /// long, such as nested forms that each draw the next one many times. The default never
-    /// stops.
-    pub stop: StopFn,
 }
 
 impl Default for InterpreterSettings {
@@ -120,7 +112,6 @@ impl Default for InterpreterSettings {
             cmap_resolver: Arc::new(|_| None),
             warning_sink: Arc::new(|_| {}),
             render_content: RenderContent::all(),
-            stop: Arc::new(|| false),
         }
     }
 }
@@ -266,7 +257,9 @@ pub fn interpret<'a>(
     context.save_state();
 
     while let Some(op) = ops.next() {
-        if (context.settings.stop)() {
+        // The caller's operator budget (`hayro_syntax::limits`): once it is spent, or the work
+        // is cancelled, every level of nesting stops here.
+        if !hayro_syntax::limits::charge_operation() {
             break;
         }
         match op {
