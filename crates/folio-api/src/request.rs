@@ -1,8 +1,8 @@
 //! Extraction options as network front doors receive them: named string fields.
 //!
 //! The HTTP service (multipart fields) and the RunPod worker (JSON members) both get `format`,
-//! `pages`, `ocr` and `password` as text. Parsing them here keeps one set of names, defaults and
-//! error messages for every front door.
+//! `pages`, `ocr`, `password`, `fields` and `schema` as text. Parsing them here keeps one set
+//! of names, defaults and error messages for every front door.
 
 use folio_doc::Format;
 use folio_engine::{ExtractOptions, Limits, OcrMode, PageSelection};
@@ -21,6 +21,8 @@ pub struct RequestOptions {
     pub password: Option<String>,
     /// The input's file name.
     pub filename: Option<String>,
+    /// Named fields to extract (`fields` or `schema`).
+    pub fields: Option<std::sync::Arc<folio_fields::FieldRequest>>,
 }
 
 impl Default for RequestOptions {
@@ -31,6 +33,7 @@ impl Default for RequestOptions {
             ocr: OcrMode::default(),
             password: None,
             filename: None,
+            fields: None,
         }
     }
 }
@@ -54,7 +57,9 @@ impl OptionError {
 
 impl RequestOptions {
     /// The option names [`RequestOptions::set`] accepts.
-    pub const FIELDS: [&'static str; 5] = ["format", "pages", "ocr", "password", "filename"];
+    pub const FIELDS: [&'static str; 7] = [
+        "format", "pages", "ocr", "password", "filename", "fields", "schema",
+    ];
 
     /// Sets one option from its text. An empty value leaves the default in place, since HTML
     /// forms send empty fields for inputs left blank.
@@ -89,6 +94,20 @@ impl RequestOptions {
             // Passwords are taken verbatim: spaces can be part of one.
             "password" => self.password = (!raw.is_empty()).then(|| raw.to_string()),
             "filename" => self.filename = Some(value.to_string()),
+            // Names (`company,date,total`) or a JSON Schema; one of the two.
+            "fields" | "schema" => {
+                if self.fields.is_some() {
+                    return Err(err(folio_fields::RequestError::Both.to_string()));
+                }
+                let request = if field == "fields" {
+                    folio_fields::FieldRequest::from_names(value)
+                } else {
+                    folio_fields::FieldRequest::from_schema_text(value)
+                };
+                self.fields = Some(std::sync::Arc::new(
+                    request.map_err(|e| err(e.to_string()))?,
+                ));
+            }
             _ => return Err(err(unknown(field))),
         }
         Ok(())
@@ -96,7 +115,8 @@ impl RequestOptions {
 
     /// Sets one option from a JSON member, as JSON callers (the RunPod worker's `input`) write
     /// them: a string as [`RequestOptions::set`] takes it, a number written out, `null` for the
-    /// default, and for `pages` a list like `[1, "4-5"]`. Anything else is refused, quoting it.
+    /// default, for `pages` a list like `[1, "4-5"]`, for `fields` a list of names and for
+    /// `schema` the JSON Schema object itself. Anything else is refused, quoting it.
     pub fn set_json(&mut self, field: &str, value: &Value) -> Result<(), OptionError> {
         let text = match value {
             Value::String(s) => Some(s.clone()),
@@ -111,6 +131,12 @@ impl RequestOptions {
                 })
                 .collect::<Option<Vec<_>>>()
                 .map(|parts| parts.join(",")),
+            Value::Array(items) if field == "fields" => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .map(|parts| parts.join(",")),
+            Value::Object(_) if field == "schema" => Some(value.to_string()),
             _ => None,
         };
         match text {
@@ -122,6 +148,20 @@ impl RequestOptions {
             // An unknown member: `set` says so, whatever its value.
             None => self.set(field, ""),
         }
+    }
+
+    /// Checks the options together, once every one is set: `format=fields` needs `fields` or
+    /// `schema`, since there is nothing to print otherwise.
+    pub fn check(&self) -> Result<(), OptionError> {
+        if self.format == Format::Fields && self.fields.is_none() {
+            return Err(OptionError {
+                field: "format".to_string(),
+                message: "format=fields needs a \"fields\" option (names, e.g. \
+                          company,date,total) or a \"schema\" (a JSON Schema)"
+                    .to_string(),
+            });
+        }
+        Ok(())
     }
 
     /// The engine's options for this request, with the front door's limits and cancel flag.
@@ -137,6 +177,7 @@ impl RequestOptions {
             limits,
             filename: self.filename.clone(),
             cancel,
+            fields: self.fields.clone(),
         }
     }
 }
@@ -198,5 +239,62 @@ mod tests {
             .set_json("fromat", &serde_json::json!({"x": 1}))
             .unwrap_err();
         assert!(e.message.contains("unknown option"), "{e}");
+    }
+
+    #[test]
+    fn fields_and_schema_parse_and_exclude_each_other() {
+        let mut o = RequestOptions::default();
+        o.set("fields", "company,total").unwrap();
+        let names: Vec<_> = o
+            .fields
+            .as_ref()
+            .unwrap()
+            .fields
+            .iter()
+            .map(|f| f.name.clone())
+            .collect();
+        assert_eq!(names, ["company", "total"]);
+        let e = o
+            .set("schema", r#"{"properties":{"a":{"type":"string"}}}"#)
+            .unwrap_err();
+        assert!(e.message.contains("not both"), "{e}");
+        let mut o = RequestOptions::default();
+        let e = o.set("schema", "{not json").unwrap_err();
+        assert_eq!(e.field, "schema");
+        assert!(e.message.contains("not valid JSON"), "{e}");
+        o.set(
+            "schema",
+            r#"{"type":"object","properties":{"total":{"type":"number"}}}"#,
+        )
+        .unwrap();
+        assert!(o.fields.as_ref().unwrap().from_schema);
+    }
+
+    #[test]
+    fn json_callers_write_fields_as_a_list_and_the_schema_as_an_object() {
+        let mut o = RequestOptions::default();
+        o.set_json("fields", &serde_json::json!(["company", "total"]))
+            .unwrap();
+        assert_eq!(o.fields.as_ref().unwrap().fields.len(), 2);
+        let e = o
+            .set_json("fields", &serde_json::json!([1, 2]))
+            .unwrap_err();
+        assert!(e.message.contains("must be a string"), "{e}");
+        let mut o = RequestOptions::default();
+        let schema =
+            serde_json::json!({"type": "object", "properties": {"total": {"type": "number"}}});
+        o.set_json("schema", &schema).unwrap();
+        assert!(o.fields.as_ref().unwrap().from_schema);
+    }
+
+    #[test]
+    fn format_fields_needs_names_or_a_schema() {
+        let mut o = RequestOptions::default();
+        o.set("format", "fields").unwrap();
+        let e = o.check().unwrap_err();
+        assert_eq!(e.field, "format");
+        assert!(e.message.contains("schema"), "{e}");
+        o.set("fields", "total").unwrap();
+        o.check().unwrap();
     }
 }

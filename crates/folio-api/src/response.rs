@@ -132,6 +132,10 @@ impl ExtractResponse {
         let start = std::time::Instant::now();
         let content = match format {
             Format::Json => serde_json::to_value(doc).unwrap_or(serde_json::Value::Null),
+            // The flat object itself, not its text: JSON callers read `content.total`.
+            Format::Fields => {
+                serde_json::from_str(&doc.fields.flat_json()).unwrap_or(serde_json::Value::Null)
+            }
             other => {
                 serde_json::Value::String(folio_doc::render(doc, other, RenderOptions::default()))
             }

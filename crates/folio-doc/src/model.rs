@@ -514,6 +514,10 @@ pub enum WarningKind {
     OcrDisabled,
     /// The input ends early (a truncated file); what was there was read.
     TruncatedInput,
+    /// A field was asked that the built-in rules do not know, with no model to ask; it is null.
+    UnknownField,
+    /// The model endpoint for fields failed; the fields come from the rules alone.
+    FieldsModelFailed,
     /// A kind this version does not know (written by a newer Folio).
     #[serde(other)]
     Other,
@@ -529,6 +533,8 @@ impl WarningKind {
             WarningKind::OcrUnavailable => "ocr_unavailable",
             WarningKind::OcrDisabled => "ocr_disabled",
             WarningKind::TruncatedInput => "truncated_input",
+            WarningKind::UnknownField => "unknown_field",
+            WarningKind::FieldsModelFailed => "fields_model_failed",
             WarningKind::Other => "other",
         }
     }
@@ -592,6 +598,10 @@ pub struct Document {
     /// Problems met on the way.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+    /// Named fields asked of the document (`--fields`, `--schema`), in the order asked; absent
+    /// when none were asked.
+    #[serde(default, skip_serializing_if = "Fields::is_empty")]
+    pub fields: Fields,
 }
 
 impl Document {
@@ -603,6 +613,7 @@ impl Document {
             pages: Vec::new(),
             status: Status::Success,
             warnings: Vec::new(),
+            fields: Fields::default(),
         }
     }
 
@@ -633,9 +644,171 @@ impl Document {
     }
 }
 
+/// How a field's value was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldSource {
+    /// The built-in rules over the document's layout.
+    Rules,
+    /// A language model behind an OpenAI-compatible endpoint.
+    Llm,
+}
+
+/// One field found in the document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    /// The value as `--format fields` prints it: text as printed (names, addresses, dates,
+    /// numbers), a number for amounts, an array of objects for line items.
+    pub value: serde_json::Value,
+    /// The document's text the value was read from, as printed, when it differs from `value`
+    /// (an amount's `RM 31.00`, for example).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The value in a standard form: an ISO 8601 date (`2019-01-09`), an amount as
+    /// `{"amount": "31.00", "currency": "MYR"}` (a decimal string; the currency an ISO 4217
+    /// code, or null when the document does not say), an ISO 4217 currency code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalized: Option<serde_json::Value>,
+    /// How sure the extractor is, from 0 to 1.
+    pub confidence: f32,
+    /// The page the value is on, when it was located.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    /// Where on that page, when it was located.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bbox: Option<BBox>,
+    /// Who found it.
+    pub source: FieldSource,
+    /// A model's answer that could not be found in the document's text (its confidence is low).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unverified: bool,
+}
+
+/// The fields asked of a document: each name with its field, or `None` when it was not found.
+/// Serialized as a JSON object in the order the names were asked.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Fields {
+    entries: Vec<(String, Option<Field>)>,
+}
+
+impl Fields {
+    /// Whether no field was asked.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Sets a field (or records it as not found), replacing an earlier entry of the same name.
+    pub fn set(&mut self, name: impl Into<String>, field: Option<Field>) {
+        let name = name.into();
+        match self.entries.iter_mut().find(|(n, _)| *n == name) {
+            Some(entry) => entry.1 = field,
+            None => self.entries.push((name, field)),
+        }
+    }
+
+    /// The field of that name: `None` when not asked, `Some(None)` when asked but not found.
+    pub fn get(&self, name: &str) -> Option<Option<&Field>> {
+        self.entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, f)| f.as_ref())
+    }
+
+    /// The names and fields, in the order asked.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Option<&Field>)> {
+        self.entries.iter().map(|(n, f)| (n.as_str(), f.as_ref()))
+    }
+
+    /// The flat object `--format fields` prints, as pretty JSON text: each name to its value,
+    /// `null` when not found, in the order asked (serde_json's own map would sort the names).
+    pub fn flat_json(&self) -> String {
+        let mut out = String::from("{");
+        for (i, (name, field)) in self.entries.iter().enumerate() {
+            out.push_str(if i == 0 { "\n  " } else { ",\n  " });
+            // Strings and JSON values always serialize.
+            out.push_str(&serde_json::to_string(name).unwrap_or_default());
+            out.push_str(": ");
+            let value = field
+                .as_ref()
+                .map_or(&serde_json::Value::Null, |f| &f.value);
+            out.push_str(&serde_json::to_string(value).unwrap_or_else(|_| "null".into()));
+        }
+        out.push_str(if self.entries.is_empty() { "}" } else { "\n}" });
+        out
+    }
+}
+
+impl Serialize for Fields {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
+        for (name, field) in &self.entries {
+            map.serialize_entry(name, field)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Fields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Fields;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of fields")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Fields, A::Error> {
+                let mut fields = Fields::default();
+                while let Some((name, field)) = map.next_entry::<String, Option<Field>>()? {
+                    fields.set(name, field);
+                }
+                Ok(fields)
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_keep_the_order_asked_and_round_trip() {
+        let mut doc = Document::new(Metadata::default());
+        let v = serde_json::to_value(&doc).unwrap();
+        assert!(
+            v.get("fields").is_none(),
+            "no fields asked, none written: {v}"
+        );
+        doc.fields.set("total", None);
+        doc.fields.set(
+            "date",
+            Some(Field {
+                value: "09/01/2019".into(),
+                text: None,
+                normalized: Some("2019-01-09".into()),
+                confidence: 0.9,
+                page: Some(1),
+                bbox: Some(BBox::new(1.0, 2.0, 3.0, 4.0)),
+                source: FieldSource::Rules,
+                unverified: false,
+            }),
+        );
+        let json = serde_json::to_string(&doc).unwrap();
+        assert!(
+            json.contains(r#""fields":{"total":null,"date":{"value":"09/01/2019""#),
+            "{json}"
+        );
+        assert!(!json.contains("unverified"), "{json}");
+        let back: Document = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, doc);
+        assert_eq!(back.fields.get("total"), Some(None));
+        assert!(back.fields.get("company").is_none());
+    }
 
     #[test]
     fn join_lines_rejoins_hyphenated_words_only() {

@@ -21,16 +21,20 @@ pub enum Format {
     Text,
     /// Every table as RFC 4180 CSV, tables separated by a blank line.
     Csv,
+    /// The fields asked of the document as one flat JSON object: name -> value (`null` when
+    /// not found).
+    Fields,
 }
 
 impl Format {
     /// Every format, in the order help texts list them.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Markdown,
         Format::Json,
         Format::Html,
         Format::Text,
         Format::Csv,
+        Format::Fields,
     ];
 
     /// The name used on the command line and in the API.
@@ -41,6 +45,7 @@ impl Format {
             Format::Html => "html",
             Format::Text => "text",
             Format::Csv => "csv",
+            Format::Fields => "fields",
         }
     }
 
@@ -52,13 +57,14 @@ impl Format {
             Format::Html => "text/html; charset=utf-8",
             Format::Text => "text/plain; charset=utf-8",
             Format::Csv => "text/csv; charset=utf-8",
+            Format::Fields => "application/json",
         }
     }
 }
 
 /// A format name that is not one of [`Format::ALL`].
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("unknown format {0:?} (expected markdown, json, html, text or csv)")]
+#[error("unknown format {0:?} (expected markdown, json, html, text, csv or fields)")]
 pub struct UnknownFormat(pub String);
 
 impl FromStr for Format {
@@ -71,6 +77,7 @@ impl FromStr for Format {
             "html" => Ok(Format::Html),
             "text" | "txt" | "plain" => Ok(Format::Text),
             "csv" => Ok(Format::Csv),
+            "fields" => Ok(Format::Fields),
             _ => Err(UnknownFormat(s.to_string())),
         }
     }
@@ -97,7 +104,15 @@ pub fn render(doc: &Document, format: Format, options: RenderOptions) -> String 
         Format::Html => html(doc),
         Format::Text => text(doc, options),
         Format::Csv => csv(doc),
+        Format::Fields => fields(doc),
     }
+}
+
+/// The fields asked of the document as one flat JSON object (see [`crate::Fields::flat_json`]).
+pub fn fields(doc: &Document) -> String {
+    let mut s = doc.fields.flat_json();
+    s.push('\n');
+    s
 }
 
 /// The document model as pretty-printed JSON.

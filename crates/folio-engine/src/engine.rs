@@ -25,6 +25,7 @@ pub type Progress<'a> = &'a (dyn Fn(u32, u32) + Sync);
 #[derive(Debug)]
 pub struct Engine {
     ocr: Option<Arc<OcrRuntime>>,
+    llm: Option<Arc<folio_fields::LlmClient>>,
     pool: Arc<PagePool>,
 }
 
@@ -43,6 +44,7 @@ impl Engine {
     pub fn new() -> Engine {
         Engine {
             ocr: None,
+            llm: None,
             pool: PagePool::global(),
         }
     }
@@ -53,6 +55,7 @@ impl Engine {
     pub fn with_ocr(locate: ModelLocator, settings: OcrSettings) -> Engine {
         Engine {
             ocr: Some(Arc::new(OcrRuntime::new(locate, settings))),
+            llm: None,
             pool: PagePool::global(),
         }
     }
@@ -67,6 +70,22 @@ impl Engine {
             }),
             settings,
         )
+    }
+
+    /// This engine, asking this model endpoint for fields as well as the built-in rules. The
+    /// endpoint is the operator's setting: requests can ask for fields, never name a URL.
+    pub fn with_llm(mut self, client: folio_fields::LlmClient) -> Engine {
+        self.llm = Some(Arc::new(client));
+        self
+    }
+
+    /// The document stages' context for a request.
+    fn doc_cx<'a>(&'a self, opts: &'a ExtractOptions, paged: bool) -> DocCx<'a> {
+        DocCx {
+            paged,
+            fields: opts.fields.as_deref(),
+            llm: self.llm.as_deref(),
+        }
     }
 
     /// This engine with its pages run in `pool` instead of the process's.
@@ -159,7 +178,7 @@ impl Engine {
                 if doc.metadata.filename.is_none() {
                     doc.metadata.filename.clone_from(&opts.filename);
                 }
-                run_document(&mut doc, &DocCx { paged: false });
+                run_document(&mut doc, &self.doc_cx(opts, false));
                 Ok(doc)
             }
             Opened::Paged(input) => self.extract_pages(input.into(), opts, started, progress),
@@ -207,7 +226,7 @@ impl Engine {
             },
         )?;
         collect_pages(&mut doc, &pages, outcomes)?;
-        run_document(&mut doc, &DocCx { paged: true });
+        run_document(&mut doc, &self.doc_cx(opts, true));
         Ok(doc)
     }
 }

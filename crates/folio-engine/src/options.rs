@@ -184,6 +184,8 @@ pub struct ExtractOptions {
     pub filename: Option<String>,
     /// Set to `true` from another thread to stop the extraction between pages.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Named fields to extract after the document pass (`--fields`, `--schema`).
+    pub fields: Option<Arc<folio_fields::FieldRequest>>,
 }
 
 impl ExtractOptions {

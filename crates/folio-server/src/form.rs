@@ -102,6 +102,7 @@ pub(crate) async fn read_upload(
             ))
         }
     };
+    options.check()?;
     Ok(Upload {
         bytes,
         options,

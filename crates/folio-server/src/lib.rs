@@ -6,7 +6,8 @@ Folio's HTTP service.
 [`Server`] serves one [`folio_engine::Engine`] (built by the caller, so that how models are
 loaded stays the caller's choice) over HTTP with axum:
 
-- `POST /extract`: multipart `file` plus `format`, `pages`, `ocr`, `password`; answers the
+- `POST /extract`: multipart `file` plus `format`, `pages`, `ocr`, `password`, `fields`,
+  `schema`; answers the
   shared [`folio_api::ExtractResponse`] as JSON, or the rendering itself when `Accept` asks
   for `text/markdown`, `text/html`, `text/plain` or `text/csv`.
 - `/v1/jobs`: durable async jobs in SQLite (WAL) under [`ServerConfig::data_dir`], or in one

@@ -102,6 +102,12 @@ struct Upload {
     password: Option<String>,
     /// Overrides the file part's name.
     filename: Option<String>,
+    /// Named fields to extract, e.g. `company,date,address,total` (`format=fields` answers
+    /// them as one flat object; `format=json` carries them in the document's `fields`).
+    fields: Option<String>,
+    /// A JSON Schema (text): an object of named, typed properties, arrays of objects for line
+    /// items; instead of `fields`.
+    schema: Option<String>,
 }
 
 /// The multipart body of `POST /v1/jobs`: that of `POST /extract`, plus a webhook.

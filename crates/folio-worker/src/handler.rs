@@ -145,6 +145,7 @@ fn parse_input(input: Value) -> Result<Request, JobFailure> {
             }
         }
     }
+    options.check().map_err(bad_option)?;
     let source = match (file_base64, file_url) {
         (Some(b64), None) => Source::Base64(b64),
         (None, Some(url)) => Source::Url(url),
@@ -420,6 +421,37 @@ mod tests {
             assert_eq!(err.error_type, code, "{shown}");
             assert!(err.message.contains(needle), "{shown}: {}", err.message);
         }
+    }
+
+    #[test]
+    fn fields_come_as_a_list_or_text_and_the_schema_as_an_object() {
+        let list = parse_input(
+            json!({"file_base64": "a", "fields": ["company", "total"], "format": "fields"}),
+        )
+        .unwrap();
+        let text = parse_input(json!({"file_base64": "a", "fields": "company,total"})).unwrap();
+        for r in [&list, &text] {
+            let names: Vec<_> = r
+                .options
+                .fields
+                .as_ref()
+                .unwrap()
+                .fields
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect();
+            assert_eq!(names, ["company", "total"]);
+        }
+        let schema = json!({"type": "object", "properties": {"total": {"type": "number"}}});
+        let s = parse_input(json!({"file_base64": "a", "schema": schema})).unwrap();
+        assert!(s.options.fields.as_ref().unwrap().from_schema);
+        // As POST /extract: format=fields with nothing asked is refused before any work.
+        let e = parse_input(json!({"file_base64": "a", "format": "fields"})).unwrap_err();
+        assert_eq!(e.error_type, "bad_option");
+        assert!(e.message.contains("schema"), "{}", e.message);
+        let e =
+            parse_input(json!({"file_base64": "a", "llm_url": "http://127.0.0.1:9"})).unwrap_err();
+        assert_eq!(e.error_type, "bad_option");
     }
 
     #[test]

@@ -15,7 +15,7 @@ impl DocumentStage for Furniture {
         "furniture"
     }
 
-    fn run(&self, doc: &mut Document, cx: &DocCx) -> Vec<u32> {
+    fn run(&self, doc: &mut Document, cx: &DocCx<'_>) -> Vec<u32> {
         if !cx.paged {
             return Vec::new();
         }
@@ -31,7 +31,7 @@ impl DocumentStage for Headings {
         "headings"
     }
 
-    fn run(&self, doc: &mut Document, cx: &DocCx) -> Vec<u32> {
+    fn run(&self, doc: &mut Document, cx: &DocCx<'_>) -> Vec<u32> {
         if !cx.paged {
             return Vec::new();
         }
@@ -106,7 +106,7 @@ mod tests {
     #[test]
     fn a_repeated_header_is_furniture_and_the_pages_record_it() {
         let mut d = doc();
-        run_document(&mut d, &DocCx { paged: true });
+        run_document(&mut d, &DocCx::plain(true));
         for page in &d.pages {
             assert_eq!(page.blocks[0].kind, BlockKind::PageHeader);
             assert_eq!(page.provenance.stages, vec!["furniture"]);
@@ -116,7 +116,7 @@ mod tests {
     #[test]
     fn a_flow_document_is_left_as_its_format_built_it() {
         let mut d = doc();
-        run_document(&mut d, &DocCx { paged: false });
+        run_document(&mut d, &DocCx::plain(false));
         assert!(d
             .pages
             .iter()

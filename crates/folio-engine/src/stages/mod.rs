@@ -13,8 +13,8 @@
 //!
 //! **Document stages** ([`DocumentStage`]) run once every page is done, in the order of
 //! [`DOCUMENT_STAGES`]: [`document`]'s running headers/footers and heading levels (paged
-//! inputs only; a flow format's structure comes from the file), then a fields stage goes here
-//! (issue 17, `folio-fields`).
+//! inputs only; a flow format's structure comes from the file), then [`fields`]: the named
+//! fields a request asks for (`folio-fields`), over paged and flow documents alike.
 //!
 //! A stage reports whether it changed the page; the names of those that did are kept in
 //! `PageProvenance::stages`, after the decision. Adding a step is a module here with a type that
@@ -22,6 +22,7 @@
 
 pub(crate) mod decide;
 pub(crate) mod document;
+pub(crate) mod fields;
 pub(crate) mod layout;
 pub(crate) mod ocr;
 pub(crate) mod tables;
@@ -218,9 +219,25 @@ pub(crate) fn content_warning(number: u32, w: folio_content::ContentWarning) -> 
 }
 
 /// What document stages can see besides the document.
-pub(crate) struct DocCx {
+pub(crate) struct DocCx<'a> {
     /// The document came from a paged backend (its pages went through the page stages).
     pub paged: bool,
+    /// The fields the request asks for, if any.
+    pub fields: Option<&'a folio_fields::FieldRequest>,
+    /// The engine's model endpoint for fields, if the operator configured one.
+    pub llm: Option<&'a folio_fields::LlmClient>,
+}
+
+impl DocCx<'_> {
+    /// A context that asks for no fields.
+    #[cfg(test)]
+    pub(crate) fn plain(paged: bool) -> DocCx<'static> {
+        DocCx {
+            paged,
+            fields: None,
+            llm: None,
+        }
+    }
 }
 
 /// One step over the whole document, once every page is done.
@@ -229,18 +246,15 @@ pub(crate) trait DocumentStage: Sync {
     fn name(&self) -> &'static str;
 
     /// Runs the stage; returns the numbers of the pages it changed.
-    fn run(&self, doc: &mut Document, cx: &DocCx) -> Vec<u32>;
+    fn run(&self, doc: &mut Document, cx: &DocCx<'_>) -> Vec<u32>;
 }
 
 /// The document stages, in order (see the module documentation).
-pub(crate) const DOCUMENT_STAGES: &[&dyn DocumentStage] = &[
-    &document::Furniture,
-    &document::Headings,
-    // Issue 17: the fields stage (`fields`, from `folio-fields`) goes here.
-];
+pub(crate) const DOCUMENT_STAGES: &[&dyn DocumentStage] =
+    &[&document::Furniture, &document::Headings, &fields::Fields];
 
 /// Runs every document stage on `doc`, recording in each page's provenance which changed it.
-pub(crate) fn run_document(doc: &mut Document, cx: &DocCx) {
+pub(crate) fn run_document(doc: &mut Document, cx: &DocCx<'_>) {
     for stage in DOCUMENT_STAGES {
         let changed = stage.run(doc, cx);
         for page in doc.pages.iter_mut().filter(|p| changed.contains(&p.number)) {

@@ -48,6 +48,15 @@ pub struct Args {
     /// Never show a progress bar, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+    /// Named fields to extract, e.g. `company,date,address,total` (see `--format fields`).
+    #[arg(long, value_name = "NAMES", conflicts_with = "schema")]
+    pub fields: Option<String>,
+    /// A JSON Schema file: an object of named, typed properties (arrays of objects for line
+    /// items) to extract as fields.
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+    #[command(flatten)]
+    pub llm: super::LlmArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -57,6 +66,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let limits = args
         .limits
         .limits(args.limits.timeout.unwrap_or(DOCUMENT_TIMEOUT));
+    let fields = field_request(&args)?;
+    if args.format == Format::Fields && fields.is_none() {
+        bail!("--format fields needs --fields NAMES or --schema FILE");
+    }
     // The output is judged before the work, so a refused target costs no extraction.
     let input_id = input_identity(&args.input);
     if let Some(path) = &args.output {
@@ -70,9 +83,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         limits,
         filename,
         cancel: None,
+        fields,
     };
     let bar = progress_bar(args.no_progress);
-    let engine = super::engine(args.cache_dir.clone(), args.ocr_backend);
+    let engine = args
+        .llm
+        .apply(super::engine(args.cache_dir.clone(), args.ocr_backend))?;
     let doc = engine
         .extract_with_progress(&bytes, &opts, &|done, total| {
             if let Some(bar) = &bar {
@@ -115,6 +131,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The fields asked with `--fields` or `--schema`, checked before any work is done.
+fn field_request(
+    args: &Args,
+) -> anyhow::Result<Option<std::sync::Arc<folio_fields::FieldRequest>>> {
+    let request = match (&args.fields, &args.schema) {
+        (Some(names), _) => {
+            folio_fields::FieldRequest::from_names(names).context("invalid --fields")?
+        }
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the schema {}", path.display()))?;
+            folio_fields::FieldRequest::from_schema_text(&text)
+                .with_context(|| format!("invalid schema {}", path.display()))?
+        }
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(std::sync::Arc::new(request)))
 }
 
 /// Reads the input without ever holding more than the size limit plus one byte.

@@ -32,6 +32,49 @@ pub(crate) fn engine(cache_dir: Option<PathBuf>, backend: BackendKind) -> Engine
     )
 }
 
+/// The model endpoint for fields: the operator's setting (flags or environment), shared by
+/// `extract`, `serve` and `worker`. Requests ask for fields; they never name an endpoint.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Fields model")]
+pub struct LlmArgs {
+    /// OpenAI-compatible chat completions endpoint for fields, e.g. http://127.0.0.1:8080/v1
+    /// (vLLM, llama.cpp's server, Ollama). The key comes from FOLIO_LLM_API_KEY.
+    #[arg(long, env = "FOLIO_LLM_URL", value_name = "URL")]
+    pub llm_url: Option<String>,
+    /// The model name the endpoint serves.
+    #[arg(
+        long,
+        env = "FOLIO_LLM_MODEL",
+        default_value = "default",
+        value_name = "NAME"
+    )]
+    pub llm_model: String,
+    /// Time the model may take, retries included (e.g. 90s, 2m; a bare number is seconds).
+    #[arg(
+        long,
+        env = "FOLIO_LLM_TIMEOUT",
+        default_value = "120s",
+        value_name = "DURATION",
+        value_parser = limits::parse_duration
+    )]
+    pub llm_timeout: std::time::Duration,
+}
+
+impl LlmArgs {
+    /// The engine, asking the endpoint for fields when one is configured.
+    pub fn apply(&self, engine: Engine) -> anyhow::Result<Engine> {
+        let Some(url) = &self.llm_url else {
+            return Ok(engine);
+        };
+        let mut config = folio_fields::LlmConfig::new(url.clone(), self.llm_model.clone());
+        config.api_key = std::env::var("FOLIO_LLM_API_KEY")
+            .ok()
+            .filter(|k| !k.is_empty());
+        config.timeout = self.llm_timeout.max(std::time::Duration::from_secs(1));
+        Ok(engine.with_llm(folio_fields::LlmClient::new(config)?))
+    }
+}
+
 /// A flag that takes one of `all`, by their names: `--help` lists the names, and anything
 /// else is refused with the list.
 fn choice<T: Copy + Send + Sync + 'static>(

@@ -101,6 +101,8 @@ pub struct Args {
     /// How long in-flight requests may take to finish after SIGTERM.
     #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
+    #[command(flatten)]
+    pub llm: super::LlmArgs,
     /// The largest document is also the request body limit.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -186,7 +188,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     config.shutdown_grace = args.shutdown_grace;
     config.header_timeout = args.header_timeout.max(Duration::from_secs(1));
     config.max_connections = args.max_connections.max(1);
-    let engine = Arc::new(super::engine(args.cache_dir.clone(), args.ocr_backend));
+    let engine = Arc::new(
+        args.llm
+            .apply(super::engine(args.cache_dir.clone(), args.ocr_backend))?,
+    );
     if args.require_models != RequiredModels::None {
         // Warm: the first scanned page should not pay for loading the models.
         if let Err(e) = engine.load_ocr() {

@@ -68,6 +68,8 @@ pub struct Args {
     /// The largest document counts base64 or downloaded; `--timeout` (also FOLIO_JOB_TIMEOUT)
     /// bounds one job.
     #[command(flatten)]
+    pub llm: super::LlmArgs,
+    #[command(flatten)]
     pub limits: LimitArgs,
 }
 
@@ -95,7 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, Err(_)) => DOCUMENT_TIMEOUT,
     };
     cfg.limits = args.limits.limits(timeout);
-    let engine = Arc::new(super::engine(None, args.ocr_backend));
+    let engine = Arc::new(args.llm.apply(super::engine(None, args.ocr_backend))?);
 
     // As the SDK: an explicit test input, or no queue, means one local job.
     if args.test_input.is_some() || cfg.is_local() {
