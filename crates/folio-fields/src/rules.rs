@@ -276,7 +276,11 @@ impl<'a> Rules<'a> {
             })
             .max_by(|x, y| x.0.total_cmp(&y.0));
         if let Some((score, a, row)) = best {
-            return Some(self.amount_hit(a, row, (0.5 + score / 12.0).min(0.95)));
+            let confidence = (0.5 + score / 12.0).min(0.95);
+            if let Some((rounded, at)) = rounding_at.and_then(|k| self.cash_rounded(a, k)) {
+                return Some(self.amount_hit(&rounded, at, confidence));
+            }
+            return Some(self.amount_hit(a, row, confidence));
         }
         // No label: the largest amount in the lower part of the document, away from cash and
         // change lines.
@@ -296,6 +300,28 @@ impl<'a> Rules<'a> {
             .flat_map(|(i, info)| info.amounts.iter().map(move |a| (i, a)))
             .max_by(|x, y| x.1.value().total_cmp(&y.1.value()))?;
         Some(self.amount_hit(a, i, 0.35))
+    }
+
+    /// Cash rounding: a total in cents that is not a multiple of five, followed by a rounding
+    /// line, is paid as the amount within ten cents of it that is such a multiple, printed on or
+    /// after that line (however it is labelled there: "Rounding RM 177.20", "TOTAL: 65.70").
+    fn cash_rounded(&self, total: &Amount, rounding_row: usize) -> Option<(Amount, usize)> {
+        let cents = |v: f64| (v * 100.0).round() as i64;
+        let t = cents(total.value());
+        if t % 5 == 0 {
+            return None;
+        }
+        self.info
+            .iter()
+            .enumerate()
+            .skip(rounding_row)
+            .take(4)
+            .flat_map(|(i, info)| info.amounts.iter().map(move |a| (i, a)))
+            .find(|(_, a)| {
+                let c = cents(a.value());
+                c % 5 == 0 && c != t && (c - t).abs() <= 10
+            })
+            .map(|(i, a)| (a.clone(), i))
     }
 
     fn subtotal_amount(&self) -> Option<Amount> {

@@ -355,6 +355,43 @@ fn spanish_invoice() {
     );
 }
 
+/// A till receipt paid in cash: the total is rounded to five cents on its own line, and that
+/// rounded amount is the one to pay, whether the line says "TOTAL" or only "Rounding".
+#[test]
+fn a_cash_rounded_total_is_the_amount_paid() {
+    for (rounded_label, expected) in [("TOTAL:", 65.70), ("Rounding", 65.70)] {
+        let pdf = invoice_pdf(&[
+            (50.0, 60.0, 14.0, "KEDAI MAKAN SRI MAJU"),
+            (50.0, 80.0, 9.0, "12, JALAN AIR HITAM, 43800 DENGKIL"),
+            (50.0, 100.0, 9.0, "Date: 28-04-2018 20:10"),
+            (50.0, 130.0, 9.0, "Chicken Item"),
+            (300.0, 130.0, 9.0, "20.00"),
+            (50.0, 145.0, 9.0, "Sausage Fried Rice"),
+            (300.0, 145.0, 9.0, "42.00"),
+            (50.0, 170.0, 9.0, "Total (Excluding GST):"),
+            (300.0, 170.0, 9.0, "62.00"),
+            (50.0, 185.0, 9.0, "GST Payable:"),
+            (300.0, 185.0, 9.0, "3.72"),
+            (50.0, 200.0, 9.0, "Total (Inclusive of GST):"),
+            (300.0, 200.0, 9.0, "65.72"),
+            (50.0, 215.0, 9.0, "Rounding Adj"),
+            (300.0, 215.0, 9.0, "-0.02"),
+            (50.0, 230.0, 9.0, rounded_label),
+            (300.0, 230.0, 9.0, "65.70"),
+            (50.0, 250.0, 9.0, "CASH"),
+            (300.0, 250.0, 9.0, "70.00"),
+            (50.0, 265.0, 9.0, "CHANGE"),
+            (300.0, 265.0, 9.0, "4.30"),
+        ]);
+        let f = fields_of(&pdf, "total");
+        assert_eq!(
+            f["total"]["value"].as_f64(),
+            Some(expected),
+            "{rounded_label}: {f}"
+        );
+    }
+}
+
 #[test]
 fn format_fields_prints_one_flat_object_in_the_order_asked() {
     let pdf = invoice_pdf(&[
