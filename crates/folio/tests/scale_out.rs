@@ -6,10 +6,9 @@
 #[path = "../../folio-server/tests/support/pg.rs"]
 #[allow(dead_code)]
 mod pg;
+mod serve_common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use folio_worker::fake::text_pdf;
@@ -27,8 +26,8 @@ struct Replica {
 impl Replica {
     fn start(db: &str, extra: &[&str]) -> Replica {
         let data = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_folio"));
-        cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        let mut cmd = serve_common::serve_command();
+        cmd.arg("--data-dir")
             .arg(data.path())
             .args([
                 "--jobs-db",
@@ -38,29 +37,8 @@ impl Replica {
                 "--job-workers",
                 "2",
             ])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (k, _) in std::env::vars() {
-            if k.starts_with("FOLIO_") || k.to_ascii_lowercase().ends_with("_proxy") {
-                cmd.env_remove(k);
-            }
-        }
-        let mut child = cmd.spawn().expect("start folio serve");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { return };
-                if let Some(url) = line.strip_prefix("folio serve: listening on ") {
-                    let _ = tx.send(url.to_string());
-                }
-            }
-        });
-        let base = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("folio serve announces its address");
+            .args(extra);
+        let (child, base) = serve_common::spawn_serve(cmd);
         let r = Replica {
             child: Some(child),
             base,

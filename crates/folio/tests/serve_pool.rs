@@ -5,10 +5,10 @@
 #[path = "../../folio-engine/tests/support/mod.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader};
+mod serve_common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use folio_store::RequiredModels;
@@ -23,34 +23,12 @@ impl Serve {
     /// Starts `folio serve` on a free port with its data in `data`, and reads the port from its
     /// first line on stderr.
     fn start(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Serve {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_folio"));
-        cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        let mut cmd = serve_common::serve_command();
+        cmd.arg("--data-dir")
             .arg(data)
             .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (k, _) in std::env::vars() {
-            if k.starts_with("FOLIO_") || k.to_ascii_lowercase().ends_with("_proxy") {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.envs(env.iter().copied());
-        let mut child = cmd.spawn().expect("start folio serve");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        // Keeps draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { return };
-                if let Some(url) = line.strip_prefix("folio serve: listening on ") {
-                    let _ = tx.send(url.to_string());
-                }
-            }
-        });
-        let base = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("folio serve announces its address");
+            .envs(env.iter().copied());
+        let (child, base) = serve_common::spawn_serve(cmd);
         Serve { child, base }
     }
 

@@ -2,10 +2,10 @@
 //! flight, and SIGKILL with a job running (the next start re-runs it, or fails it after the
 //! attempts allowed, never leaves it `running`).
 
-use std::io::{BufRead, BufReader};
+mod serve_common;
+
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use folio_worker::fake::text_pdf;
@@ -28,35 +28,13 @@ impl Serve {
 
     fn start_with(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Serve {
         let started = Instant::now();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_folio"));
-        cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        let mut cmd = serve_common::serve_command();
+        cmd.arg("--data-dir")
             .arg(data)
             .args(["--max-concurrent", "2", "--shutdown-grace", "60s"])
             .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (k, _) in std::env::vars() {
-            if k.starts_with("FOLIO_") || k.to_ascii_lowercase().ends_with("_proxy") {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.envs(env.iter().copied());
-        let mut child = cmd.spawn().expect("start folio serve");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        // Keeps draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { return };
-                if let Some(url) = line.strip_prefix("folio serve: listening on ") {
-                    let _ = tx.send(url.to_string());
-                }
-            }
-        });
-        let base = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("folio serve announces its address");
+            .envs(env.iter().copied());
+        let (child, base) = serve_common::spawn_serve(cmd);
         Serve {
             child: Some(child),
             base,
