@@ -81,8 +81,9 @@ impl FromStr for OcrMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LayoutMode {
     /// Per page, where they add something the heuristics cannot: pages read by OCR (scans,
-    /// images), and born-digital pages with table candidates (a table found by rules, or rows
-    /// of aligned text without rules).
+    /// images) whose text reads like a document or holds a table, not a till receipt's strip,
+    /// and born-digital pages with table candidates (a table found by rules, or rows of
+    /// aligned text without rules).
     #[default]
     Auto,
     /// On every page.

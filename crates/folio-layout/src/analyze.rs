@@ -37,7 +37,7 @@ impl Item {
 pub struct PageLayout {
     page_number: u32,
     source: Source,
-    width: f32,
+    pub(crate) width: f32,
     height: f32,
     segments: Vec<Segment>,
     images: Vec<BBox>,
@@ -108,11 +108,11 @@ impl PageLayout {
             width,
             height,
             images,
+            segments,
             mut frags,
             em,
             tables,
             regions,
-            ..
         } = self;
         let provenance = Provenance {
             page: page_number,
@@ -137,7 +137,19 @@ impl PageLayout {
                 area >= MIN_FIGURE_AREA * page_area && area < 0.9 * page_area
             })
             .collect();
-        let plan = RegionPlan::new(regions, height, source);
+        // What is drawn on the page besides its text: a model's figure on a text layer must
+        // hold some of it (a picture, or lines of a chart), not only text.
+        let lines_drawn: Vec<BBox> = segments
+            .iter()
+            .map(|s| BBox::new(s.x0, s.y0, s.x1, s.y1))
+            .collect();
+        let plan = RegionPlan::new(
+            regions,
+            width,
+            height,
+            source,
+            (images.clone(), lines_drawn),
+        );
         items.extend(
             plan.take_items(&mut frags, figures, &table_boxes)
                 .into_iter()

@@ -68,10 +68,20 @@ pub struct ModelRegion {
 
 /// Rows of text with at least this many pieces set apart make a page a table candidate.
 const CANDIDATE_ROWS: usize = 3;
+/// A line of prose has at least this many words...
+const PROSE_WORDS: usize = 6;
+/// ...and spans at least this share of the page's width.
+const PROSE_WIDTH: f32 = 0.4;
+/// A page taller than this many times its width is shaped like a till receipt.
+const RECEIPT_ASPECT: f32 = 1.6;
 /// Pieces of a row further apart than this many font sizes are in different columns.
 const COLUMN_GAP_EM: f32 = 1.5;
 /// A margin band (top or bottom) where the model's header and footer regions are believed.
 const MARGIN_BAND: f32 = 0.15;
+/// A figure region covering more of the page than this is the page, not a picture on it.
+const MAX_FIGURE_SHARE: f32 = 0.5;
+/// On a text layer, a figure region without an image holds at least this many drawn lines.
+const MIN_FIGURE_GRAPHICS: usize = 3;
 
 impl PageLayout {
     /// Whether the layout model may add something to this born-digital page that the
@@ -80,6 +90,29 @@ impl PageLayout {
     /// statement). A cheap test: the words are already grouped.
     pub fn wants_model(&self) -> bool {
         !self.tables.is_empty() || aligned_rows(&self.frags, self.em) >= CANDIDATE_ROWS
+    }
+
+    /// Whether the layout model may add something to this page read by OCR: its text reads
+    /// like a document (three lines of prose across much of the page: titles, running heads,
+    /// figures and columns are the model's to find) or holds rows of column-separated pieces (a
+    /// scanned table), and it is not shaped like a till receipt (text in a strip more than
+    /// 1.6 times as tall as it is wide). A receipt gains nothing from the models (measured on
+    /// the SROIE receipts: no table, no figure but the whole photograph) and would pay their
+    /// time, about half a second a page.
+    pub fn wants_model_on_scan(&self) -> bool {
+        let prose = self
+            .frags
+            .iter()
+            .filter(|f| {
+                f.text().split_whitespace().count() >= PROSE_WORDS
+                    && f.bbox.width() >= PROSE_WIDTH * self.width
+            })
+            .count();
+        // The text's own extent: a receipt scanned on an A4 sheet is a narrow strip on it.
+        let receipt_shaped = BBox::union_all(self.frags.iter().map(|f| &f.bbox))
+            .is_some_and(|t| t.height() > RECEIPT_ASPECT * t.width());
+        !receipt_shaped
+            && (prose >= CANDIDATE_ROWS || aligned_rows(&self.frags, self.em) >= CANDIDATE_ROWS)
     }
 
     /// The words of the running text with their boxes (a text layer's words; a fragment
@@ -264,17 +297,54 @@ fn looks_mathematical(text: &str) -> bool {
 /// The regions' effect on one page, applied by [`PageLayout::into_blocks`].
 pub(crate) struct RegionPlan {
     regions: Vec<ModelRegion>,
+    width: f32,
     height: f32,
     source: Source,
+    /// Boxes of the page's images, and of its drawn lines (a text layer's; none on a page
+    /// read by OCR).
+    graphics: (Vec<BBox>, Vec<BBox>),
 }
 
 impl RegionPlan {
-    pub(crate) fn new(regions: Vec<ModelRegion>, height: f32, source: Source) -> Self {
+    pub(crate) fn new(
+        regions: Vec<ModelRegion>,
+        width: f32,
+        height: f32,
+        source: Source,
+        graphics: (Vec<BBox>, Vec<BBox>),
+    ) -> Self {
         RegionPlan {
             regions,
+            width,
             height,
             source,
+            graphics,
         }
+    }
+
+    /// Whether a figure region is a picture: not paragraphs of prose the model boxed (three
+    /// lines of six words or more), and on a text layer, drawn: it holds part of an image or a
+    /// few of the page's lines. On a page read by OCR the model saw the pixels; that is enough.
+    fn is_picture(&self, region: &BBox, frags: &[Fragment]) -> bool {
+        let prose = frags
+            .iter()
+            .filter(|f| centre_in(&f.bbox, region))
+            .filter(|f| f.text().split_whitespace().count() >= PROSE_WORDS)
+            .count();
+        if prose >= CANDIDATE_ROWS {
+            return false;
+        }
+        if self.source == Source::Ocr {
+            return true;
+        }
+        let (images, lines) = &self.graphics;
+        let picture = images.iter().any(|g| {
+            let shared = g.overlap_x(region) * g.overlap_y(region);
+            let area = |b: &BBox| b.width().max(0.1) * b.height().max(0.1);
+            shared >= 0.3 * area(g).min(area(region))
+        });
+        let drawn = lines.iter().filter(|g| centre_in(g, region)).count();
+        picture || drawn >= MIN_FIGURE_GRAPHICS
     }
 
     fn of(&self, role: RegionRole) -> impl Iterator<Item = &ModelRegion> {
@@ -294,8 +364,13 @@ impl RegionPlan {
         // The model's figures (whose text is theirs), and the content's images none of them
         // already covers (whose text stays running text, as without a model: an image under a
         // text layer is often a page background or a letterhead).
+        let page_area = (self.width * self.height).max(1.0);
         let mut boxes: Vec<(BBox, bool)> = self
             .of(RegionRole::Figure)
+            // A "figure" over most of the page is the page itself (a photographed receipt, a
+            // scan with a shadowed border): its text is the page's text, not a picture's.
+            .filter(|r| r.bbox.width() * r.bbox.height() < MAX_FIGURE_SHARE * page_area)
+            .filter(|r| self.is_picture(&r.bbox, frags))
             .filter(|r| {
                 !tables
                     .iter()
@@ -608,5 +683,36 @@ mod tests {
         let mut prose_only = PageContent::empty(612.0, 792.0);
         prose_only.glyphs = prose(BODY, 72.0, 100.0, 10.0, &f);
         assert!(!PageLayout::new(&prose_only, 1, Source::TextLayer).wants_model());
+    }
+
+    #[test]
+    fn scans_want_the_model_when_they_read_like_documents_or_tables_not_receipts() {
+        let f = font("OCR");
+        // Three prose lines: a document.
+        let mut doc = PageContent::empty(612.0, 792.0);
+        for y in [100.0f32, 120.0, 140.0] {
+            doc.glyphs.extend(prose(BODY, 72.0, y, 10.0, &f));
+        }
+        assert!(PageLayout::new(&doc, 1, Source::Ocr).wants_model_on_scan());
+        // Rows of item, quantity and amount: a table on a page, a receipt on a strip.
+        let rows = |width: f32, height: f32| {
+            let mut c = PageContent::empty(width, height);
+            for y in [100.0f32, 120.0, 140.0] {
+                c.glyphs.extend(prose("Tea", 10.0, y, 10.0, &f));
+                c.glyphs.extend(prose("2", 120.0, y, 10.0, &f));
+                c.glyphs.extend(prose("4.50", 200.0, y, 10.0, &f));
+            }
+            PageLayout::new(&c, 1, Source::Ocr)
+        };
+        assert!(rows(612.0, 792.0).wants_model_on_scan());
+        // The same rows on a long strip of a receipt.
+        let mut strip = PageContent::empty(250.0, 700.0);
+        for i in 0..20 {
+            let y = 100.0 + 20.0 * i as f32;
+            strip.glyphs.extend(prose("Tea", 10.0, y, 10.0, &f));
+            strip.glyphs.extend(prose("2", 120.0, y, 10.0, &f));
+            strip.glyphs.extend(prose("4.50", 200.0, y, 10.0, &f));
+        }
+        assert!(!PageLayout::new(&strip, 1, Source::Ocr).wants_model_on_scan());
     }
 }

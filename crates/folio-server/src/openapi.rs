@@ -93,8 +93,9 @@ fn layout_schema() -> ObjectBuilder {
             folio_engine::LayoutMode::default().name(),
         )))
         .description(Some(
-            "When to run the layout and table models: `auto` (pages read by OCR, and \
-             born-digital pages with table candidates), `model` (every page), or `fast` (never).",
+            "When to run the layout and table models: `auto` (scanned pages that read like a \
+             document or hold a table, and born-digital pages with table candidates), `model` \
+             (every page), or `fast` (never).",
         ))
 }
 

@@ -1,6 +1,6 @@
 //! `folio extract --layout`, end to end with the real binary and the installed models: the
-//! layout-model stage runs on a receipt by default and not with `--layout fast`, a receipt gets
-//! no heading, and a bad value is refused with the choices.
+//! layout-model stage runs on a receipt with `--layout model` and not with `--layout fast`, a
+//! receipt gets no heading either way, and a bad value is refused with the choices.
 //!
 //! What the stage finds (tables, figures, captions) is tested in
 //! `folio-engine/tests/layout_model.rs`; each run here is a process loading its own models.
@@ -25,7 +25,7 @@ fn stages(doc: &serde_json::Value) -> Vec<String> {
 }
 
 #[test]
-fn layout_fast_leaves_the_model_stage_out_and_auto_runs_it_on_a_scan() {
+fn layout_fast_leaves_the_model_stage_out_and_model_runs_it_on_a_scan() {
     let path = receipt();
     let path = path.to_str().unwrap();
     let run = |layout: &str| {
@@ -39,21 +39,21 @@ fn layout_fast_leaves_the_model_stage_out_and_auto_runs_it_on_a_scan() {
         "{:?}",
         stages(&fast)
     );
-    let auto = run("auto");
+    let model = run("model");
     assert!(
-        stages(&auto).iter().any(|s| s == "layout_model"),
+        stages(&model).iter().any(|s| s == "layout_model"),
         "{:?}",
-        stages(&auto)
+        stages(&model)
     );
-    let decision = auto["pages"][0]["provenance"]["decision"]
+    let decision = model["pages"][0]["provenance"]["decision"]
         .as_str()
         .unwrap_or_default();
     assert!(
-        decision.contains("layout model (read by OCR)"),
+        decision.contains("layout model (--layout model)"),
         "{decision}"
     );
     // The receipt's handwritten scrawl is no heading, with the models or without.
-    for doc in [&fast, &auto] {
+    for doc in [&fast, &model] {
         let headings = doc["pages"][0]["blocks"]
             .as_array()
             .expect("blocks")

@@ -5,8 +5,10 @@
 //! formulas, titles, running heads, columns) go to `folio-layout` for the blocks stage.
 //!
 //! Which pages: `--layout model` every page, `--layout fast` none, and `--layout auto` (the
-//! default) the pages read by OCR and the born-digital pages with table candidates
-//! ([`folio_layout::PageLayout::wants_model`]). The models fail soft: when they are missing,
+//! default) the pages read by OCR that read like a document or hold a table
+//! ([`folio_layout::PageLayout::wants_model_on_scan`]: a till receipt gains nothing from the
+//! models and would pay for them, about half a second) and the born-digital pages with table
+//! candidates ([`folio_layout::PageLayout::wants_model`]). The models fail soft: when they are missing,
 //! do not load or fail on the page, the page keeps its heuristic layout and the document gets
 //! a `layout_unavailable` warning that says why. Cancellation (the page's time limit) is
 //! checked between model calls.
@@ -53,8 +55,10 @@ impl PageStage for LayoutModelStage {
         let why = match cx.layout_mode {
             LayoutMode::Fast => return Ok(false),
             LayoutMode::Model => "--layout model",
-            LayoutMode::Auto if scanned => "read by OCR",
-            LayoutMode::Auto if page.has_text_layer && layout.wants_model() => "table candidates",
+            LayoutMode::Auto if scanned && layout.wants_model_on_scan() => "read by OCR",
+            LayoutMode::Auto if !scanned && page.has_text_layer && layout.wants_model() => {
+                "table candidates"
+            }
             LayoutMode::Auto => return Ok(false),
         };
         let Some(runtime) = cx.layout else {

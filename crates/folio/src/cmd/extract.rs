@@ -35,8 +35,9 @@ pub struct Args {
     /// never.
     #[arg(long, default_value = "auto", value_parser = super::ocr_parser())]
     pub ocr: OcrMode,
-    /// When to run the layout and table models: auto (pages read by OCR, and born-digital
-    /// pages with table candidates), model (every page) or fast (never: heuristics only).
+    /// When to run the layout and table models: auto (scanned pages that read like a document
+    /// or hold a table, and born-digital pages with table candidates), model (every page) or
+    /// fast (never: heuristics only).
     #[arg(long, default_value = "auto", value_parser = super::layout_parser())]
     pub layout: LayoutMode,
     /// Inference backend for OCR: rten (built in), ort or ort-cuda (builds with those features).
