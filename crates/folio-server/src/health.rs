@@ -128,6 +128,7 @@ pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         jobs_queued,
         jobs_running,
         ready,
+        isolation: state.extractor.pool_stats(),
     };
     let mut r = state.metrics.render(&gauges).into_response();
     r.headers_mut().insert(

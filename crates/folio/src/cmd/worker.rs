@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use folio_engine::Engine;
+use folio_isolate::Extractor;
 use folio_store::RequiredModels;
 use folio_worker::fitness;
 use folio_worker::{Worker, WorkerConfig, WorkerError};
 
+use super::isolate::ChildEngine;
 use super::limits::{parse_duration, LimitArgs, DOCUMENT_TIMEOUT};
 
 /// Arguments of `folio worker`.
@@ -71,6 +72,8 @@ pub struct Args {
     pub llm: super::LlmArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub isolation: super::isolate::IsolateArgs,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -99,12 +102,33 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     cfg.limits = args.limits.limits(timeout);
     let engine = Arc::new(args.llm.apply(super::engine(None, args.ocr_backend))?);
 
+    // One warm child per concurrent job; they load the OCR models when they are required.
+    let pool = args.isolation.pool(
+        cfg.concurrency,
+        ChildEngine {
+            cache_dir: None,
+            ocr_backend: args.ocr_backend,
+            llm: &args.llm,
+            page_workers: args.limits.page_workers,
+            load_ocr: args.require_models != RequiredModels::None,
+        },
+    )?;
+    let extractor = match pool {
+        Some(pool) => {
+            let pool = folio_isolate::Pool::new(pool);
+            pool.warm()
+                .context("cannot start the extraction processes")?;
+            Extractor::Isolated(Arc::new(pool))
+        }
+        None => Extractor::InProcess(Arc::clone(&engine)),
+    };
+
     // As the SDK: an explicit test input, or no queue, means one local job.
     if args.test_input.is_some() || cfg.is_local() {
-        return run_local(&engine, &cfg, args.test_input.as_deref());
+        return run_local(&extractor, &cfg, args.test_input.as_deref());
     }
 
-    let worker = Worker::new(cfg, Arc::clone(&engine));
+    let worker = Worker::with_extractor(cfg, extractor);
     folio_worker::handle_signals(worker.shutdown_handle()).context("cannot listen for SIGTERM")?;
     let required = args.require_models;
     let warm = Arc::clone(&engine);
@@ -131,7 +155,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// Runs one test job and prints its result body (`{"output": ...}` or `{"error": ...}`).
 fn run_local(
-    engine: &Engine,
+    extractor: &Extractor,
     cfg: &WorkerConfig,
     test_input: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
@@ -158,7 +182,7 @@ fn run_local(
             }
         }
     };
-    let outcome = match folio_worker::run_local(engine, cfg, &text) {
+    let outcome = match folio_worker::run_local(extractor, cfg, &text) {
         Ok(o) => o,
         Err(reason) => {
             one_line(&reason);
