@@ -6,7 +6,7 @@ use std::sync::{Mutex, PoisonError};
 use folio_api::Failure;
 use folio_engine::Engine;
 
-use crate::protocol::{self, Answer, RemoteError};
+use crate::protocol::{self, Answer, Models, RemoteError};
 
 /// Why a child could not set itself up.
 #[derive(Debug, thiserror::Error)]
@@ -88,7 +88,10 @@ pub fn serve_child(engine: &Engine) -> io::Result<()> {
         let (options, limits, document) = match parsed {
             Ok(p) => p,
             Err(failure) => {
-                send(protocol::ERROR, &json(&RemoteError::new(&failure, 0))?)?;
+                send(
+                    protocol::ERROR,
+                    &json(&RemoteError::new(&failure, 0, None))?,
+                )?;
                 continue;
             }
         };
@@ -103,17 +106,19 @@ pub fn serve_child(engine: &Engine) -> io::Result<()> {
         // rather than let them keep a core.
         let stats = engine.pool_stats();
         let pages_running = stats.busy.max(stats.stuck);
+        let models = Some(Models::from(&engine.model_state()));
         match result {
             Ok(response) => {
                 let answer = Answer {
                     response,
                     pages_running,
+                    models,
                 };
                 send(protocol::RESULT, &json(&answer)?)?;
             }
             Err(e) => {
                 let failure = Failure::from(&e);
-                let error = RemoteError::new(&failure, pages_running);
+                let error = RemoteError::new(&failure, pages_running, models);
                 send(protocol::ERROR, &json(&error)?)?;
             }
         }

@@ -142,6 +142,15 @@ impl Extractor {
         }
     }
 
+    /// The OCR models' state where documents are extracted: the engine's, or as the last
+    /// child to answer reported it (`None` before any did).
+    pub fn model_state(&self) -> Option<folio_engine::ModelState> {
+        match self {
+            Extractor::InProcess(engine) => Some(engine.model_state()),
+            Extractor::Isolated(pool) => pool.model_state(),
+        }
+    }
+
     /// The pool's counters, when documents go to children.
     pub fn pool_stats(&self) -> Option<PoolStats> {
         match self {

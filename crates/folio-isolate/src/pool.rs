@@ -10,7 +10,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use folio_api::{ExtractResponse, Failure, PageProgress, RequestOptions};
-use folio_engine::Limits;
+use folio_engine::{Limits, ModelState};
 
 use crate::protocol::{self, Answer, RemoteError, Request};
 use crate::Error;
@@ -231,6 +231,65 @@ pub struct Pool {
     config: PoolConfig,
     idle: Mutex<Vec<Worker>>,
     counters: Counters,
+    spawner: Spawner,
+    /// The OCR models' state as the last child to answer reported it.
+    models: Mutex<Option<ModelState>>,
+}
+
+/// A child's pipes, as the spawner hands them over.
+type Spawned = io::Result<Child>;
+
+/// Starts every child from one thread that lives as long as the pool. A child asks for SIGKILL
+/// when its parent dies, and Linux sends it when the *thread* that started the child ends: the
+/// threads that run documents (tokio's blocking pool, a worker's job loops) come and go, and an
+/// idle child started from one would die with it.
+struct Spawner {
+    requests: Mutex<std::sync::mpsc::Sender<std::sync::mpsc::Sender<Spawned>>>,
+}
+
+impl Spawner {
+    fn start(program: PathBuf, args: Vec<OsString>) -> io::Result<Spawner> {
+        let (tx, rx) = std::sync::mpsc::channel::<std::sync::mpsc::Sender<Spawned>>();
+        std::thread::Builder::new()
+            .name("folio-isolate-spawn".to_string())
+            .spawn(move || {
+                // Ends when the pool (the only sender) is dropped.
+                for reply in rx {
+                    let child = Command::new(&program)
+                        .args(&args)
+                        // glibc reserves 64 MiB of address space per malloc arena, one per
+                        // thread up to eight per core: under an address-space cap they would
+                        // use it up before any document does.
+                        .env("MALLOC_ARENA_MAX", "2")
+                        .stdin(Stdio::piped())
+                        .stdout(Stdio::piped())
+                        .stderr(Stdio::piped())
+                        .spawn();
+                    if let Err(std::sync::mpsc::SendError(Ok(mut orphan))) = reply.send(child) {
+                        // Its asker is gone: nobody will ever use or reap it.
+                        let _ = orphan.kill();
+                        let _ = orphan.wait();
+                    }
+                }
+            })?;
+        Ok(Spawner {
+            requests: Mutex::new(tx),
+        })
+    }
+
+    fn spawn(&self) -> Spawned {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sent = self
+            .requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .send(tx);
+        if sent.is_err() {
+            return Err(io::Error::other("the spawning thread has ended"));
+        }
+        rx.recv()
+            .unwrap_or_else(|_| Err(io::Error::other("the spawning thread has ended")))
+    }
 }
 
 impl std::fmt::Debug for Pool {
@@ -243,12 +302,37 @@ impl std::fmt::Debug for Pool {
 }
 
 impl Pool {
-    /// A pool that starts its children on first need ([`Pool::warm`] starts them now).
-    pub fn new(config: PoolConfig) -> Pool {
-        Pool {
+    /// A pool that starts its children on first need ([`Pool::warm`] starts them now); an
+    /// error when the thread that starts them cannot be started.
+    pub fn new(config: PoolConfig) -> Result<Pool, Error> {
+        let spawner =
+            Spawner::start(config.program.clone(), config.args.clone()).map_err(|source| {
+                Error::Unavailable {
+                    program: config.program.clone(),
+                    source,
+                }
+            })?;
+        Ok(Pool {
             config,
             idle: Mutex::new(Vec::new()),
             counters: Counters::default(),
+            spawner,
+            models: Mutex::new(None),
+        })
+    }
+
+    /// The OCR models' state as the last child to answer reported it; `None` before any
+    /// child answered.
+    pub fn model_state(&self) -> Option<ModelState> {
+        self.models
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn note_models(&self, models: Option<&protocol::Models>) {
+        if let Some(m) = models {
+            *self.models.lock().unwrap_or_else(PoisonError::into_inner) = Some(m.state());
         }
     }
 
@@ -292,20 +376,10 @@ impl Pool {
     }
 
     fn spawn(&self) -> Result<Worker, Error> {
-        let mut child = Command::new(&self.config.program)
-            .args(&self.config.args)
-            // glibc reserves 64 MiB of address space per malloc arena, one per thread up to
-            // eight per core: under an address-space cap they would use it up before any
-            // document does.
-            .env("MALLOC_ARENA_MAX", "2")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| Error::Unavailable {
-                program: self.config.program.clone(),
-                source,
-            })?;
+        let mut child = self.spawner.spawn().map_err(|source| Error::Unavailable {
+            program: self.config.program.clone(),
+            source,
+        })?;
         let stderr = child.stderr.take().map(StderrRelay::start).transpose();
         let (Some(stdin), Some(stdout), Ok(stderr)) =
             (child.stdin.take(), child.stdout.take(), stderr)
@@ -420,10 +494,12 @@ impl Pool {
         let killed_for = watchdog.stop();
         match (answer, killed_for) {
             (Ok(Reply::Done(a)), None) => {
+                self.note_models(a.models.as_ref());
                 self.give_back(worker, a.pages_running);
                 Ok(a.response)
             }
             (Ok(Reply::Failed(e)), None) => {
+                self.note_models(e.models.as_ref());
                 self.give_back(worker, e.pages_running);
                 Err(Error::Extract(Failure::from(e)))
             }

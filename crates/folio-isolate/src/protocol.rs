@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use folio_api::{ExtractResponse, Failure, OptionError, RequestOptions};
-use folio_engine::Limits;
+use folio_engine::{Limits, ModelState};
 use serde::{Deserialize, Serialize};
 
 /// A document and what to do with it.
@@ -109,6 +109,50 @@ pub(crate) struct Answer {
     pub response: ExtractResponse,
     /// See [`RemoteError::pages_running`].
     pub pages_running: usize,
+    /// See [`RemoteError::models`].
+    #[serde(default)]
+    pub models: Option<Models>,
+}
+
+/// The state of a child's OCR models after a document, for the parent's `/ready` and metrics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Models {
+    state: String,
+    reason: Option<String>,
+    retry_in_ms: Option<u64>,
+}
+
+impl From<&ModelState> for Models {
+    fn from(m: &ModelState) -> Models {
+        let (state, reason, retry_in_ms) = match m {
+            ModelState::NotNeeded => ("not_needed", None, None),
+            ModelState::NotLoaded => ("not_loaded", None, None),
+            ModelState::Loaded => ("loaded", None, None),
+            ModelState::Failed { reason, retry_in } => {
+                ("failed", Some(reason.clone()), Some(millis(*retry_in)))
+            }
+            _ => ("not_loaded", None, None),
+        };
+        Models {
+            state: state.to_string(),
+            reason,
+            retry_in_ms,
+        }
+    }
+}
+
+impl Models {
+    pub(crate) fn state(&self) -> ModelState {
+        match self.state.as_str() {
+            "not_needed" => ModelState::NotNeeded,
+            "loaded" => ModelState::Loaded,
+            "failed" => ModelState::Failed {
+                reason: self.reason.clone().unwrap_or_default(),
+                retry_in: Duration::from_millis(self.retry_in_ms.unwrap_or(0)),
+            },
+            _ => ModelState::NotLoaded,
+        }
+    }
 }
 
 /// An extraction error as a child reports it: a [`Failure`] without its `&'static` code.
@@ -123,16 +167,20 @@ pub(crate) struct RemoteError {
     /// so that no abandoned page keeps a core.
     #[serde(default)]
     pub pages_running: usize,
+    /// The child's OCR models after the document (a load that failed, or succeeded).
+    #[serde(default)]
+    pub models: Option<Models>,
 }
 
 impl RemoteError {
-    pub(crate) fn new(f: &Failure, pages_running: usize) -> RemoteError {
+    pub(crate) fn new(f: &Failure, pages_running: usize, models: Option<Models>) -> RemoteError {
         RemoteError {
             status: f.status,
             code: f.code.to_string(),
             message: f.message.clone(),
             causes: f.causes.clone(),
             pages_running,
+            models,
         }
     }
 }
@@ -265,5 +313,22 @@ mod tests {
         assert!(parse_job(&[1, 0, 0, 0, b'{']).is_err());
         assert_eq!(parse_progress(&progress_payload(3, 9)), Some((3, 9)));
         assert_eq!(parse_progress(&[1, 2, 3]), None);
+    }
+
+    #[test]
+    fn model_states_travel() {
+        for m in [
+            ModelState::NotNeeded,
+            ModelState::NotLoaded,
+            ModelState::Loaded,
+            ModelState::Failed {
+                reason: "no ocr-det: run folio models install".into(),
+                retry_in: Duration::from_millis(1500),
+            },
+        ] {
+            let wire = serde_json::to_string(&Models::from(&m)).unwrap();
+            let back: Models = serde_json::from_str(&wire).unwrap();
+            assert_eq!(back.state(), m);
+        }
     }
 }

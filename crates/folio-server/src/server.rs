@@ -64,7 +64,8 @@ impl Server {
     pub fn new(engine: Arc<Engine>, config: ServerConfig) -> Result<Server, ServerError> {
         let extractor = match &config.isolation {
             Some(pool) => {
-                let pool = folio_isolate::Pool::new(pool.clone());
+                let pool =
+                    folio_isolate::Pool::new(pool.clone()).map_err(ServerError::Isolation)?;
                 pool.warm().map_err(ServerError::Isolation)?;
                 folio_isolate::Extractor::Isolated(Arc::new(pool))
             }

@@ -68,7 +68,11 @@ fn children_of(pid: u32) -> Vec<u32> {
     if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
         for t in tasks.flatten() {
             let children = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
-            out.extend(children.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+            out.extend(
+                children
+                    .split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
         }
     }
     out.sort_unstable();
@@ -176,7 +180,10 @@ fn a_child_killed_by_its_memory_cap_costs_one_request() {
     assert_eq!(status, 422, "{v}");
     assert_eq!(v["error"]["code"], "document_too_costly", "{v}");
     let message = v["error"]["message"].as_str().unwrap();
-    assert!(message.contains("out of memory under its cap of 256 MiB"), "{message}");
+    assert!(
+        message.contains("out of memory under its cap of 256 MiB"),
+        "{message}"
+    );
 
     assert!(s.alive(), "the server died with its child");
     assert_serves(&s);
@@ -243,20 +250,29 @@ fn a_child_past_its_deadline_is_killed_and_its_core_comes_back() {
     assert!(s.alive());
     assert_serves(&s);
     assert_eq!(
-        metric(&s, "folio_isolate_children_killed_total{reason=\"deadline\"}"),
+        metric(
+            &s,
+            "folio_isolate_children_killed_total{reason=\"deadline\"}"
+        ),
         1.0
     );
 
     // The endless page: its page is abandoned at the page time limit, its child is replaced
     // rather than left with a page running, and within a second nothing uses a core.
     let (status, v) = post(&s, "/extract", &hostile::nested_forms_pdf(10, 10));
-    assert!(status == 422 || status == 503 || status == 200, "{status}: {v}");
+    assert!(
+        status == 422 || status == 503 || status == 200,
+        "{status}: {v}"
+    );
     assert!(s.alive());
     std::thread::sleep(Duration::from_secs(1));
     let before = s.cpu_ticks();
     std::thread::sleep(Duration::from_secs(1));
     let used = s.cpu_ticks() - before;
-    assert!(used < 20, "the server and its children used {used} ticks in an idle second");
+    assert!(
+        used < 20,
+        "the server and its children used {used} ticks in an idle second"
+    );
     assert_serves(&s);
 }
 
@@ -280,7 +296,10 @@ fn the_pool_recycles_a_child_after_n_documents() {
     assert_eq!(seen[0], seen[1]);
     assert_ne!(seen[1], seen[2]);
     assert_eq!(
-        metric(&s, "folio_isolate_children_recycled_total{reason=\"documents\"}"),
+        metric(
+            &s,
+            "folio_isolate_children_recycled_total{reason=\"documents\"}"
+        ),
         2.0
     );
     assert_eq!(metric(&s, "folio_isolate_children_started_total"), 3.0);

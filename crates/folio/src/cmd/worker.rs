@@ -115,7 +115,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     )?;
     let extractor = match pool {
         Some(pool) => {
-            let pool = folio_isolate::Pool::new(pool);
+            let pool =
+                folio_isolate::Pool::new(pool).context("cannot start the extraction processes")?;
             pool.warm()
                 .context("cannot start the extraction processes")?;
             Extractor::Isolated(Arc::new(pool))
