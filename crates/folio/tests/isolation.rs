@@ -306,6 +306,36 @@ fn the_pool_recycles_a_child_after_n_documents() {
 }
 
 #[test]
+fn the_pool_recycles_a_child_above_its_resident_memory_threshold() {
+    let data = tempfile::tempdir().unwrap();
+    // 1 MiB: every child is above it after any document (the program alone is more).
+    let s = Serve::start(
+        data.path(),
+        &["--max-concurrent", "1", "--child-max-rss-mb", "1"],
+    );
+    let first = s.children();
+    assert_serves(&s);
+    let second = s.children();
+    assert_serves(&s);
+    assert_ne!(first, second);
+    assert_ne!(second, s.children());
+    assert_eq!(
+        metric(
+            &s,
+            "folio_isolate_children_recycled_total{reason=\"memory\"}"
+        ),
+        2.0
+    );
+    assert_eq!(
+        metric(
+            &s,
+            "folio_isolate_children_recycled_total{reason=\"documents\"}"
+        ),
+        0.0
+    );
+}
+
+#[test]
 fn a_job_whose_child_dies_is_retried_then_failed() {
     let data = tempfile::tempdir().unwrap();
     let mut s = Serve::start(
