@@ -487,7 +487,12 @@ impl Pool {
     ) -> Result<ExtractResponse, Error> {
         let header = protocol::job_header(&Request::new(options, limits))
             .map_err(|e| Error::Protocol(e.to_string()))?;
-        let deadline = Instant::now() + limits.total_timeout + self.config.deadline_grace;
+        // `None`: a time limit too far away to be a point in time (`--timeout 1000000d`).
+        let deadline = Instant::now().checked_add(
+            limits
+                .total_timeout
+                .saturating_add(self.config.deadline_grace),
+        );
         let mut worker = self.take()?;
         let watchdog = Watchdog::start(worker.pid(), deadline, cancel)?;
         let answer = exchange(&mut worker, &header, input, progress);
@@ -675,7 +680,7 @@ const CANCEL_POLL: Duration = Duration::from_millis(50);
 impl Watchdog {
     fn start(
         pid: u32,
-        deadline: Instant,
+        deadline: Option<Instant>,
         cancel: Option<Arc<AtomicBool>>,
     ) -> Result<Watchdog, Error> {
         let state = Arc::new((Mutex::new(WatchState::default()), Condvar::new()));
@@ -687,7 +692,7 @@ impl Watchdog {
                 let mut s = lock.lock().unwrap_or_else(PoisonError::into_inner);
                 while !s.done {
                     let now = Instant::now();
-                    let why = if now >= deadline {
+                    let why = if deadline.is_some_and(|d| now >= d) {
                         Some(Kill::Deadline)
                     } else if cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
                         Some(Kill::Cancel)
@@ -699,7 +704,9 @@ impl Watchdog {
                         kill(pid);
                         return;
                     }
-                    let wait = deadline.saturating_duration_since(now).min(CANCEL_POLL);
+                    let wait = deadline.map_or(CANCEL_POLL, |d| {
+                        d.saturating_duration_since(now).min(CANCEL_POLL)
+                    });
                     s = wake
                         .wait_timeout(s, wait)
                         .unwrap_or_else(PoisonError::into_inner)
