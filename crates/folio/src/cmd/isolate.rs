@@ -170,3 +170,56 @@ pub fn run_child(args: ChildArgs) -> anyhow::Result<ExitCode> {
     folio_isolate::serve_child(&engine).context("lost the parent process")?;
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn the_child_command_line_parses_back_with_the_parents_settings() {
+        let llm = LlmArgs {
+            llm_url: Some("http://127.0.0.1:9/v1".to_string()),
+            llm_model: "small".to_string(),
+            llm_timeout: Duration::from_secs(90),
+        };
+        let flags = IsolateArgs {
+            isolate: Isolate::On,
+            child_memory_mb: 512,
+            child_max_documents: 3,
+            child_max_rss_mb: 0,
+        };
+        let engine = || ChildEngine {
+            cache_dir: Some(PathBuf::from("/cache dir")),
+            ocr_backend: BackendKind::Ort,
+            llm: &llm,
+            page_workers: NonZeroUsize::new(3),
+            load_ocr: true,
+        };
+        let pool = flags.pool(2, engine()).unwrap().unwrap();
+        assert_eq!(
+            (pool.size, pool.max_documents, pool.max_rss_bytes),
+            (2, 3, None)
+        );
+        assert_eq!(pool.memory_cap_bytes, Some(512 << 20));
+        let argv = std::iter::once(OsString::from("folio")).chain(pool.args);
+        let cli = crate::Cli::try_parse_from(argv).unwrap();
+        let crate::Command::ExtractChild(child) = cli.command else {
+            panic!("not the child subcommand: {:?}", cli.command);
+        };
+        assert_eq!(child.memory_mb, 512);
+        assert_eq!(child.cache_dir, Some(PathBuf::from("/cache dir")));
+        assert_eq!(child.ocr_backend, BackendKind::Ort);
+        assert_eq!(child.page_workers, NonZeroUsize::new(3));
+        assert!(child.load_ocr);
+        assert_eq!(child.llm.llm_url, llm.llm_url);
+        assert_eq!(child.llm.llm_model, "small");
+        assert_eq!(child.llm.llm_timeout, Duration::from_secs(90));
+
+        let off = IsolateArgs {
+            isolate: Isolate::Off,
+            ..flags
+        };
+        assert!(off.pool(2, engine()).unwrap().is_none());
+    }
+}
