@@ -727,7 +727,7 @@ fn convincing(table: &Table, pieces: &[Fragment], body: &[GridLine]) -> bool {
 
 /// A line that starts a caption ("Figure 3:", "Table 2.") or a note under a table ("Source:",
 /// "Notes:").
-fn ends_a_table(text: &str) -> bool {
+pub(crate) fn ends_a_table(text: &str) -> bool {
     let t = text.trim_start();
     crate::blocks::is_caption_start(t)
         || ["Source:", "Sources:", "Note:", "Notes:", "Source :"]

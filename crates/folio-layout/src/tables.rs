@@ -135,6 +135,7 @@ fn ruled_tables(
         blocks.push(Block::from_table(table, bbox, provenance));
     }
     for (bbox, ys) in rule_delimited_regions(&hs, &blocks) {
+        let bbox = with_rows_below(&slots, bbox, em);
         let candidates: Vec<usize> = slots
             .iter()
             .enumerate()
@@ -184,6 +185,43 @@ fn ruled_tables(
         }
     }
     (blocks, slots.into_iter().flatten().collect(), plots)
+}
+
+/// The region of a rule-delimited table grown down over the lines just below its last rule
+/// that are rows of it: a total set under a double rule with no rule of the table's extent
+/// after it. Such a line lies within the region's width, starts within 1.5 font sizes of what
+/// is above, holds two or more pieces with a value among them, and is no caption or note.
+fn with_rows_below(slots: &[Option<Fragment>], mut region: BBox, em: f32) -> BBox {
+    for _ in 0..2 {
+        let below: Vec<&Fragment> = slots
+            .iter()
+            .flatten()
+            .filter(|f| {
+                f.bbox.y0 > region.y1 - 0.5
+                    && f.bbox.y0 < region.y1 + 1.5 * em
+                    && f.bbox.x0 >= region.x0 - 1.0
+                    && f.bbox.x1 <= region.x1 + 1.0
+            })
+            .collect();
+        let Some(first) = below.iter().min_by(|a, b| a.bbox.y0.total_cmp(&b.bbox.y0)) else {
+            break;
+        };
+        let line: Vec<&&Fragment> = below
+            .iter()
+            .filter(|f| f.bbox.overlap_y(&first.bbox) > 0.5 * first.bbox.height())
+            .collect();
+        let texts: Vec<String> = line.iter().map(|f| f.text()).collect();
+        let is_row = line.len() >= 2
+            && texts.iter().any(|t| is_numeric(t))
+            && !texts.iter().any(|t| stream::ends_a_table(t));
+        if !is_row {
+            break;
+        }
+        for f in line {
+            region = region.union(&f.bbox);
+        }
+    }
+    region
 }
 
 /// A form drawn with a rule under each field: labels ending in ':' (or checkboxes) in a
@@ -1073,6 +1111,43 @@ mod tests {
             .iter()
             .filter_map(|b| b.key_value.as_ref())
             .all(|kv| kv.value_bbox.is_some()));
+    }
+
+    #[test]
+    fn a_total_under_the_last_rule_is_a_row_and_the_source_is_not() {
+        let segments = [
+            hrule(100.0, 50.0, 400.0),
+            hrule(116.0, 50.0, 400.0),
+            hrule(160.0, 50.0, 400.0),
+        ];
+        let mut g = Vec::new();
+        text(&mut g, "Freq.", 300.0, 112.0, true);
+        text(&mut g, "Percent", 390.0, 112.0, true);
+        for (k, (label, a, b)) in [
+            ("Kept", "344", "75.2"),
+            ("Sold some", "53", "11.6"),
+            ("Sold all", "61", "13.2"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let y = 128.0 + 12.0 * k as f32;
+            text(&mut g, label, 55.0, y, false);
+            text(&mut g, a, 300.0, y, true);
+            text(&mut g, b, 390.0, y, true);
+        }
+        text(&mut g, "Total", 55.0, 172.0, false);
+        text(&mut g, "458", 300.0, 172.0, true);
+        text(&mut g, "100.0", 390.0, 172.0, true);
+        text(&mut g, "Source: SAVE 2009", 55.0, 186.0, false);
+        let (blocks, rest) = tables_of(&g, &segments);
+        assert_eq!(blocks.len(), 1);
+        let grid = blocks[0].table.as_ref().expect("table").grid();
+        assert_eq!(
+            grid.last(),
+            Some(&vec!["Total".to_string(), "458".into(), "100.0".into()])
+        );
+        assert_eq!(rest.len(), 1, "the source stays text");
     }
 
     #[test]
