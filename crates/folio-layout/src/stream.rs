@@ -76,7 +76,7 @@ pub(crate) fn text_lines(boxes: &[BBox]) -> Vec<Vec<usize>> {
 }
 
 /// Connecting words that leave a cell's text unfinished at a line end.
-fn ends_unfinished(text: &str) -> bool {
+pub(crate) fn ends_unfinished(text: &str) -> bool {
     let t = text.trim_end();
     let last = t.rsplit(' ').next().unwrap_or("").to_lowercase();
     t.ends_with(['-', ',', '/', '&', '('])
@@ -86,7 +86,7 @@ fn ends_unfinished(text: &str) -> bool {
         )
 }
 
-fn starts_as_continuation(text: &str) -> bool {
+pub(crate) fn starts_as_continuation(text: &str) -> bool {
     text.trim_start()
         .chars()
         .next()
@@ -696,7 +696,7 @@ fn convincing(table: &Table, pieces: &[Fragment], body: &[GridLine]) -> bool {
     // Forms: labels ending in ':' beside their values.
     let labels = body_cells
         .iter()
-        .filter(|c| c.text.trim_end().ends_with(':'))
+        .filter(|c| is_field_label(&c.text))
         .count();
     if labels * 4 >= body_cells.len() {
         return false;
@@ -723,6 +723,13 @@ fn convincing(table: &Table, pieces: &[Fragment], body: &[GridLine]) -> bool {
         // Columns of short labels alone are as often a questionnaire's options or a form.
         numeric_share >= 0.5
     }
+}
+
+/// A form's label: words ending in ':' ("Name:"), not the ':' that statistical tables print
+/// for a value that is not available.
+pub(crate) fn is_field_label(text: &str) -> bool {
+    let t = text.trim_end();
+    t.ends_with(':') && t.chars().any(char::is_alphabetic)
 }
 
 /// A line that starts a caption ("Figure 3:", "Table 2.") or a note under a table ("Source:",

@@ -131,6 +131,10 @@ fn ruled_tables(
             plots.push(bbox);
             continue;
         }
+        // A form ruled into fields is read as its fields (key-value lines), not as a table.
+        if looks_like_form(&table) {
+            continue;
+        }
         take_inside(&mut slots, &bbox);
         blocks.push(Block::from_table(table, bbox, provenance));
     }
@@ -241,7 +245,7 @@ fn looks_like_form(table: &Table) -> bool {
         }
         cells.sort_by_key(|c| c.col);
         rows += 1;
-        let label = cells.iter().any(|c| c.text.trim_end().ends_with(':'));
+        let label = cells.iter().any(|c| stream::is_field_label(&c.text));
         let checkbox = cells
             .iter()
             .any(|c| c.text.contains("[ ]") || c.text.contains("[x]"));
@@ -646,6 +650,13 @@ fn lattice_table(
     // header alone) is several cells when its pieces of text each sit inside one column.
     let mut out: Vec<Cell> = Vec::with_capacity(cells.len());
     for (cell, frags) in cells.into_iter().zip(contents) {
+        // Likewise down: a cell over three or more rows that the next column's rules divide,
+        // holding one line of text in each of several of them (a form's values beside labels
+        // ruled off one by one), is a cell per row, unless its lines read as one wrapped text.
+        if let Some(split) = split_by_rows(&cell, &frags, ys) {
+            out.extend(split);
+            continue;
+        }
         if cell.col_span > 1 && frags.len() >= 2 {
             let (c0, c1) = (cell.col as usize, (cell.col + cell.col_span) as usize);
             let column_of = |f: &Fragment| {
@@ -692,6 +703,51 @@ fn lattice_table(
         cols: cols as u32,
         cells: out,
     }
+}
+
+/// The cells of `cell`, a row per band of `ys` it covers, when its text lines each sit in one
+/// band, three or more bands hold one, and no line continues the one above (starts in lower
+/// case, or follows a line left unfinished); `None` otherwise.
+fn split_by_rows(cell: &Cell, frags: &[Fragment], ys: &[f32]) -> Option<Vec<Cell>> {
+    let (r0, r1) = (cell.row as usize, (cell.row + cell.row_span) as usize);
+    if cell.row_span < 3 || frags.len() < 3 || r1 >= ys.len() {
+        return None;
+    }
+    let band_of = |f: &Fragment| {
+        let (_, cy) = f.bbox.center();
+        (r0..r1).find(|&k| f.bbox.y0 >= ys[k] - SNAP && f.bbox.y1 <= ys[k + 1] + SNAP && cy > ys[k])
+    };
+    let mut per: Vec<Vec<Fragment>> = vec![Vec::new(); r1 - r0];
+    for f in frags {
+        per[band_of(f)? - r0].push(f.clone());
+    }
+    if per.iter().filter(|p| !p.is_empty()).count() < 3 {
+        return None;
+    }
+    let texts: Vec<String> = per
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| cell_text(p.clone()))
+        .collect();
+    if texts
+        .windows(2)
+        .any(|w| stream::ends_unfinished(&w[0]) || stream::starts_as_continuation(&w[1]))
+    {
+        return None;
+    }
+    let bbox = cell.bbox?;
+    Some(
+        per.into_iter()
+            .enumerate()
+            .map(|(k, fs)| Cell {
+                row: (r0 + k) as u32,
+                row_span: 1,
+                text: cell_text(fs),
+                bbox: Some(BBox::new(bbox.x0, ys[r0 + k], bbox.x1, ys[r0 + k + 1])),
+                ..cell.clone()
+            })
+            .collect(),
+    )
 }
 
 /// Removes grid columns and rows that hold nothing of their own: a column where every cell
@@ -1148,6 +1204,113 @@ mod tests {
             Some(&vec!["Total".to_string(), "458".into(), "100.0".into()])
         );
         assert_eq!(rest.len(), 1, "the source stays text");
+    }
+
+    #[test]
+    fn a_form_ruled_under_its_labels_only_is_key_values_not_one_cell_of_values() {
+        // A frame with a column rule; a rule under each label, none between the values.
+        let fields = [
+            ("Name:", "Jane Doe"),
+            ("Date of birth:", "12 May 1990"),
+            ("Member since:", "2019"),
+            ("Newsletter:", "[x] Yes [ ] No"),
+        ];
+        let mut content = folio_content::PageContent::empty(600.0, 800.0);
+        let mut g = Vec::new();
+        let mut segments = vec![
+            hrule(84.0, 40.0, 450.0),
+            vrule(40.0, 84.0, 188.0),
+            vrule(190.0, 84.0, 188.0),
+            vrule(450.0, 84.0, 188.0),
+        ];
+        for (k, (label, value)) in fields.iter().enumerate() {
+            let y = 100.0 + 26.0 * k as f32;
+            text(&mut g, label, 50.0, y, false);
+            text(&mut g, value, 200.0, y, false);
+            segments.push(hrule(y + 10.0, 40.0, 190.0));
+        }
+        segments.push(hrule(188.0, 40.0, 450.0));
+        content.glyphs = g;
+        content.segments = segments;
+        let blocks = crate::analyze_page(&content, 1, Source::TextLayer);
+        assert!(blocks.iter().all(|b| b.table.is_none()), "{blocks:?}");
+        let texts: Vec<&str> = blocks.iter().map(|b| b.text.as_str()).collect();
+        assert!(texts.contains(&"Name: Jane Doe"), "{texts:?}");
+        assert!(texts.contains(&"Newsletter: [x] Yes [ ] No"), "{texts:?}");
+    }
+
+    #[test]
+    fn values_beside_rows_ruled_in_one_column_only_take_their_rows() {
+        let mut segments = vec![
+            hrule(100.0, 40.0, 400.0),
+            hrule(160.0, 40.0, 400.0),
+            vrule(40.0, 100.0, 160.0),
+            vrule(200.0, 100.0, 160.0),
+            vrule(400.0, 100.0, 160.0),
+        ];
+        for y in [115.0, 130.0, 145.0] {
+            segments.push(hrule(y, 40.0, 200.0));
+        }
+        let mut g = Vec::new();
+        for (k, (a, b)) in [
+            ("Spain", "268"),
+            ("Germany", "233"),
+            ("France", "136"),
+            ("Italy", "92"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let y = 111.0 + 15.0 * k as f32;
+            text(&mut g, a, 45.0, y, false);
+            text(&mut g, b, 395.0, y, true);
+        }
+        let (blocks, _) = tables_of(&g, &segments);
+        let grid = blocks[0].table.as_ref().expect("table").grid();
+        assert_eq!(grid.len(), 4, "{grid:?}");
+        assert_eq!(grid[1], vec!["Germany", "233"]);
+    }
+
+    #[test]
+    fn a_wrapped_label_over_ruled_rows_stays_one_cell() {
+        // "Chronic fatigue / syndrome" spans the rows its neighbour column divides.
+        let mut segments = vec![
+            hrule(100.0, 40.0, 400.0),
+            hrule(160.0, 40.0, 400.0),
+            vrule(40.0, 100.0, 160.0),
+            vrule(200.0, 100.0, 160.0),
+            vrule(300.0, 100.0, 160.0),
+            vrule(400.0, 100.0, 160.0),
+        ];
+        for y in [115.0, 130.0, 145.0] {
+            segments.push(hrule(y, 200.0, 400.0));
+        }
+        let mut g = Vec::new();
+        text(&mut g, "Chronic fatigue", 45.0, 111.0, false);
+        text(&mut g, "syndrome", 45.0, 126.0, false);
+        text(&mut g, "and related", 45.0, 141.0, false);
+        for (k, (a, b)) in [
+            ("Count", "19"),
+            ("Percentage", "3.8%"),
+            ("Count", "4"),
+            ("Percentage", "0.8%"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let y = 111.0 + 15.0 * k as f32;
+            text(&mut g, a, 205.0, y, false);
+            text(&mut g, b, 395.0, y, true);
+        }
+        let (blocks, _) = tables_of(&g, &segments);
+        let t = blocks[0].table.as_ref().expect("table");
+        let label = t
+            .cells
+            .iter()
+            .find(|c| c.col == 0 && c.row == 0)
+            .expect("label");
+        assert_eq!(label.text, "Chronic fatigue syndrome and related");
+        assert_eq!(label.row_span, 4);
     }
 
     #[test]
