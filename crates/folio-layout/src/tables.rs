@@ -4,7 +4,13 @@
 //! - lattice tables: horizontal and vertical rules that cross into a grid of at least 2×2 cells;
 //!   a missing rule inside the grid makes a spanning cell;
 //! - rule-delimited tables (the "booktabs" style of papers): two or more long horizontal rules of
-//!   the same extent with text rows between them, columns found from the text's own alignment.
+//!   the same extent with text rows between them, rows and columns found from the text's own
+//!   alignment as for unruled tables, or one row per band where a rule runs under every row.
+//!
+//! Rules are not only tables': a chart's gridlines, bars and frame, and a form ruled into
+//! fields, draw them too. A grid whose cells are mostly empty or whose text runs through its
+//! rules is a plot area (its labels, and a frame around it, make no table); a grid whose rows
+//! are labels ending in ':' or checkboxes is a form, left to become key-value lines.
 //!
 //! Fragments that fall inside a table become its cells and leave the text flow.
 
@@ -416,25 +422,22 @@ fn merge_collinear(mut pieces: Vec<(f32, f32, f32)>) -> Vec<(f32, f32, f32)> {
         }
         let mut line: Vec<(f32, f32, f32)> = pieces[i..j].to_vec();
         line.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let mut current: Option<(f32, f32, f32, usize)> = None;
+        // (position across, start, end); the position is the lowest of the pieces joined, so
+        // that a rule drawn in one piece keeps its exact position.
+        let mut current: Option<(f32, f32, f32)> = None;
         for (pos, a, b) in line {
             match current.as_mut() {
                 Some(c) if a <= c.2 + SNAP => {
                     c.2 = c.2.max(b);
-                    c.0 += pos;
-                    c.3 += 1;
+                    c.0 = c.0.min(pos);
                 }
                 _ => {
-                    if let Some((sum, a0, b0, n)) = current.take() {
-                        out.push((sum / n as f32, a0, b0));
-                    }
-                    current = Some((pos, a, b, 1));
+                    out.extend(current.take());
+                    current = Some((pos, a, b));
                 }
             }
         }
-        if let Some((sum, a0, b0, n)) = current {
-            out.push((sum / n as f32, a0, b0));
-        }
+        out.extend(current);
         i = j;
     }
     out
