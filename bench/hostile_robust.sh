@@ -4,7 +4,7 @@
 # resident memory after the run must be within twice what it was before.
 #
 #   bash bench/hostile_robust.sh [CORPUS_DIR]     # default ../shared/corpus/robust/docs
-#   FOLIO=target/release/folio ISOLATION=in-process bash bench/hostile_robust.sh
+#   FOLIO=target/release/folio ISOLATE=off bash bench/hostile_robust.sh
 #
 # Prints one line per document (status, code, ms) and a summary; exits 1 on any other answer
 # or on memory growth past 2x. The server's memory is the parent's (VmRSS); with process
@@ -13,12 +13,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DOCS=${1:-../shared/corpus/robust/docs}
 FOLIO=${FOLIO:-target/debug/folio}
-ISOLATION=${ISOLATION:-process}
+ISOLATE=${ISOLATE:-on}
 [ -x "$FOLIO" ] || cargo build -q -p folio
 
 work=$(mktemp -d)
 trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
-"$FOLIO" serve --addr 127.0.0.1:0 --data-dir "$work/data" --isolation "$ISOLATION" \
+"$FOLIO" serve --addr 127.0.0.1:0 --data-dir "$work/data" --isolate "$ISOLATE" \
   --page-timeout 20 --timeout 60s 2>"$work/serve.log" &
 pid=$!
 for _ in $(seq 100); do

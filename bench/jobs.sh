@@ -43,20 +43,23 @@ as_pg "$pgbin/initdb" -D "$work/pg" -U folio --auth=trust --no-sync >/dev/null
 as_pg "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w \
   -o "-p $port -k $work -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null
 
-# start_replica DATA_DIR [--jobs-db URL]: prints the base URL.
+# start_replica DATA_DIR [--jobs-db URL]: starts a replica and sets replica_url to its base URL.
+# Not called in $(...): the subshell would keep the replica's pid to itself, and the replica's
+# inherited stdout would hold the substitution open until it exits.
 start_replica() {
   local data=$1; shift
   local log="$data.log"
   mkdir -p "$data"
   "$FOLIO" serve --addr 127.0.0.1:0 --data-dir "$data" --max-concurrent 2 --job-workers 2 \
-    --max-queued-jobs 100000 "$@" 2>"$log" &
+    --max-queued-jobs 100000 "$@" >/dev/null 2>"$log" &
   pids+=($!)
   for _ in $(seq 1 200); do
-    url=$(sed -n 's/^folio serve: listening on //p' "$log" | head -1)
-    if [ -n "$url" ] && curl -fs "$url/ready" >/dev/null 2>&1; then echo "$url"; return; fi
+    replica_url=$(sed -n 's/^folio serve: listening on //p' "$log" | head -1)
+    if [ -n "$replica_url" ] && curl -fs "$replica_url/ready" >/dev/null 2>&1; then return; fi
     sleep 0.1
   done
-  echo "replica did not start: $(cat "$log")" >&2; exit 1
+  echo "replica did not start: $(cat "$log")" >&2
+  exit 1
 }
 
 stop_replicas() {
@@ -72,14 +75,15 @@ n=0
 for setup in sqlite pg1 pg3; do
   n=$((n + 1))
   case $setup in
-    sqlite) urls=$(start_replica "$work/s$n") ; name="SQLite, 1 replica" ;;
+    sqlite) start_replica "$work/s$n"; urls=$replica_url; name="SQLite, 1 replica" ;;
     pg1|pg3)
       db="bench$n"
       as_pg "$pgbin/psql" -h 127.0.0.1 -p "$port" -U folio -d postgres -qc "CREATE DATABASE $db"
       count=${setup#pg}
       urls=""
       for r in $(seq 1 "$count"); do
-        urls="$urls $(start_replica "$work/p$n-$r" --jobs-db "postgres://folio@127.0.0.1:$port/$db")"
+        start_replica "$work/p$n-$r" --jobs-db "postgres://folio@127.0.0.1:$port/$db"
+        urls="$urls $replica_url"
       done
       name="Postgres, $count replica(s)" ;;
   esac

@@ -5,6 +5,7 @@
 # Debian tesseract-ocr tesseract-ocr-eng. Usage: bash bench/ocr.sh [path/to/folio] [corpus dir]
 # (defaults: the release build, and $FOLIO_CORPUS or ../shared/corpus beside the repository). Extra folio flags can go in FOLIO_FLAGS. FOLIO_ORT_BIN=path/to/folio built
 # with `--features ort` (and ORT_DYLIB_PATH set to libonnxruntime) adds a row for the ort backend.
+# On an AVX-512 CPU a folio-avx2 row runs the same binary on its AVX2 kernels (FOLIO_SIMD=avx2).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 folio=${1:-$root/target/release/folio}
@@ -20,15 +21,24 @@ run() { # name command
     --json "$out/$1.json" --save "$out/$1" >/dev/null 2>&1
 }
 run folio "$folio extract {input} --format text --ocr always ${FOLIO_FLAGS:-}"
+# On an AVX-512 CPU, the same binary on its AVX2 kernels too (what AVX2-only CPUs run).
+tools_extra=
+if grep -qw avx512f /proc/cpuinfo 2>/dev/null && [ -z "${FOLIO_SIMD:-}" ]; then
+  run folio-avx2 "FOLIO_SIMD=avx2 $folio extract {input} --format text --ocr always ${FOLIO_FLAGS:-}"
+  tools_extra=folio-avx2
+fi
 # Tesseract as the corpus baselines run it: one thread, its default page segmentation.
 run tesseract "OMP_THREAD_LIMIT=1 tesseract {input} - 2>/dev/null"
 run rapidocr "python3 $root/bench/rapidocr_text.py {input} 2>/dev/null"
-tools="folio tesseract rapidocr"
+tools="folio $tools_extra tesseract rapidocr"
 if [ -n "${FOLIO_ORT_BIN:-}" ]; then
   run folio-ort "$FOLIO_ORT_BIN extract {input} --format text --ocr always --ocr-backend ort"
-  tools="folio folio-ort tesseract rapidocr"
+  tools="folio $tools_extra folio-ort tesseract rapidocr"
 fi
 
+# Which CPU, and which kernels each row ran on: the figures mean little without them.
+"$folio" doctor | grep '^cpu:' || true
+[ -z "$tools_extra" ] || echo "folio-avx2: the same binary with FOLIO_SIMD=avx2 (AVX2 kernels)"
 python3 - "$out" $tools <<'PY'
 import json, os, sys
 out = sys.argv[1]

@@ -17,6 +17,13 @@ done
 cargo test --workspace --no-fail-fast
 
 status=0
+# On an AVX-512 CPU the tests above ran the AVX-512 kernels; run the vision tests (rten's
+# convolutions, the OCR and layout models on real pages) again on the AVX2 ones, which the
+# other kind of CPU uses (FOLIO_SIMD, third_party/README.md).
+if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+  echo "== vision tests on the AVX2 kernels (FOLIO_SIMD=avx2)"
+  FOLIO_SIMD=avx2 cargo test -p folio-vision --no-fail-fast || status=1
+fi
 not_run() {
   if [ "${FOLIO_CI:-}" = 1 ]; then
     echo "error: $1 (CI must run them)" >&2

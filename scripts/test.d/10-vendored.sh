@@ -18,6 +18,13 @@ check() {
   # Every patch file for this crate must be listed, so none is left out of the check.
   for p in third_party/"$name"-*.patch; do
     [ -e "$p" ] || continue
+    # rten-simd-*.patch belongs to rten-simd, not to rten.
+    local owner=
+    for d in third_party/*/; do
+      d=$(basename "$d")
+      if [ ${#d} -gt ${#name} ] && [[ $(basename "$p") == "$d"-* ]]; then owner=$d; fi
+    done
+    [ -z "$owner" ] || continue
     if [[ " ${patches[*]} " != *" $(basename "$p") "* ]]; then
       echo "error: $p is not in the patch list of $0 for $name" >&2
       return 1
@@ -69,5 +76,6 @@ print(os.path.dirname(p["manifest_path"]))')
 }
 
 check rten 0.27.0 rten-depthwise.patch rten-few-outputs.patch
+check rten-simd 0.27.0 rten-simd-force-avx2.patch
 check hayro-syntax 0.9.0 hayro-syntax-budget.patch
 check hayro-interpret 0.9.0 hayro-interpret-budget.patch

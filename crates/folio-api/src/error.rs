@@ -6,6 +6,30 @@ use serde::{Deserialize, Serialize};
 
 use crate::OptionError;
 
+/// The code of a document that killed its extraction process or ran past its deadline.
+pub const DOCUMENT_TOO_COSTLY: &str = "document_too_costly";
+
+/// Every code [`ExtractError::code`], [`OptionError::code`] and [`Failure::too_costly`] give: what
+/// [`Failure::from_wire`] accepts from another process.
+const CODES: &[&str] = &[
+    "too_large",
+    "empty_input",
+    "unsupported_type",
+    "unreadable",
+    "password_required",
+    "wrong_password",
+    "no_such_page",
+    "too_many_pages",
+    "too_many_pixels",
+    "timeout",
+    "cancelled",
+    "models_unavailable",
+    "ocr_failed",
+    "overloaded",
+    "bad_option",
+    DOCUMENT_TOO_COSTLY,
+];
+
 /// A failed request: what `POST /extract` answers (with [`Failure::status`]), what a job's
 /// status holds, and what the RunPod worker posts (`code` is the SDK's `error_type`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +82,34 @@ impl Failure {
             .filter(|d| !d.is_empty())
             .unwrap_or_else(|| fallback.to_string());
         Failure::new(status, code, message)
+    }
+
+    /// The failure for a document whose extraction process died or was stopped at its
+    /// deadline (`folio serve` and `folio worker` extract in child processes): 422
+    /// `document_too_costly`, with `reason` saying how it ended.
+    pub fn too_costly(reason: impl std::fmt::Display) -> Failure {
+        Failure::new(
+            422,
+            DOCUMENT_TOO_COSTLY,
+            format!("the document costs more than this service gives one document: {reason}"),
+        )
+    }
+
+    /// A failure as another process reported it (an extraction child): its `code` becomes the
+    /// same static code this process would have used, or `internal` for a code this version
+    /// does not know (a child from a different build).
+    pub fn from_wire(status: u16, code: &str, message: String, causes: Vec<String>) -> Failure {
+        let code = CODES
+            .iter()
+            .copied()
+            .find(|c| *c == code)
+            .unwrap_or("internal");
+        Failure {
+            status,
+            code,
+            message,
+            causes,
+        }
     }
 
     /// The JSON body of this failure.
@@ -179,6 +231,8 @@ mod tests {
         for (e, status, code) in cases {
             let f = Failure::from(e);
             assert_eq!((f.status, f.code), (status, code));
+            // Another process's report of it keeps the code.
+            assert!(CODES.contains(&f.code), "{} is missing from CODES", f.code);
         }
         let f = Failure::from(ExtractError::PasswordRequired);
         assert!(
@@ -187,5 +241,26 @@ mod tests {
             f.message
         );
         assert!(!f.message.contains("--password"), "{}", f.message);
+    }
+
+    #[test]
+    fn codes_from_another_process_are_the_known_ones_or_internal() {
+        for (e, _, code) in [
+            (ExtractError::Empty, 0, "empty_input"),
+            (ExtractError::Cancelled, 0, "cancelled"),
+        ] {
+            let f = Failure::from(e);
+            let back = Failure::from_wire(f.status, code, f.message.clone(), f.causes.clone());
+            assert_eq!(back, f);
+        }
+        let f = Failure::from_wire(503, "from_the_future", "x".into(), vec![]);
+        assert_eq!((f.status, f.code), (503, "internal"));
+        let f = Failure::too_costly("its process was killed");
+        assert_eq!((f.status, f.code), (422, "document_too_costly"));
+        assert!(
+            f.message.ends_with("its process was killed"),
+            "{}",
+            f.message
+        );
     }
 }

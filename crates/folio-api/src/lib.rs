@@ -27,9 +27,9 @@ mod request;
 mod response;
 mod run;
 
-pub use error::{ErrorBody, ErrorDetail, Failure};
+pub use error::{ErrorBody, ErrorDetail, Failure, DOCUMENT_TOO_COSTLY};
 pub use health::store_problems;
 pub use progress::PageProgress;
 pub use request::{OptionError, RequestOptions};
 pub use response::{ExtractResponse, PageSummary, Timings};
-pub use run::extract;
+pub use run::{extract, extract_reporting};

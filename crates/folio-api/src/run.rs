@@ -4,7 +4,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 
-use folio_engine::{Engine, ExtractError, Limits};
+use folio_engine::{Engine, ExtractError, Limits, Progress};
 
 use crate::{ExtractResponse, PageProgress, RequestOptions};
 
@@ -20,13 +20,26 @@ pub fn extract(
     cancel: Option<Arc<AtomicBool>>,
     progress: Option<&PageProgress>,
 ) -> Result<ExtractResponse, ExtractError> {
-    let opts = options.extract_options(limits, cancel);
-    let started = Instant::now();
-    let doc = engine.extract_with_progress(input, &opts, &|done, total| {
+    extract_reporting(engine, input, options, limits, cancel, &|done, total| {
         if let Some(p) = progress {
             p.set(done, total);
         }
-    })?;
+    })
+}
+
+/// [`extract`], with pages done and selected handed to `progress` after each page (the
+/// extraction child of `folio serve` sends them on to its parent as they come).
+pub fn extract_reporting(
+    engine: &Engine,
+    input: &[u8],
+    options: &RequestOptions,
+    limits: Limits,
+    cancel: Option<Arc<AtomicBool>>,
+    progress: Progress<'_>,
+) -> Result<ExtractResponse, ExtractError> {
+    let opts = options.extract_options(limits, cancel);
+    let started = Instant::now();
+    let doc = engine.extract_with_progress(input, &opts, progress)?;
     let extract_ms = started.elapsed().as_millis() as u64;
     Ok(ExtractResponse::new(&doc, options.format, extract_ms))
 }

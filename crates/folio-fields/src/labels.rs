@@ -252,6 +252,10 @@ const LABELS: &[(&str, Label)] = &[
     ("telefon", Contact),
     ("teléfono", Contact),
     ("fax", Contact),
+    ("mobile", Contact),
+    ("whatsapp", Contact),
+    ("whatsapps", Contact),
+    ("h/p", Contact),
     ("email", Contact),
     ("e-mail", Contact),
     ("www", Contact),
@@ -401,7 +405,11 @@ fn qualify(lower: &str, found: Vec<Found>) -> Vec<Found> {
         "ohne",
     ];
     let mut out: Vec<Found> = Vec::with_capacity(found.len());
-    for f in found {
+    for mut f in found {
+        // "Total 6% supplies", "Total 21% BTW": the part of the total at one tax rate.
+        if f.label == (Total { strong: false }) && rate_follows(&lower[f.end..]) {
+            f.label = NotTotal;
+        }
         if f.label == Tax {
             if let Some(prev) = out.last_mut() {
                 let between = &lower[prev.end..f.start];
@@ -426,6 +434,15 @@ fn qualify(lower: &str, found: Vec<Found>) -> Vec<Found> {
         out.push(f);
     }
     out
+}
+
+/// Whether `rest` starts with a percentage ("6% supplies", " 0 %:").
+fn rate_follows(rest: &str) -> bool {
+    let rest = rest.trim_start();
+    let digits = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+        .unwrap_or(rest.len());
+    digits > 0 && rest[digits..].trim_start().starts_with('%')
 }
 
 #[cfg(test)]

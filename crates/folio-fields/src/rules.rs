@@ -182,8 +182,16 @@ impl<'a> Rules<'a> {
                 let Some(weight) = want(l.label) else {
                     continue;
                 };
-                // Up to the next label on the row: "Subtotal 10.00 Tax 1.00" gives each its own.
-                let limit = info.labels.get(k + 1).map_or(usize::MAX, |n| n.start);
+                // Up to the next label on the row that comes after an amount: "Subtotal 10.00
+                // Tax 1.00" gives each its own, while "Total inclusive of Tax 11.25" is one label.
+                let limit = info.labels[k + 1..]
+                    .iter()
+                    .find(|n| {
+                        info.amounts
+                            .iter()
+                            .any(|a| a.span.0 >= l.end && a.span.0 < n.start)
+                    })
+                    .map_or(usize::MAX, |n| n.start);
                 let found = self.labelled(i, l, |row, from| {
                     let to = if row == i { limit } else { usize::MAX };
                     self.info[row]
@@ -723,10 +731,21 @@ impl<'a> Rules<'a> {
             else {
                 continue;
             };
-            let text = self.phrase_text(p);
+            let mut text = self.phrase_text(p);
+            if parts.is_empty() {
+                // "(CO. REG: 704427-T) LOT 1851-A ...": OCR joined the registration line and
+                // the address's first line.
+                text = strip_leading_registration(text);
+            }
             let lower = text.to_lowercase();
+            // A date line has a four-digit year that reads as a postcode.
+            let street = match address_score(&lower) {
+                0 => false,
+                1 => self.info[i].dates.is_empty(),
+                _ => true,
+            };
             let lbls = labels::find(&lower, false);
-            let stop = lbls.iter().any(|l| {
+            let labelled_stop = lbls.iter().any(|l| {
                 matches!(
                     l.label,
                     Label::Contact
@@ -737,28 +756,35 @@ impl<'a> Rules<'a> {
                         | Label::Total { .. }
                         | Label::Subtotal
                 )
-            }) || is_phone(text)
+            });
+            // "SS21/39,47400" reads as an amount and "7/118B" as a date: on a line that reads
+            // as an address, numbers are the address's.
+            let numbers =
+                !street && (!self.info[i].dates.is_empty() || !self.info[i].amounts.is_empty());
+            let registration = is_registration(text);
+            let stop = labelled_stop
+                || is_phone(text)
                 || is_title(&lower)
-                || !self.info[i].dates.is_empty()
-                || !self.info[i].amounts.is_empty();
+                || numbers
+                || registration
+                || has_long_number(text)
+                || has_phone_number(text);
             if stop {
-                // Before the address starts, a registration number or a date line may sit
-                // between the name and the address.
-                if parts.is_empty() && (is_registration(text) || !self.info[i].dates.is_empty()) {
+                // Before the address starts, registration numbers (company, tax) and a date
+                // line may sit between the name and the address.
+                if parts.is_empty() && (registration || !self.info[i].dates.is_empty()) {
                     last_y = r.bbox.y1;
                     continue;
                 }
                 break;
             }
-            if parts.is_empty() && is_registration(text) {
-                last_y = r.bbox.y1;
-                continue;
-            }
+            let named = strip_registration(text);
             if parts.is_empty()
-                && address_score(&lower) == 0
-                && !text.chars().any(|c| c.is_ascii_digit())
+                && !street
+                && (named.len() < text.len() || !text.chars().any(|c| c.is_ascii_digit()))
             {
-                // A second line of the name, or a slogan, before the address proper.
+                // A second line of the name (with its registration number, "AEON CO. (M) BHD
+                // (126926-H)"), or a slogan, before the address proper.
                 last_y = r.bbox.y1;
                 continue;
             }
@@ -1064,7 +1090,10 @@ fn is_title(lower: &str) -> bool {
         "statement",
     ];
     let t = lower.trim_matches(|c: char| !c.is_alphanumeric());
+    // OCR drops the space of a title in capitals ("TAXINVOICE").
+    let squeezed: String = t.chars().filter(|c| !c.is_whitespace()).collect();
     TITLES.contains(&t)
+        || TITLES.iter().any(|w| w.replace(' ', "") == squeezed)
         || TITLES
             .iter()
             .any(|w| t.starts_with(w) && t[w.len()..].trim().chars().all(|c| !c.is_alphabetic()))
@@ -1174,12 +1203,153 @@ fn is_phone(text: &str) -> bool {
     digits >= 7 && other <= 2
 }
 
-/// A company registration number on its own: "(867388-U)", "Co. No. 123456-X".
+/// A company or tax registration line: "(867388-U)", "002693074-K", "Co. Reg. No.: 795225-A",
+/// "GST ID No: 000306020352", "BRN GST No. 000417619968 President: Kang"; never a line that
+/// reads as an address.
 fn is_registration(text: &str) -> bool {
+    const KEYS: &[&str] = &[
+        "reg",
+        "reg.",
+        "registration",
+        "gst",
+        "sst",
+        "vat",
+        "co no",
+        "co. no",
+        "co.no",
+        "company no",
+        "roc",
+        "brn",
+        "tax id",
+        "id no",
+        "id. no",
+        "btw",
+        "kvk",
+        "siret",
+        "siren",
+        "ust-idnr",
+        "uid",
+        "nif",
+        "cif",
+        "abn",
+        "uen",
+        "tin",
+    ];
     let t = text.trim();
     let digits = t.chars().filter(|c| c.is_ascii_digit()).count();
+    if digits < 4 {
+        return false;
+    }
+    // The keys blanked out, so that the "No." of "Co. Reg. No." is not an address's.
+    let mut unkeyed = t.to_lowercase();
+    let mut keyed = false;
+    for k in KEYS {
+        let mut from = 0;
+        while let Some(p) = unkeyed[from..].find(k) {
+            let (s, e) = (from + p, from + p + k.len());
+            from = e;
+            let bounded = unkeyed[..s]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric())
+                && unkeyed[e..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !c.is_alphanumeric());
+            if bounded {
+                keyed = true;
+                unkeyed.replace_range(s..e, &" ".repeat(e - s));
+            }
+        }
+    }
+    if keyed {
+        // What is left once the key's other words ("Co.", "No.") are gone too.
+        let rest: Vec<&str> = unkeyed
+            .split_whitespace()
+            .filter(|w| {
+                let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+                !matches!(w, "no" | "co" | "nr" | "number" | "num")
+            })
+            .collect();
+        if address_score(&rest.join(" ")) == 0 {
+            return true;
+        }
+    }
+    // A bare company number: one token of digits with a check letter or in parentheses
+    // ("002693074-K", "(65351-M)"); a lone postcode has neither.
+    let token = t.trim_matches(|c| c == '(' || c == ')').trim();
+    let letters = token.chars().filter(|c| c.is_alphabetic()).count();
+    let bare = !token.contains(' ')
+        && letters <= 2
+        && token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && (token.contains('-') || letters > 0 || t.starts_with('(') || digits >= 7);
+    if bare {
+        return true;
+    }
     let letters = t.chars().filter(|c| c.is_alphabetic()).count();
-    (t.starts_with('(') || t.ends_with(')')) && digits >= 4 && letters <= 4
+    (t.starts_with('(') || t.ends_with(')')) && letters <= 4
+}
+
+/// A run of nine or more digits: a tax, account or invoice number, never part of an address.
+fn has_long_number(text: &str) -> bool {
+    text.split(|c: char| !c.is_ascii_digit())
+        .any(|run| run.len() >= 9)
+}
+
+/// A telephone number among other words ("Outlet:03-80626265"): a token of digits and dashes
+/// holding eight digits or more, longer than any postcode or house number.
+fn has_phone_number(text: &str) -> bool {
+    text.split(|c: char| c.is_whitespace() || c == ':' || c == ',')
+        .any(|token| {
+            let token = token.trim_matches(|c| c == '(' || c == ')');
+            token.chars().filter(|c| c.is_ascii_digit()).count() >= 8
+                && token
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '/' | '.'))
+        })
+}
+
+/// The text after a registration number that OCR joined to the front of the address's first
+/// line: "(CO. REG: 704427-T ) LOT 1851-A", "REG NO: 1203194-W JALAN PERMAS", "822737-X NO.
+/// 17-G", "AEON CO. (M) BHD (126926-H) 3RD FLR". The text as it is when nothing precedes an
+/// address.
+fn strip_leading_registration(text: &str) -> &str {
+    fn rest_if_address(rest: &str) -> Option<&str> {
+        let rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',' || c == ';');
+        (address_score(&rest.to_lowercase()) > 0).then_some(rest)
+    }
+    // A parenthesis holding a number, with an address after it and none before it.
+    for (close, _) in text.match_indices(')') {
+        let head = &text[..close];
+        let Some(open) = head.rfind('(') else {
+            continue;
+        };
+        if address_score(&text[..open].to_lowercase()) > 0 {
+            break;
+        }
+        if head[open..].chars().filter(|c| c.is_ascii_digit()).count() >= 4 {
+            if let Some(rest) = rest_if_address(&text[close + 1..]) {
+                return rest;
+            }
+        }
+    }
+    // Words up to the first one holding a number of four digits or more.
+    let mut end = 0;
+    for (at, word) in text.split_whitespace().map(|w| {
+        let at = w.as_ptr() as usize - text.as_ptr() as usize;
+        (at, w)
+    }) {
+        end = at + word.len();
+        if word.chars().filter(|c| c.is_ascii_digit()).count() >= 4 {
+            break;
+        }
+    }
+    if end < text.len() && is_registration(&text[..end]) {
+        if let Some(rest) = rest_if_address(&text[end..]) {
+            return rest;
+        }
+    }
+    text
 }
 
 /// The name without a registration number printed after it ("ACME SDN BHD (12345-X)").

@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value};
 
 /// A role the built-in rules can fill.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Role {
     /// The issuer's name (vendor, merchant, seller).
     Company,
@@ -158,7 +158,7 @@ fn role_of(name: &str) -> Option<Role> {
 }
 
 /// A column of line items.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ItemColumn {
     /// What was sold.
     Description,
@@ -210,7 +210,7 @@ fn item_column_of(name: &str) -> Option<ItemColumn> {
 }
 
 /// The JSON type a field's value takes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ValueType {
     /// Text.
     String,
@@ -223,7 +223,7 @@ pub enum ValueType {
 }
 
 /// One field asked.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FieldSpec {
     /// The name as asked; the output uses it.
     pub name: String,
@@ -270,7 +270,7 @@ pub enum RequestError {
 }
 
 /// The fields asked of a document.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FieldRequest {
     /// The fields, in the order asked.
     pub fields: Vec<FieldSpec>,

@@ -53,8 +53,10 @@ pub(crate) fn lines(fragments: Vec<Fragment>) -> Vec<TextLine> {
                 && {
                     let label = last.line.text();
                     let label = label.trim();
+                    // "Table 2:" set apart from its title is a caption, not a field.
                     label.split_whitespace().count() <= 6
                         && !label.starts_with(|c: char| c.is_ascii_digit())
+                        && !is_caption_start(label)
                 };
             let near = gap < LINE_JOIN_GAP_EM * em || (is_label && gap < 30.0 * em);
             if same_orientation && on_baseline && gap > -0.5 * em && near {
@@ -602,6 +604,16 @@ mod tests {
             .is_some_and(|v| v.x0 >= 150.0 && kv.key_bbox.x1 <= 80.0));
         assert_eq!(b[0].text, "Name: Jane Doe");
         assert_eq!(b[1].kind, BlockKind::Paragraph);
+    }
+
+    #[test]
+    fn a_caption_set_apart_from_its_title_is_no_key_value() {
+        let f = font("Arial");
+        let mut glyphs = prose("Table 2:", 50.0, 100.0, 10.0, &f);
+        glyphs.extend(prose("Persons employed by sector", 110.0, 100.0, 10.0, &f));
+        let b = page_blocks(&glyphs);
+        assert_ne!(b[0].kind, BlockKind::KeyValue, "{:?}", b[0]);
+        assert_eq!(b[0].text, "Table 2: Persons employed by sector");
     }
 
     #[test]

@@ -18,6 +18,10 @@ use crate::words::Fragment;
 const MAX_LINE_GAP_EM: f32 = 2.6;
 /// A column gap at least this wide (in font sizes) separates columns.
 const MIN_COLUMN_GAP_EM: f32 = 0.15;
+/// Unruled text lines up as a table only when its cells fill this share of the grid or more.
+const MIN_STREAM_FILL: f32 = 0.4;
+/// Words of one header fragment that stand this far apart (in font sizes) head two columns.
+const HEAD_GAP_EM: f32 = 0.6;
 /// Cells of a table hold few words on average; prose holds many.
 const MAX_MEAN_WORDS: f32 = 6.0;
 
@@ -72,7 +76,7 @@ pub(crate) fn text_lines(boxes: &[BBox]) -> Vec<Vec<usize>> {
 }
 
 /// Connecting words that leave a cell's text unfinished at a line end.
-fn ends_unfinished(text: &str) -> bool {
+pub(crate) fn ends_unfinished(text: &str) -> bool {
     let t = text.trim_end();
     let last = t.rsplit(' ').next().unwrap_or("").to_lowercase();
     t.ends_with(['-', ',', '/', '&', '('])
@@ -82,7 +86,7 @@ fn ends_unfinished(text: &str) -> bool {
         )
 }
 
-fn starts_as_continuation(text: &str) -> bool {
+pub(crate) fn starts_as_continuation(text: &str) -> bool {
     text.trim_start()
         .chars()
         .next()
@@ -317,7 +321,15 @@ fn mean_words(texts: &[String]) -> f32 {
 /// order), or `None` when they do not line up as rows and columns. `strict` asks for the
 /// evidence an unruled region needs (values, no prose, no form); a region bounded by rules
 /// has shown it is a table already.
-pub(crate) fn aligned_table(frags: &[Fragment], em: f32, strict: bool) -> Option<(Table, BBox)> {
+///
+/// `bands`, where rules divide the rows (the y of each rule, top to bottom), makes each band
+/// one row, and the header no more than the first band.
+pub(crate) fn aligned_table(
+    frags: &[Fragment],
+    em: f32,
+    strict: bool,
+    bands: Option<&[f32]>,
+) -> Option<(Table, BBox)> {
     if frags.len() < 4 {
         return None;
     }
@@ -348,6 +360,23 @@ pub(crate) fn aligned_table(frags: &[Fragment], em: f32, strict: bool) -> Option
         None if lines[0].len() >= 2 => 1.min(lines.len() - 1),
         None => lines.iter().position(|l| l.len() >= 2)?,
     };
+    let band_of = |l: &Vec<usize>| {
+        let b = BBox::union_all(l.iter().map(|&i| &frags[i].bbox))?;
+        let (_, cy) = b.center();
+        bands?.windows(2).position(|w| cy > w[0] && cy < w[1])
+    };
+    // Where rules divide rows, what lies below the first rule under the header is body.
+    let body_start = match bands {
+        Some(_) if body_start > 0 => {
+            let first = band_of(&lines[0]);
+            lines
+                .iter()
+                .position(|l| band_of(l) != first)
+                .unwrap_or(body_start)
+                .min(body_start)
+        }
+        _ => body_start,
+    };
     let body_pieces: Vec<Vec<BBox>> = lines[body_start..]
         .iter()
         .filter(|l| l.len() >= 2)
@@ -375,6 +404,15 @@ pub(crate) fn aligned_table(frags: &[Fragment], em: f32, strict: bool) -> Option
             let (a, b) = covered(&cols, &f.bbox);
             let parts = if a != b && li >= body_start {
                 split_by_columns(f, &cols)
+            } else if a != b {
+                // Header words over several columns are one spanning title unless the words
+                // of each column stand apart from the next column's by more than a space
+                // (two column heads set close: "Portugal  Greece").
+                split_by_columns(f, &cols).filter(|parts| {
+                    parts
+                        .windows(2)
+                        .all(|w| w[1].bbox.x0 - w[0].bbox.x1 >= HEAD_GAP_EM * f.size)
+                })
             } else {
                 None
             };
@@ -405,7 +443,23 @@ pub(crate) fn aligned_table(frags: &[Fragment], em: f32, strict: bool) -> Option
     let (header_lines, body_lines) = grid_lines.split_at(body_start);
     let mut cells: Vec<Cell> = Vec::new();
     let header_rows = build_header(header_lines, &pieces, cols.len(), &mut cells);
-    let rows = group_rows(body_lines, &text_of);
+    let rows = match bands {
+        Some(_) => {
+            // One row per band, in line order.
+            let mut rows: Vec<Vec<usize>> = Vec::new();
+            let mut last = None;
+            for (li, line) in lines[body_start..].iter().enumerate() {
+                let band = band_of(line);
+                match rows.last_mut() {
+                    Some(r) if band == last => r.push(li),
+                    _ => rows.push(vec![li]),
+                }
+                last = band;
+            }
+            rows
+        }
+        None => group_rows(body_lines, &text_of),
+    };
     let mut row_index = header_rows;
     for row in &rows {
         // (first, last) -> fragments, in line order.
@@ -592,6 +646,19 @@ fn build_header(
     rows
 }
 
+/// The share of a table's grid positions that cells with text cover (a spanning cell covers
+/// all its positions).
+pub(crate) fn filled_share(table: &Table) -> f32 {
+    let total = (table.rows as usize * table.cols as usize).max(1);
+    let covered: usize = table
+        .cells
+        .iter()
+        .filter(|c| !c.text.trim().is_empty())
+        .map(|c| c.row_span.max(1) as usize * c.col_span.max(1) as usize)
+        .sum();
+    covered.min(total) as f32 / total as f32
+}
+
 /// Whether an unruled grid is a table rather than prose in columns, a list, or a form.
 fn convincing(table: &Table, pieces: &[Fragment], body: &[GridLine]) -> bool {
     let body_cells: Vec<&Cell> = table
@@ -603,15 +670,33 @@ fn convincing(table: &Table, pieces: &[Fragment], body: &[GridLine]) -> bool {
     if mean_words(&texts) > MAX_MEAN_WORDS {
         return false;
     }
+    // Text scattered over a wide grid is the labels of a chart (axis values at both ends of
+    // the plot, a legend), not rows of values.
+    if filled_share(table) < MIN_STREAM_FILL {
+        return false;
+    }
     // Rows that fill at least two columns.
     let full_rows = body.iter().filter(|l| l.columns().len() >= 2).count();
     if full_rows < 2 {
         return false;
     }
+    // A chart's axis values: rows of numbers alone, with no label, across a grid that is
+    // mostly empty. A table's row has its label, or fills most of its columns.
+    let body_rows: Vec<Vec<&Cell>> = (0..table.rows)
+        .map(|r| body_cells.iter().copied().filter(|c| c.row == r).collect())
+        .filter(|r: &Vec<&Cell>| !r.is_empty())
+        .collect();
+    let bare_values = body_rows
+        .iter()
+        .filter(|r| r.iter().all(|c| is_numeric(&c.text)) && r.len() * 2 <= table.cols as usize)
+        .count();
+    if bare_values * 2 > body_rows.len() {
+        return false;
+    }
     // Forms: labels ending in ':' beside their values.
     let labels = body_cells
         .iter()
-        .filter(|c| c.text.trim_end().ends_with(':'))
+        .filter(|c| is_field_label(&c.text))
         .count();
     if labels * 4 >= body_cells.len() {
         return false;
@@ -640,6 +725,23 @@ fn convincing(table: &Table, pieces: &[Fragment], body: &[GridLine]) -> bool {
     }
 }
 
+/// A form's label: words ending in ':' ("Name:"), not the ':' that statistical tables print
+/// for a value that is not available.
+pub(crate) fn is_field_label(text: &str) -> bool {
+    let t = text.trim_end();
+    t.ends_with(':') && t.chars().any(char::is_alphabetic)
+}
+
+/// A line that starts a caption ("Figure 3:", "Table 2.") or a note under a table ("Source:",
+/// "Notes:").
+pub(crate) fn ends_a_table(text: &str) -> bool {
+    let t = text.trim_start();
+    crate::blocks::is_caption_start(t)
+        || ["Source:", "Sources:", "Note:", "Notes:", "Source :"]
+            .iter()
+            .any(|p| t.starts_with(p))
+}
+
 /// Finds unruled tables among `frags` (what rules did not claim): runs of consecutive lines
 /// of which most are split into pieces by wide gaps, with at most one line in a row that is
 /// not (a section label, a wrapped cell), and short lines just above them (header lines).
@@ -657,7 +759,10 @@ pub(crate) fn find_tables(frags: Vec<Fragment>, em: f32) -> (Vec<(Table, BBox)>,
         .map(|l| l.into_iter().map(|i| upright[i]).collect())
         .collect();
     let line_box = |l: &Vec<usize>| BBox::union_all(l.iter().map(|&i| &frags[i].bbox));
-    let split = |l: &Vec<usize>| l.len() >= 2;
+    // A caption or a table's note ends a table: a line that starts one (in any of its pieces,
+    // as under two charts side by side) belongs to no table.
+    let closes = |l: &Vec<usize>| l.iter().any(|&k| ends_a_table(&frags[k].text()));
+    let split = |l: &Vec<usize>| l.len() >= 2 && !closes(l);
     let mut taken = vec![false; frags.len()];
     let mut tables = Vec::new();
     let mut i = 0;
@@ -678,7 +783,7 @@ pub(crate) fn find_tables(frags: Vec<Fragment>, em: f32) -> (Vec<(Table, BBox)>,
             }
             if split(&lines[end]) {
                 last_split = end;
-            } else if end - last_split > 1 {
+            } else if end - last_split > 1 || closes(&lines[end]) {
                 break;
             }
             end += 1;
@@ -708,8 +813,9 @@ pub(crate) fn find_tables(frags: Vec<Fragment>, em: f32) -> (Vec<(Table, BBox)>,
         }
         let members: Vec<usize> = lines[start..end].iter().flatten().copied().collect();
         let region: Vec<Fragment> = members.iter().map(|&k| frags[k].clone()).collect();
-        let found = if end - i >= 2 {
-            aligned_table(&region, em, true)
+        // Two lines alone (an axis and a legend under a chart) are too little evidence.
+        let found = if end - i >= 2 && end - start >= 3 {
+            aligned_table(&region, em, true, None)
         } else {
             None
         };
@@ -938,6 +1044,50 @@ mod tests {
     }
 
     #[test]
+    fn two_column_heads_set_close_head_their_own_columns() {
+        // "Portugal" and "Greece" are one fragment (a space glyph between them), 0.7 em apart.
+        let mut glyphs = page(&[(80.0, &[("Differences", 50.0, false)])]);
+        let f = font("Helvetica");
+        glyphs.extend(prose("Portugal", 200.0, 80.0, 10.0, &f));
+        glyphs.extend(prose("Greece", 247.0, 80.0, 10.0, &f));
+        glyphs.push(Glyph {
+            text: " ".into(),
+            ..prose("x", 241.5, 80.0, 10.0, &f)[0].clone()
+        });
+        let rows: [(f32, &[TestCell<'_>]); 3] = [
+            (
+                94.0,
+                &[
+                    ("Q1 2009", 50.0, false),
+                    ("0.33", 200.0, false),
+                    ("0.51", 247.0, false),
+                ],
+            ),
+            (
+                108.0,
+                &[
+                    ("Q2 2009", 50.0, false),
+                    ("0.17", 200.0, false),
+                    ("0.70", 247.0, false),
+                ],
+            ),
+            (
+                122.0,
+                &[
+                    ("Q3 2009", 50.0, false),
+                    ("0.64", 200.0, false),
+                    ("0.72", 247.0, false),
+                ],
+            ),
+        ];
+        glyphs.extend(page(&rows));
+        let (found, _) = tables(&glyphs);
+        assert_eq!(found.len(), 1);
+        let g = grid(&found[0].0);
+        assert_eq!(g[0], vec!["Differences", "Portugal", "Greece"], "{g:?}");
+    }
+
+    #[test]
     fn wrapped_cell_text_stays_in_its_row() {
         let glyphs = page(&[
             (
@@ -998,6 +1148,79 @@ mod tests {
             (82.0, &[("Account:", 50.0, false), ("12345", 200.0, false)]),
         ]);
         assert!(tables(&form).0.is_empty());
+    }
+
+    #[test]
+    fn the_axes_of_two_charts_side_by_side_are_no_table() {
+        // Axis values down the left of each plot, dates under both, then their captions.
+        let mut rows: Vec<(f32, Vec<TestCell<'_>>)> = Vec::new();
+        let values = ["300", "250", "200", "150", "100", "50", "0"];
+        for (k, v) in values.iter().enumerate() {
+            rows.push((
+                60.0 + 14.0 * k as f32,
+                vec![(*v, 80.0, true), (*v, 330.0, true)],
+            ));
+        }
+        rows.push((
+            160.0,
+            vec![
+                ("Jan-08", 90.0, false),
+                ("Jan-09", 160.0, false),
+                ("Jan-10", 230.0, false),
+                ("Jan-08", 340.0, false),
+                ("Jan-09", 410.0, false),
+                ("Jan-10", 480.0, false),
+            ],
+        ));
+        rows.push((
+            176.0,
+            vec![
+                ("Figure 15 (data until July", 90.0, false),
+                ("Figure 16 (data until July", 340.0, false),
+            ],
+        ));
+        let rows: Vec<(f32, &[TestCell<'_>])> =
+            rows.iter().map(|(y, c)| (*y, c.as_slice())).collect();
+        let (found, _) = tables(&page(&rows));
+        assert!(found.is_empty(), "{:?}", found.first().map(|t| grid(&t.0)));
+    }
+
+    #[test]
+    fn a_caption_under_a_table_is_not_one_of_its_rows() {
+        let glyphs = page(&[
+            (
+                80.0,
+                &[
+                    ("Austria", 50.0, false),
+                    ("12", 240.0, true),
+                    ("20", 300.0, true),
+                ],
+            ),
+            (
+                94.0,
+                &[
+                    ("Belgium", 50.0, false),
+                    ("11", 240.0, true),
+                    ("21", 300.0, true),
+                ],
+            ),
+            (
+                108.0,
+                &[
+                    ("Czechia", 50.0, false),
+                    ("13", 240.0, true),
+                    ("22", 300.0, true),
+                ],
+            ),
+            (
+                122.0,
+                &[("Source: Eurostat", 50.0, false), ("2024", 300.0, true)],
+            ),
+        ]);
+        let (found, rest) = tables(&glyphs);
+        assert_eq!(found.len(), 1);
+        assert_eq!(grid(&found[0].0).len(), 3);
+        assert_eq!(rest.len(), 2, "the note stays text");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use folio_content::{
 use folio_doc::BBox;
 use hayro::hayro_interpret::font::{Glyph as HayroGlyph, GlyphRun};
 use hayro::hayro_interpret::{
-    BlendMode, ClipPath, Device, DrawMode, DrawProps, Image, ImageDrawProps, SoftMask,
+    BlendMode, CacheKey, ClipPath, Device, DrawMode, DrawProps, Image, ImageDrawProps, SoftMask,
 };
 use hayro::kurbo::{Affine, BezPath, PathEl, Point};
 
@@ -19,8 +19,20 @@ const ASCENT: f64 = 800.0;
 const DESCENT: f64 = -200.0;
 /// Most ruling segments kept from one page.
 const MAX_SEGMENTS: usize = 50_000;
+/// Most filled rectangles compared with each other for hidden edges (the check is quadratic);
+/// past this, every edge counts.
+const MAX_FILLS_COMPARED: usize = 2_000;
 /// Most image boxes kept from one page.
 const MAX_IMAGES: usize = 10_000;
+
+/// A filled rectangle in page space, with a key that is equal for equal paints.
+struct Fill {
+    x0: f64,
+    y0: f64,
+    x1: f64,
+    y1: f64,
+    paint: u128,
+}
 
 pub(crate) struct Collector {
     width: f32,
@@ -28,6 +40,8 @@ pub(crate) struct Collector {
     max_glyphs: usize,
     glyphs: Vec<Glyph>,
     segments: Vec<Segment>,
+    /// Filled rectangles (cell backgrounds), whose edges become segments once the page is done.
+    fills: Vec<Fill>,
     images: Vec<BBox>,
     fonts: HashMap<u128, Arc<FontInfo>>,
     unknown_font: Arc<FontInfo>,
@@ -48,6 +62,7 @@ impl Collector {
             max_glyphs,
             glyphs: Vec::new(),
             segments: Vec::new(),
+            fills: Vec::new(),
             images: Vec::new(),
             fonts: HashMap::new(),
             unknown_font: Arc::new(FontInfo {
@@ -64,7 +79,8 @@ impl Collector {
         }
     }
 
-    pub(crate) fn finish(self) -> PageContent {
+    pub(crate) fn finish(mut self) -> PageContent {
+        self.push_fill_edges();
         let mut warnings = Vec::new();
         if self.dropped_glyphs > 0 {
             warnings.push(ContentWarning::new(
@@ -132,6 +148,42 @@ impl Collector {
         let (cx, cy) = b.center();
         let margin = 2.0;
         cx >= -margin && cy >= -margin && cx <= self.width + margin && cy <= self.height + margin
+    }
+
+    /// The edges of the filled rectangles, less those that cannot be seen: an edge inside
+    /// another rectangle of the same paint (word processors shade a cell and then each line of
+    /// its text again, in the same colour) separates nothing on the page.
+    fn push_fill_edges(&mut self) {
+        let fills = std::mem::take(&mut self.fills);
+        let compare = fills.len() <= MAX_FILLS_COMPARED;
+        // Strictly inside across the edge, and over its whole length (with a point's slack).
+        const ACROSS: f64 = 0.5;
+        const ALONG: f64 = 1.0;
+        for (i, f) in fills.iter().enumerate() {
+            let hidden = |horizontal: bool, at: f64, from: f64, to: f64| {
+                compare
+                    && fills.iter().enumerate().any(|(j, g)| {
+                        let (lo, hi, a, b) = if horizontal {
+                            (g.y0, g.y1, g.x0, g.x1)
+                        } else {
+                            (g.x0, g.x1, g.y0, g.y1)
+                        };
+                        j != i
+                            && g.paint == f.paint
+                            && lo < at - ACROSS
+                            && hi > at + ACROSS
+                            && a <= from + ALONG
+                            && b >= to - ALONG
+                    })
+            };
+            for (horizontal, at) in [(true, f.y0), (true, f.y1), (false, f.x0), (false, f.x1)] {
+                if horizontal && !hidden(true, at, f.x0, f.x1) {
+                    self.push_segment(Point::new(f.x0, at), Point::new(f.x1, at));
+                } else if !horizontal && !hidden(false, at, f.y0, f.y1) {
+                    self.push_segment(Point::new(at, f.y0), Point::new(at, f.y1));
+                }
+            }
+        }
     }
 
     fn push_segment(&mut self, a: Point, b: Point) {
@@ -268,13 +320,16 @@ impl<'a> Device<'a> for Collector {
                 let x = (x0 + x1) / 2.0;
                 self.push_segment(Point::new(x, y0), Point::new(x, y1));
             } else if w < f64::from(self.width) * 0.95 || h < f64::from(self.height) * 0.95 {
-                for (a, b) in [
-                    ((x0, y0), (x1, y0)),
-                    ((x0, y1), (x1, y1)),
-                    ((x0, y0), (x0, y1)),
-                    ((x1, y0), (x1, y1)),
-                ] {
-                    self.push_segment(Point::new(a.0, a.1), Point::new(b.0, b.1));
+                if self.fills.len() < MAX_SEGMENTS {
+                    self.fills.push(Fill {
+                        x0,
+                        y0,
+                        x1,
+                        y1,
+                        paint: props.paint.cache_key(),
+                    });
+                } else {
+                    self.dropped_segments += 4;
                 }
             }
         }

@@ -143,3 +143,40 @@ fn a_page_that_never_ends_stops_soon_after_it_is_cancelled() {
     cancel.cancel();
     assert!(matches!(render.join().unwrap(), Err(PdfError::Cancelled)));
 }
+
+#[test]
+fn edges_hidden_inside_a_fill_of_the_same_colour_are_no_rules() {
+    // A shaded cell (orange, PDF x 50..250, y 100..140) with each of its two text lines
+    // shaded again in the same orange (x 60..160), as word processors draw it, and a grey box
+    // (x 180..240, y 105..135) inside it. Page 400 x 300.
+    let content = "1 0.8 0.6 rg 50 100 200 40 re f \
+                   60 120 100 20 re f 60 100 100 20 re f \
+                   0.5 g 180 105 60 30 re f";
+    let objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 300] /Contents 4 0 R >>".to_vec(),
+        pdf_writer::stream("", content.as_bytes()),
+    ];
+    let doc = PdfDocument::open(Arc::new(pdf_writer::pdf(&objects)), None).unwrap();
+    let page = doc.page_content(0, &Cancel::new()).unwrap();
+    let horizontal_at = |y: f32, x: f32| {
+        page.segments.iter().any(|s| {
+            s.is_horizontal()
+                && (s.y0 - y).abs() < 0.5
+                && s.x0.min(s.x1) <= x
+                && s.x0.max(s.x1) >= x
+        })
+    };
+    // Top-left origin: PDF y 100..140 is 160..200; the line fills meet at 180.
+    assert!(horizontal_at(160.0, 100.0), "{:?}", page.segments);
+    assert!(horizontal_at(200.0, 100.0), "{:?}", page.segments);
+    assert!(!horizontal_at(180.0, 100.0), "{:?}", page.segments);
+    // The line fills' sides at x = 60 and 160 lie inside the cell too.
+    assert!(!page
+        .segments
+        .iter()
+        .any(|s| s.is_vertical() && ((s.x0 - 60.0).abs() < 0.5 || (s.x0 - 160.0).abs() < 0.5)));
+    // A box of another colour inside the cell shows: its edges stay.
+    assert!(horizontal_at(165.0, 200.0) && horizontal_at(195.0, 200.0));
+}

@@ -82,6 +82,10 @@ pub struct ServerConfig {
     /// Open connections served at once (lowered to fit the process's descriptor limit); one
     /// more is answered 503 and closed.
     pub max_connections: usize,
+    /// Extract in supervised child processes (a warm pool of them, sized to
+    /// `max_concurrent`), so that a document that kills its process costs one request a 422
+    /// `document_too_costly`; `None`: in this process, with the server's engine.
+    pub isolation: Option<folio_isolate::PoolConfig>,
 }
 
 impl ServerConfig {
@@ -111,6 +115,7 @@ impl ServerConfig {
             shutdown_grace: Duration::from_secs(30),
             header_timeout: Duration::from_secs(30),
             max_connections: 1024,
+            isolation: None,
         }
     }
 

@@ -109,6 +109,32 @@ impl From<ExtractError> for ApiError {
     }
 }
 
+impl From<folio_isolate::Error> for ApiError {
+    fn from(e: folio_isolate::Error) -> Self {
+        match e {
+            folio_isolate::Error::Engine(e) => e.into(),
+            // Ours, not the request's: the detail (a path, an OS error) goes to the log only.
+            e @ (folio_isolate::Error::Unavailable { .. } | folio_isolate::Error::Protocol(_)) => {
+                ApiError {
+                    internal: Some(crate::state::chain(&e)),
+                    ..ApiError::unavailable(
+                        "unavailable",
+                        "no extraction process could be started; retry later",
+                    )
+                }
+            }
+            e => {
+                let mut a = ApiError::from(e.failure());
+                if e.is_timeout() {
+                    a.message
+                        .push_str("; submit long documents to POST /v1/jobs");
+                }
+                a
+            }
+        }
+    }
+}
+
 /// The JSON error body, `{"error":{"code","message"}}`, as text: for answers written outside
 /// the router (a refused connection, a malformed request head).
 pub(crate) fn json_body(failure: &Failure) -> String {

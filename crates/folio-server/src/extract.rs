@@ -69,7 +69,7 @@ pub(crate) async fn extract(
     let mut options = upload.options;
     options.format = format;
     let extraction = run::extract(
-        Arc::clone(&state.engine),
+        state.extractor.clone(),
         Arc::clone(&state.limiter),
         slot,
         upload.bytes,

@@ -30,6 +30,16 @@ async fn store_health(state: &Arc<AppState>) -> Option<Health> {
 }
 
 /// The engine's model state as `/ready` reports it.
+/// The OCR models' state where documents are extracted: this process's engine, or the
+/// extraction children as the last one to answer reported it (this process's engine until one
+/// has: it loaded them too when `/ready` requires them).
+fn model_state(state: &AppState) -> ModelState {
+    state
+        .extractor
+        .model_state()
+        .unwrap_or_else(|| state.engine.model_state())
+}
+
 fn models_json(state: &ModelState) -> serde_json::Value {
     match state {
         ModelState::NotNeeded => json!({"state": "not_needed"}),
@@ -89,7 +99,7 @@ pub(crate) async fn ready(State(state): State<Arc<AppState>>) -> Response {
         return axum::Json(json!({
             "status": "ready",
             "required_models": required.ids().iter().map(|m| m.name()).collect::<Vec<_>>(),
-            "models": models_json(&state.engine.model_state()),
+            "models": models_json(&model_state(&state)),
             "page_pool": {"size": pool.size, "busy": pool.busy, "stuck": pool.stuck, "max_stuck": pool.max_stuck},
             "store": health,
         }))
@@ -122,12 +132,13 @@ pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         page_threads_stuck: pool.stuck,
         page_threads_max_stuck: pool.max_stuck,
         pages_timed_out: pool.timed_out,
-        models_loaded: state.engine.model_state() == ModelState::Loaded,
+        models_loaded: model_state(&state) == ModelState::Loaded,
         extractions_running: state.limiter.running(),
         extractions_queued: state.limiter.queued(),
         jobs_queued,
         jobs_running,
         ready,
+        isolation: state.extractor.pool_stats(),
     };
     let mut r = state.metrics.render(&gauges).into_response();
     r.headers_mut().insert(

@@ -33,6 +33,11 @@ beyond that, 429 with `Retry-After`. A sync request has [`ServerConfig::request_
 queueing included, passed to the engine as its time limit; a client that disconnects cancels
 its extraction at the next page. The body limit is the engine's `max_input_bytes`.
 
+With [`ServerConfig::isolation`] each extraction runs in a supervised child process instead
+(`folio_isolate`: a warm pool, a memory cap and a deadline per child): a document that kills
+its child costs its request `422 document_too_costly`, and a job's run counts as an attempt
+(failed after [`ServerConfig::job_max_attempts`]).
+
 # Shutdown
 
 [`Server::serve`] stops on its shutdown future ([`shutdown_signal`]: SIGTERM or SIGINT): no new

@@ -1,6 +1,6 @@
 //! Prometheus exposition (`prometheus-client`, OpenMetrics text): requests, latency, pages,
 //! errors by code, jobs, in-flight work, and the gauges their owners hold (the page pool, the
-//! limiter, the job store), read at scrape time. Labels are bounded (route templates, not paths;
+//! limiter, the job store, the pool of extraction processes), read at scrape time. Labels are bounded (route templates, not paths;
 //! stable error codes; job events).
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -47,6 +47,11 @@ struct EventLabel {
     event: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: &'static str,
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new(BUCKETS)
 }
@@ -66,6 +71,9 @@ struct Owned {
     jobs_running: Gauge,
     ready: Gauge,
     pages_timed_out: Counter<u64, AtomicU64>,
+    children_started: Counter<u64, AtomicU64>,
+    children_killed: Family<ReasonLabel, Counter<u64, AtomicU64>>,
+    children_recycled: Family<ReasonLabel, Counter<u64, AtomicU64>>,
 }
 
 /// The service's metrics, registered once.
@@ -95,6 +103,8 @@ pub(crate) struct Gauges {
     pub jobs_queued: u64,
     pub jobs_running: u64,
     pub ready: bool,
+    /// The extraction processes' counters, when documents are extracted in them.
+    pub isolation: Option<folio_isolate::PoolStats>,
 }
 
 impl Default for Metrics {
@@ -128,7 +138,8 @@ impl Default for Metrics {
         let jobs = Family::<EventLabel, Counter>::default();
         registry.register(
             "jobs",
-            "Async job events: created, succeeded, failed, cancelled, requeued, lease_lost",
+            "Async job events: created, succeeded, failed, cancelled, requeued, retried, \
+             lease_lost",
             jobs.clone(),
         );
         let http_in_flight = Gauge::default();
@@ -194,6 +205,23 @@ impl Default for Metrics {
             "Pages cancelled after their time limit",
             owned.pages_timed_out.clone(),
         );
+        registry.register(
+            "isolate_children_started",
+            "Extraction processes started (serve and worker extract in child processes)",
+            owned.children_started.clone(),
+        );
+        registry.register(
+            "isolate_children_killed",
+            "Extraction processes that died on a document or were killed at its deadline, by \
+             reason: deadline, memory, stack_overflow, crash, killed, exited",
+            owned.children_killed.clone(),
+        );
+        registry.register(
+            "isolate_children_recycled",
+            "Extraction processes replaced after answering, by reason: documents, memory, \
+             abandoned_pages, cancelled",
+            owned.children_recycled.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -221,7 +249,8 @@ impl Metrics {
             .inc();
     }
 
-    /// A job event: `created`, `succeeded`, `failed`, `cancelled`, `requeued`, `lease_lost`.
+    /// A job event: `created`, `succeeded`, `failed`, `cancelled`, `requeued`, `retried`,
+    /// `lease_lost`.
     pub fn job(&self, event: &'static str) {
         self.jobs
             .get_or_create(&EventLabel {
@@ -265,6 +294,27 @@ impl Metrics {
         o.pages_timed_out
             .inner()
             .store(g.pages_timed_out, Ordering::Relaxed);
+        // The pool counts its children: the counters mirror its totals. Every reason is
+        // written (zero included), so that a dashboard sees the series before the first death.
+        if let Some(p) = &g.isolation {
+            o.children_started
+                .inner()
+                .store(p.started, Ordering::Relaxed);
+            for (death, n) in &p.killed {
+                o.children_killed
+                    .get_or_create(&ReasonLabel {
+                        reason: death.name(),
+                    })
+                    .inner()
+                    .store(*n, Ordering::Relaxed);
+            }
+            for (why, n) in &p.recycled {
+                o.children_recycled
+                    .get_or_create(&ReasonLabel { reason: why.name() })
+                    .inner()
+                    .store(*n, Ordering::Relaxed);
+            }
+        }
         let mut out = String::new();
         if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
             tracing::error!(error = %e, "cannot encode the metrics");
@@ -352,6 +402,29 @@ mod tests {
         assert!(text.contains("folio_extractions_running 2\n"), "{text}");
         assert!(text.contains("folio_pages_timed_out_total 7\n"), "{text}");
         assert!(text.contains("folio_ready 1\n"), "{text}");
+        assert!(!text.contains("isolate_children_killed_total{"), "{text}");
+        let g = Gauges {
+            isolation: Some(folio_isolate::PoolStats {
+                started: 5,
+                idle: 2,
+                killed: vec![(folio_isolate::Death::Memory, 3)],
+                recycled: vec![(folio_isolate::Recycle::Documents, 1)],
+            }),
+            ..Gauges::default()
+        };
+        let text = m.render(&g);
+        assert!(
+            text.contains("folio_isolate_children_started_total 5\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("folio_isolate_children_killed_total{reason=\"memory\"} 3\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("folio_isolate_children_recycled_total{reason=\"documents\"} 1\n"),
+            "{text}"
+        );
         assert!(text.ends_with("# EOF\n"), "{text}");
     }
 }

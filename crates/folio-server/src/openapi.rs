@@ -223,7 +223,7 @@ fn openapi_json() {}
         (status = 408, description = "The upload did not finish within the request time limit.", body = ErrorBody),
         (status = 413, description = "The document is over a size, page or pixel limit.", body = ErrorBody),
         (status = 415, description = "Not multipart, or not a document type Folio reads (PDF, PNG, JPEG, TIFF, BMP, WebP, DOCX, PPTX, XLSX, XLS, ODS, HTML, Markdown, CSV/TSV, plain text).", body = ErrorBody),
-        (status = 422, description = "The document cannot be read (damaged, encrypted, no such page).", body = ErrorBody),
+        (status = 422, description = "The document cannot be read (damaged, encrypted, no such page), or it took its extraction process past its memory cap, crashed it or kept it past its deadline (`document_too_costly`, with the reason).", body = ErrorBody),
         (status = 429, description = "Every slot is busy and the queue is full; see Retry-After.", body = ErrorBody),
         (status = 503, description = "Past the time limit, shutting down, or models unavailable.", body = ErrorBody)
     )

@@ -4,7 +4,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use folio_api::{ExtractResponse, PageProgress, RequestOptions};
-use folio_engine::{Engine, ExtractError, Limits};
+use folio_engine::Limits;
+use folio_isolate::Extractor;
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::limiter::Limiter;
@@ -12,8 +13,9 @@ use crate::limiter::Limiter;
 /// Why an extraction gave no response.
 #[derive(Debug)]
 pub(crate) enum RunError {
-    /// The engine's own error.
-    Extract(ExtractError),
+    /// The engine's error (in this process or a child's), or a child that died on the
+    /// document.
+    Extract(folio_isolate::Error),
     /// The blocking task panicked outside the engine's per-page isolation.
     Crashed(String),
 }
@@ -27,11 +29,11 @@ pub(crate) struct Job {
     pub progress: Option<Arc<PageProgress>>,
 }
 
-/// Runs [`folio_api::extract`] on `input` on the blocking pool. The extraction slot moves into
-/// the blocking task, so it stays taken until the engine really returns, even when the caller
-/// stops waiting.
+/// Runs [`folio_api::extract`] on `input` on the blocking pool, in this process or in a child
+/// (`extractor`). The extraction slot moves into the blocking task, so it stays taken until the
+/// extraction really ends, even when the caller stops waiting.
 pub(crate) async fn extract(
-    engine: Arc<Engine>,
+    extractor: Extractor,
     limiter: Arc<Limiter>,
     slot: OwnedSemaphorePermit,
     input: impl AsRef<[u8]> + Send + 'static,
@@ -39,8 +41,7 @@ pub(crate) async fn extract(
 ) -> Result<ExtractResponse, RunError> {
     let task = tokio::task::spawn_blocking(move || {
         let _slot = slot;
-        let result = folio_api::extract(
-            &engine,
+        let result = extractor.extract(
             input.as_ref(),
             &job.options,
             job.limits,

@@ -33,6 +33,9 @@ pub enum ServerError {
     /// The listener failed.
     #[error("serving failed: {0}")]
     Io(#[from] std::io::Error),
+    /// The extraction processes cannot be started.
+    #[error("cannot start the extraction processes")]
+    Isolation(#[source] folio_isolate::Error),
 }
 
 /// The HTTP service, ready to serve.
@@ -55,8 +58,19 @@ impl Server {
     /// left `running` are queued again, or failed after `job_max_attempts`), or the Postgres
     /// pool of `config.jobs_db` (migrated and swept when [`Server::serve`] starts: other
     /// replicas may be running jobs). The engine comes from the caller, who decides how it is
-    /// built (models loaded from the store, or none).
+    /// built (models loaded from the store, or none). With [`ServerConfig::isolation`], the
+    /// extraction processes are started here, so that a server that cannot start them says so
+    /// before it listens.
     pub fn new(engine: Arc<Engine>, config: ServerConfig) -> Result<Server, ServerError> {
+        let extractor = match &config.isolation {
+            Some(pool) => {
+                let pool =
+                    folio_isolate::Pool::new(pool.clone()).map_err(ServerError::Isolation)?;
+                pool.warm().map_err(ServerError::Isolation)?;
+                folio_isolate::Extractor::Isolated(Arc::new(pool))
+            }
+            None => folio_isolate::Extractor::InProcess(Arc::clone(&engine)),
+        };
         let (store, recovery): (Arc<dyn JobStore>, _) = match &config.jobs_db {
             Some(url) => (
                 Arc::new(PostgresStore::new(&url.0, &config.postgres)?),
@@ -73,6 +87,7 @@ impl Server {
         let (shutdown, _) = tokio::sync::watch::channel(false);
         let state = Arc::new(AppState {
             engine,
+            extractor,
             limiter: Limiter::new(config.max_concurrent, config.max_queue),
             metrics: Metrics::default(),
             jobs: Jobs::new(store),

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use folio_engine::Engine;
+use folio_isolate::Extractor;
 use tokio::sync::watch;
 
 use crate::config::ServerConfig;
@@ -12,7 +13,11 @@ use crate::limiter::Limiter;
 use crate::metrics::Metrics;
 
 pub(crate) struct AppState {
+    /// The engine of this process: it extracts when `extractor` is in-process, and answers
+    /// for the page pool and the models in `/ready` and `/metrics`.
     pub engine: Arc<Engine>,
+    /// Where documents are extracted: this process, or its children.
+    pub extractor: Extractor,
     pub config: ServerConfig,
     pub limiter: Arc<Limiter>,
     pub metrics: Metrics,

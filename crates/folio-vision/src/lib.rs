@@ -21,6 +21,7 @@ loaded at run time) and `ort-cuda` (feature `cuda`).
 
 pub mod backend;
 pub mod cls;
+mod cpu;
 mod ctc;
 pub mod det;
 mod geometry;
@@ -32,6 +33,7 @@ pub mod rec;
 pub mod table;
 
 pub use backend::{BackendError, BackendKind, Session, Tensor};
+pub use cpu::{cpu_model, vector_unit};
 pub use ctc::{ctc_greedy, DecodeError, Decoded, Dictionary};
 pub use geometry::Point;
 pub use image::{Frame, ImageSizeError, RgbImage};

@@ -1,7 +1,9 @@
 //! Dense convolutions with few output channels in the vendored rten (third_party/rten,
-//! patched with a direct AVX-512 path for them) against a direct computation: the OCR
+//! patched with a direct AVX-512 and AVX2 path for them) against a direct computation: the OCR
 //! detector's first layers run through that path, so a wrong sum there would only show as
-//! missed text. On a CPU without AVX-512 this checks rten's general path instead.
+//! missed text. The widest kernel the CPU has runs; `FOLIO_SIMD=avx2` (scripts/test.sh sets
+//! it on an AVX-512 CPU for a second run) picks the AVX2 one. A CPU with neither checks rten's
+//! general path instead.
 
 mod common;
 

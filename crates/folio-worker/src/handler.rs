@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use folio_api::{Failure, OptionError, PageProgress, RequestOptions};
-use folio_engine::Engine;
+use folio_isolate::Extractor;
 use folio_net::PublicOnlyResolver;
 use serde_json::Value;
 
@@ -25,10 +25,10 @@ pub(crate) enum Outcome {
     Cancelled,
 }
 
-/// Runs one job's input through the engine. Never panics on bad input: every problem with the
-/// job becomes a [`JobFailure`].
+/// Runs one job's input through the engine, in this process or in a child (`extractor`).
+/// Never panics on bad input: every problem with the job becomes a [`JobFailure`].
 pub(crate) fn run_job(
-    engine: &Engine,
+    extractor: &Extractor,
     cfg: &WorkerConfig,
     input: Value,
     cancel: &Arc<AtomicBool>,
@@ -58,15 +58,15 @@ pub(crate) fn run_job(
         if options.filename.is_none() {
             options.filename = url_name;
         }
-        let mut response = folio_api::extract(
-            engine,
-            &bytes,
-            &options,
-            cfg.limits.clone(),
-            Some(Arc::clone(cancel)),
-            Some(progress),
-        )
-        .map_err(|e| JobFailure::from(Failure::from(e)))?;
+        let mut response = extractor
+            .extract(
+                &bytes,
+                &options,
+                cfg.limits.clone(),
+                Some(Arc::clone(cancel)),
+                Some(progress),
+            )
+            .map_err(|e| JobFailure::from(e.failure()))?;
         // The caller waited for the download too: count it in the total.
         response.timings.total_ms = started.elapsed().as_millis() as u64;
         serde_json::to_value(&response)

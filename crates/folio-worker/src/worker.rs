@@ -7,6 +7,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use folio_engine::Engine;
+use folio_isolate::Extractor;
 use serde_json::Value;
 
 use crate::client::{Client, StopPoll, TakeError};
@@ -127,7 +128,7 @@ struct PostState {
 struct Shared {
     cfg: WorkerConfig,
     client: Client,
-    engine: Arc<Engine>,
+    extractor: Extractor,
     running: Mutex<Vec<Arc<Running>>>,
     shutdown: AtomicBool,
     force: AtomicBool,
@@ -189,14 +190,21 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// A worker with the given settings and engine.
+    /// A worker with the given settings and engine, extracting in this process.
     pub fn new(cfg: WorkerConfig, engine: Arc<Engine>) -> Worker {
+        Worker::with_extractor(cfg, Extractor::InProcess(engine))
+    }
+
+    /// A worker that extracts with `extractor`: in this process, or in supervised child
+    /// processes (`folio worker`'s default), so that a document that kills its process fails
+    /// that one job.
+    pub fn with_extractor(cfg: WorkerConfig, extractor: Extractor) -> Worker {
         let client = Client::new(&cfg);
         Worker {
             shared: Arc::new(Shared {
                 cfg,
                 client,
-                engine,
+                extractor,
                 running: Mutex::new(Vec::new()),
                 shutdown: AtomicBool::new(false),
                 force: AtomicBool::new(false),
@@ -540,7 +548,7 @@ fn run_one(shared: &Shared, job: Job) {
         // can never take the worker down.
         std::panic::catch_unwind(AssertUnwindSafe(|| {
             handler::run_job(
-                &shared.engine,
+                &shared.extractor,
                 cfg,
                 job.input,
                 &running.cancel,
@@ -631,12 +639,16 @@ pub struct LocalRun {
 
 /// Runs one test job locally (the SDK's `rp_local.run_local`): no queue, no pings.
 /// `job_text` is the content of `test_input.json` or `--test-input`.
-pub fn run_local(engine: &Engine, cfg: &WorkerConfig, job_text: &str) -> Result<LocalRun, String> {
+pub fn run_local(
+    extractor: &Extractor,
+    cfg: &WorkerConfig,
+    job_text: &str,
+) -> Result<LocalRun, String> {
     let job = protocol::parse_local_job(job_text)?;
     tracing::info!(job = %job.id, "running the local test job");
     let cancel = Arc::new(AtomicBool::new(false));
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        handler::run_job(engine, cfg, job.input, &cancel, &PageProgress::default())
+        handler::run_job(extractor, cfg, job.input, &cancel, &PageProgress::default())
     }))
     .unwrap_or_else(|_| Outcome::Failed(JobFailure::new("internal", "internal error")));
     Ok(match outcome {

@@ -34,6 +34,10 @@ enum Command {
     Serve(Box<cmd::serve::Args>),
     /// Run as a RunPod serverless worker.
     Worker(cmd::worker::Args),
+    /// An extraction process of `serve` or `worker` (internal: documents on stdin, answers on
+    /// stdout).
+    #[command(name = "__extract-child", hide = true)]
+    ExtractChild(cmd::isolate::ChildArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
         Command::Doctor(args) => cmd::doctor::run(args),
         Command::Serve(args) => cmd::serve::run(*args),
         Command::Worker(args) => cmd::worker::run(args),
+        Command::ExtractChild(args) => cmd::isolate::run_child(args),
     };
     match result {
         Ok(code) => code,

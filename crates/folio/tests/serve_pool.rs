@@ -102,9 +102,18 @@ fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 #[test]
 fn a_page_that_never_ends_is_cancelled_and_its_thread_comes_back() {
     let data = tempfile::tempdir().unwrap();
+    // The server's own page pool is the subject: extraction in this process. (Extracting in
+    // child processes, a child with an abandoned page is replaced instead: tests/isolation.rs.)
     let s = Serve::start(
         data.path(),
-        &["--page-timeout", "1", "--max-concurrent", "4"],
+        &[
+            "--page-timeout",
+            "1",
+            "--max-concurrent",
+            "4",
+            "--isolate",
+            "off",
+        ],
         &[],
     );
     let threads = metric(&s, "folio_page_threads");

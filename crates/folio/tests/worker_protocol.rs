@@ -2,6 +2,10 @@
 //! job take, result post (and its retry), heartbeats during a long job, stop, SIGTERM, the
 //! error shape.
 
+#[path = "../../folio-pdf/tests/common/hostile.rs"]
+mod hostile;
+#[path = "../../folio-pdf/tests/common/pdf_writer.rs"]
+mod pdf_writer;
 mod worker_common;
 
 use std::path::Path;
@@ -431,6 +435,44 @@ fn bad_jobs_are_answered_in_the_sdk_error_shape_and_the_worker_survives() {
         .as_str()
         .unwrap()
         .contains("Folio worker test page 1"));
+}
+
+#[test]
+fn a_document_that_kills_its_extraction_process_fails_its_job_and_the_worker_goes_on() {
+    let fake = FakeRunPod::start(KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // 100 KB that inflate to a 100 MiB content stream (within the reader's limits), in a child
+    // whose address space is capped at 256 MiB.
+    fake.push_job(
+        "bomb",
+        json!({"file_base64": base64(&hostile::flate_bomb_pdf(100, 1)), "ocr": "never"}),
+    );
+    fake.push_job("after", json!({"file_base64": base64(&text_pdf(1, 1))}));
+    let worker = start_worker(&fake, dir.path(), 1000, &["--child-memory-mb", "256"]);
+    assert!(
+        fake.wait_for_results(2, Duration::from_secs(60)),
+        "stderr: {}",
+        worker.stderr_now()
+    );
+    let results = fake.results();
+    let bomb = &results.iter().find(|r| r.job_id == "bomb").unwrap().body;
+    let info = error_info(bomb);
+    assert_eq!(info["error_type"], "document_too_costly", "{info}");
+    let message = info["error_message"].as_str().unwrap();
+    assert!(
+        message.contains("out of memory under its cap of 256 MiB"),
+        "{message}"
+    );
+    let after = &results.iter().find(|r| r.job_id == "after").unwrap().body;
+    assert!(
+        after["output"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Folio worker test page 1"),
+        "{after}"
+    );
+    worker.sigterm();
+    assert!(worker.wait(Duration::from_secs(30)).status.success());
 }
 
 #[test]

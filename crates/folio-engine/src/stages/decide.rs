@@ -16,8 +16,8 @@ const MIN_SCAN_AREA: f32 = 0.05;
 /// An image (no text layer) is read by OCR (the engine has already refused an image without
 /// models); with OCR off it comes out empty, with an `ocr_disabled` warning that makes the page
 /// and the document `partial`, never an empty `success`. A PDF page keeps its text layer unless OCR is asked for
-/// (`--ocr always`), or the layer is missing or unusable and the page has something OCR could
-/// read (`--ocr auto`). A page that needs OCR that cannot run keeps what its text layer has,
+/// (`--ocr always`), or (`--ocr auto`) its glyphs have no Unicode, or its layer is sparse and a
+/// scanned picture covers part of the page. A page with a few words and no picture keeps them. A page that needs OCR that cannot run keeps what its text layer has,
 /// with an `ocr_unavailable` warning.
 pub(crate) struct Decide;
 
@@ -45,15 +45,19 @@ impl PageStage for Decide {
             }
             return Ok(false);
         }
-        let (usable, layer) = assess_text_layer(&page.content);
+        let (layer_state, layer) = assess_text_layer(&page.content);
+        let usable = layer_state == TextLayer::Usable;
         let wants_ocr = match cx.mode {
             OcrMode::Never => false,
             OcrMode::Always => true,
-            OcrMode::Auto => {
-                !usable
-                    && (scanned_area(&page.content) >= MIN_SCAN_AREA
-                        || !page.content.glyphs.is_empty())
-            }
+            // Glyphs without Unicode are drawn text only OCR can read. A layer that is merely
+            // sparse (a title page, a page number, a few labels) is what the page says: OCR
+            // would replace it, and with no picture to read it would only lose it.
+            OcrMode::Auto => match layer_state {
+                TextLayer::Usable => false,
+                TextLayer::Unmapped => true,
+                TextLayer::Sparse => scanned_area(&page.content) >= MIN_SCAN_AREA,
+            },
         };
         page.choice = OcrChoice::TextLayer;
         if !wants_ocr {
@@ -108,8 +112,19 @@ fn scanned_area(content: &PageContent) -> f32 {
         / page_area
 }
 
-/// Whether a text layer is usable, and a description of it for the page's provenance.
-fn assess_text_layer(content: &PageContent) -> (bool, String) {
+/// What a page's text layer is worth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TextLayer {
+    /// Enough mapped text to keep.
+    Usable,
+    /// Most glyphs have no Unicode: the text is drawn, but only OCR can read it.
+    Unmapped,
+    /// Few or no characters.
+    Sparse,
+}
+
+/// What a text layer is worth, and a description of it for the page's provenance.
+fn assess_text_layer(content: &PageContent) -> (TextLayer, String) {
     let glyphs = content.glyphs.len();
     let chars = content
         .glyphs
@@ -129,14 +144,22 @@ fn assess_text_layer(content: &PageContent) -> (bool, String) {
         .count();
     if glyphs >= 20 && unmapped * 2 > glyphs {
         return (
-            false,
+            TextLayer::Unmapped,
             format!("text layer unusable ({unmapped} of {glyphs} glyphs have no Unicode)"),
         );
     }
     if chars < MIN_TEXT_CHARS {
-        return (false, format!("no text layer ({chars} characters)"));
+        let described = if chars == 0 {
+            "no text layer (0 characters)".to_string()
+        } else {
+            format!("sparse text layer ({chars} characters)")
+        };
+        return (TextLayer::Sparse, described);
     }
-    (true, format!("text layer ({chars} characters)"))
+    (
+        TextLayer::Usable,
+        format!("text layer ({chars} characters)"),
+    )
 }
 
 #[cfg(test)]
@@ -212,6 +235,32 @@ mod tests {
             page.decision,
             "no text layer (0 characters); no scanned image to read"
         );
+    }
+
+    #[test]
+    fn a_few_words_without_a_picture_keep_their_text_layer() {
+        // A cover or separator page: OCR would read the same words at best, and without a
+        // picture to read it would replace them with nothing.
+        let page = decide(text("Part 2"), true, OcrMode::Auto);
+        assert_eq!(page.choice, OcrChoice::TextLayer);
+        assert_eq!(
+            page.decision,
+            "sparse text layer (5 characters); no scanned image to read"
+        );
+        assert!(page.warnings.is_empty(), "{:?}", page.warnings);
+        // The same words over a scanned picture: the picture is what holds the page's text.
+        let mut scan = text("Part 2");
+        scan.images.push(BBox::new(0.0, 0.0, 600.0, 800.0));
+        let page = decide(scan, true, OcrMode::Auto);
+        assert_eq!(page.warnings[0].kind, WarningKind::OcrUnavailable);
+    }
+
+    #[test]
+    fn unmapped_glyphs_want_ocr_even_without_a_picture() {
+        let page = decide(text(&"\u{FFFD}".repeat(30)), true, OcrMode::Auto);
+        assert_eq!(page.choice, OcrChoice::TextLayer);
+        assert_eq!(page.warnings.len(), 1, "{:?}", page.warnings);
+        assert_eq!(page.warnings[0].kind, WarningKind::OcrUnavailable);
     }
 
     #[test]

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use folio_api::RequestOptions;
-use folio_engine::ExtractError;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -140,6 +139,17 @@ async fn run_one(state: &Arc<AppState>, job: Claimed) {
     }
     let mut finish = match outcome {
         Outcome::Finished(f) => f,
+        Outcome::Retry => {
+            match state.jobs.store.retry(&id, &state.jobs.worker).await {
+                Ok(()) => {
+                    state.metrics.job("retried");
+                    state.jobs.wake.notify_one();
+                }
+                // Left `running`: its lease runs out and a sweep requeues or fails it.
+                Err(e) => tracing::warn!(job = %id, error = %chain(&e), "cannot retry the job"),
+            }
+            return;
+        }
         Outcome::Requeue => {
             match state.jobs.store.requeue(&id, &state.jobs.worker).await {
                 Ok(()) => {
@@ -207,6 +217,8 @@ enum Outcome {
     Finished(Finish),
     /// Interrupted by shutdown: run it again after the restart.
     Requeue,
+    /// Its extraction process died: run it again (counted as an attempt).
+    Retry,
 }
 
 async fn run_claimed(
@@ -240,8 +252,10 @@ async fn run_claimed(
         // Registered after the shutdown's cancel-all: stop at the first page.
         running.cancel.store(true, Ordering::Relaxed);
     }
+    let attempts = job.row.attempts;
+    let id = job.row.id.clone();
     let result = run::extract(
-        Arc::clone(&state.engine),
+        state.extractor.clone(),
         Arc::clone(&state.limiter),
         slot,
         input,
@@ -264,14 +278,30 @@ async fn run_claimed(
                 Err(e) => failed(state, "internal", format!("cannot store the result: {e}")),
             }
         }
-        Err(RunError::Extract(ExtractError::Cancelled)) => {
+        Err(RunError::Extract(e)) if e.is_cancelled() => {
             if running.by_client.load(Ordering::Relaxed) {
                 Outcome::Finished(Finish::Cancelled)
             } else {
                 Outcome::Requeue
             }
         }
-        Err(RunError::Extract(e)) => failed(state, e.code(), e.to_string()),
+        // The document killed its extraction process (memory, a crash, its deadline): the
+        // server is fine. Another run may fare better (a machine short of memory for a
+        // while), up to the attempts allowed, as for a crash of the whole server.
+        Err(RunError::Extract(e @ folio_isolate::Error::TooCostly { .. })) => {
+            let f = e.failure();
+            if attempts < state.config.job_max_attempts {
+                tracing::warn!(job = %id, attempt = attempts, error = %f.message, "the job's extraction process died; the job runs again");
+                Outcome::Retry
+            } else {
+                let message = format!("{} (tried {attempts} times)", f.message);
+                failed(state, f.code, message)
+            }
+        }
+        Err(RunError::Extract(e)) => {
+            let f = e.failure();
+            failed(state, f.code, f.message)
+        }
         Err(RunError::Crashed(e)) => failed(state, "internal", e),
     }
 }

@@ -23,8 +23,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     let store = super::models::open_store_read_only(args.cache_dir);
     let health = store.health(&ModelId::ALL);
+    let cpu = folio_vision::cpu_model();
+    let unit = folio_vision::vector_unit();
     if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&health)?)?;
+        let mut value = serde_json::to_value(&health)?;
+        if let Some(map) = value.as_object_mut() {
+            map.insert(
+                "cpu".into(),
+                serde_json::json!({ "model": cpu, "kernels": unit }),
+            );
+        }
+        writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
     } else {
         let why = health.decisions.join("; ");
         if health.ok {
@@ -56,6 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 ocr.join(", ")
             )?;
         }
+        writeln!(out, "cpu:     {cpu} (model kernels: {unit})")?;
         for c in &health.conflicts {
             writeln!(
                 out,

@@ -14,6 +14,7 @@ use folio_server::{
 };
 use folio_store::StoreConfig;
 
+use super::isolate::ChildEngine;
 use super::limits::{parse_duration, LimitArgs};
 
 /// Arguments of `folio serve`.
@@ -91,7 +92,8 @@ pub struct Args {
     /// How long finished jobs and their results are kept (e.g. 24h, 7d).
     #[arg(long, default_value = "24h", value_name = "DURATION", value_parser = parse_duration)]
     pub job_ttl: Duration,
-    /// Runs of a job that a crash interrupted before it is marked failed.
+    /// Runs of a job that a crash interrupted, or whose extraction process died on its
+    /// document, before it is marked failed.
     #[arg(long, default_value_t = 3)]
     pub job_max_attempts: u32,
     /// Allowed webhook targets: public (any public address), none, or a comma-separated list
@@ -114,6 +116,8 @@ pub struct Args {
     /// connection is answered 503 and closed.
     #[arg(long, default_value_t = 1024, env = "FOLIO_MAX_CONNECTIONS")]
     pub max_connections: usize,
+    #[command(flatten)]
+    pub isolation: super::isolate::IsolateArgs,
 }
 
 /// The time limit of one POST /extract, queueing included, when `--timeout` is not given.
@@ -192,7 +196,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.llm
             .apply(super::engine(args.cache_dir.clone(), args.ocr_backend))?,
     );
-    if args.require_models != RequiredModels::None {
+    // One warm child per extraction slot; they load the OCR models when /ready requires them.
+    config.isolation = args.isolation.pool(
+        config.max_concurrent,
+        ChildEngine {
+            cache_dir: args.cache_dir.clone(),
+            ocr_backend: args.ocr_backend,
+            llm: &args.llm,
+            page_workers: args.limits.page_workers,
+            load_ocr: args.require_models != RequiredModels::None,
+        },
+    )?;
+    if args.require_models != RequiredModels::None && config.isolation.is_none() {
         // Warm: the first scanned page should not pay for loading the models.
         if let Err(e) = engine.load_ocr() {
             tracing::warn!(error = %e, "OCR models not loaded; /ready will say why");

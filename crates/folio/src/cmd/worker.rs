@@ -8,10 +8,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use folio_engine::Engine;
+use folio_isolate::Extractor;
 use folio_store::RequiredModels;
 use folio_worker::fitness;
 use folio_worker::{Worker, WorkerConfig, WorkerError};
 
+use super::isolate::ChildEngine;
 use super::limits::{parse_duration, LimitArgs, DOCUMENT_TIMEOUT};
 
 /// Arguments of `folio worker`.
@@ -71,6 +73,8 @@ pub struct Args {
     pub llm: super::LlmArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub isolation: super::isolate::IsolateArgs,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -99,12 +103,35 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     cfg.limits = args.limits.limits(timeout);
     let engine = Arc::new(args.llm.apply(super::engine(None, args.ocr_backend))?);
 
-    // As the SDK: an explicit test input, or no queue, means one local job.
+    // As the SDK: an explicit test input, or no queue, means one local job. It runs in this
+    // process, as `folio extract` does: a one-off run by hand has no server to protect.
     if args.test_input.is_some() || cfg.is_local() {
         return run_local(&engine, &cfg, args.test_input.as_deref());
     }
 
-    let worker = Worker::new(cfg, Arc::clone(&engine));
+    // One child per concurrent job; they load the OCR models when they are required.
+    let pool = args.isolation.pool(
+        cfg.concurrency,
+        ChildEngine {
+            cache_dir: None,
+            ocr_backend: args.ocr_backend,
+            llm: &args.llm,
+            page_workers: args.limits.page_workers,
+            load_ocr: args.require_models != RequiredModels::None,
+        },
+    )?;
+    let pool = match pool {
+        Some(config) => Some(Arc::new(
+            folio_isolate::Pool::new(config).context("cannot start the extraction processes")?,
+        )),
+        None => None,
+    };
+    let extractor = match &pool {
+        Some(pool) => Extractor::Isolated(Arc::clone(pool)),
+        None => Extractor::InProcess(Arc::clone(&engine)),
+    };
+
+    let worker = Worker::with_extractor(cfg, extractor);
     folio_worker::handle_signals(worker.shutdown_handle()).context("cannot listen for SIGTERM")?;
     let required = args.require_models;
     let warm = Arc::clone(&engine);
@@ -113,6 +140,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         // Every required set includes the OCR models: load them now, with the chosen backend.
         if required != RequiredModels::None {
             fitness::check_ocr(&warm)?;
+        }
+        // Once the models are known to load: the children load them again when they start.
+        if let Some(pool) = &pool {
+            pool.warm()
+                .map_err(|e| format!("cannot start the extraction processes: {e}"))?;
         }
         Ok(())
     };
@@ -131,7 +163,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// Runs one test job and prints its result body (`{"output": ...}` or `{"error": ...}`).
 fn run_local(
-    engine: &Engine,
+    engine: &Arc<Engine>,
     cfg: &WorkerConfig,
     test_input: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
@@ -158,7 +190,8 @@ fn run_local(
             }
         }
     };
-    let outcome = match folio_worker::run_local(engine, cfg, &text) {
+    let extractor = Extractor::InProcess(Arc::clone(engine));
+    let outcome = match folio_worker::run_local(&extractor, cfg, &text) {
         Ok(o) => o,
         Err(reason) => {
             one_line(&reason);

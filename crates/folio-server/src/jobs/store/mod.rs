@@ -262,6 +262,11 @@ pub(crate) trait JobStore: Send + Sync + std::fmt::Debug {
     /// does not count as an attempt.
     async fn requeue(&self, id: &str, worker: &str) -> Result<(), JobStoreError>;
 
+    /// Puts a job whose run failed in a way another run may not (its extraction process died)
+    /// back in the queue; the run counts as an attempt, so that a document that kills every
+    /// process it runs in fails after `max_attempts`.
+    async fn retry(&self, id: &str, worker: &str) -> Result<(), JobStoreError>;
+
     async fn cancel(&self, id: &str, now_ms: i64) -> Result<CancelOutcome, JobStoreError>;
 
     async fn result(&self, id: &str) -> Result<Option<Vec<u8>>, JobStoreError>;

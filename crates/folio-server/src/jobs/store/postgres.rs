@@ -519,6 +519,19 @@ impl JobStore for PostgresStore {
         Ok(())
     }
 
+    async fn retry(&self, id: &str, worker: &str) -> Result<(), JobStoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE folio_jobs SET status = 'queued', started_ms = NULL, worker = NULL,
+                     lease_until_ms = NULL
+                 WHERE id = $1 AND status = 'running' AND worker = $2",
+                &[&id, &worker],
+            )
+            .await?;
+        Ok(())
+    }
+
     async fn cancel(&self, id: &str, now_ms: i64) -> Result<CancelOutcome, JobStoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;

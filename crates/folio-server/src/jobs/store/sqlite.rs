@@ -567,6 +567,20 @@ impl JobStore for SqliteStore {
         .await
     }
 
+    async fn retry(&self, id: &str, worker: &str) -> Result<(), JobStoreError> {
+        let (id, worker) = (id.to_string(), worker.to_string());
+        self.with(move |c| {
+            c.execute(
+                "UPDATE jobs SET status = ?2, started_ms = NULL, worker = NULL,
+                     lease_until_ms = NULL
+                 WHERE id = ?1 AND status = ?3 AND worker = ?4",
+                params![id, QUEUED, RUNNING, worker],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn cancel(&self, id: &str, now_ms: i64) -> Result<CancelOutcome, JobStoreError> {
         let id = id.to_string();
         self.with(move |conn| {

@@ -197,6 +197,17 @@ async fn a_lost_lease_records_nothing(store: &dyn JobStore) {
     store.requeue("t", "w1").await.unwrap();
     let t = store.get("t").await.unwrap().unwrap();
     assert_eq!((t.status.as_str(), t.attempts), (QUEUED, 0));
+    // A retry (the run's process died) keeps the attempt, and the input for the next run; a
+    // runner that does not hold the job cannot retry it.
+    let again = store.claim_next("w1", 15, 100).await.unwrap().unwrap();
+    assert_eq!(again.row.attempts, 1);
+    store.retry("t", "w2").await.unwrap();
+    assert_eq!(store.get("t").await.unwrap().unwrap().status, RUNNING);
+    store.retry("t", "w1").await.unwrap();
+    let t = store.get("t").await.unwrap().unwrap();
+    assert_eq!((t.status.as_str(), t.attempts), (QUEUED, 1));
+    let third = store.claim_next("w1", 16, 100).await.unwrap().unwrap();
+    assert_eq!((third.row.attempts, third.input), (2, again.input));
 }
 
 /// Many runners claiming at once: every job is taken exactly once.

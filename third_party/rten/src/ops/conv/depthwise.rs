@@ -112,7 +112,7 @@ impl DepthwiseConvKernel<f32, f32, f32> for GenericDepthwiseConvKernel {
         if params.stride_w == 1 {
             #[cfg(target_arch = "x86_64")]
             {
-                if std::arch::is_x86_feature_detected!("avx512f") {
+                if rten_simd::is_avx512_supported() {
                     // Safety: the CPU supports the features the function is compiled for.
                     unsafe { f32_rows_avx512(params, out_row, out_y, image_chan, kernel_chan) };
                     return;

@@ -1,11 +1,14 @@
-//! Folio patch: direct convolution for layers with few output channels, on CPUs with AVX-512.
+//! Folio patch: direct convolution for layers with few output channels, on CPUs with AVX-512
+//! or AVX2 and FMA.
 //!
 //! The im2col + GEMM path packs every input value once per kernel tap before the arithmetic
 //! starts. With 12 or 24 output channels each packed value is used only 12 or 24 times, so the
 //! packing costs more than the multiplications: on the PP-OCR detector's first layers (full
-//! resolution, 2x2 and 3x3 kernels) it took 4 to 9 ns per input element. Here a block of 12
-//! output channels by 32 columns stays in 24 vector registers while every tap of every input
-//! channel is added in, each input vector loaded once per tap and used 12 times.
+//! resolution, 2x2 and 3x3 kernels) it took 4 to 9 ns per input element. Here a block of
+//! output channels by columns stays in vector registers while every tap of every input channel
+//! is added in, each input vector loaded once per tap and used once per channel of the block:
+//! 12 channels by 32 columns in 24 of AVX-512's 32 registers, 6 channels by 16 columns in 12 of
+//! AVX2's 16.
 
 use rayon::prelude::*;
 use rten_tensor::prelude::*;
@@ -17,16 +20,21 @@ use crate::ops::pooling::{RoundMode, calc_output_size_and_padding};
 
 /// Layers with more output channels than this reuse packed input enough for GEMM to win.
 const MAX_OUT_CHANNELS: usize = 32;
-/// Output channels computed together (two vectors of accumulators each).
+/// Output channels computed together by the AVX-512 kernel (two vectors of accumulators each);
+/// the AVX2 kernel takes them in two halves.
 const OC_BLOCK: usize = 12;
-/// Output columns computed together: two 16-float vectors.
+/// Output columns computed together by the AVX-512 kernel: two 16-float vectors; the AVX2 kernel
+/// takes them in two halves of two 8-float vectors.
 const X_BLOCK: usize = 32;
+/// Output channels and columns of the AVX2 kernel's block.
+const OC_BLOCK_AVX2: usize = OC_BLOCK / 2;
+const X_BLOCK_AVX2: usize = X_BLOCK / 2;
 /// Output rows each parallel task computes.
 const ROWS_PER_TASK: usize = 4;
 
 /// Runs the convolution directly when the layer is one this path is for (f32, one group,
-/// dilation 1, a kernel larger than 1x1, at most [`MAX_OUT_CHANNELS`] outputs, an AVX-512
-/// CPU); returns `None` to leave it to the general path, which also reports malformed inputs.
+/// dilation 1, a kernel larger than 1x1, at most [`MAX_OUT_CHANNELS`] outputs, a CPU with
+/// AVX-512 or AVX2 and FMA); returns `None` to leave it to the general path, which also reports malformed inputs.
 ///
 /// A horizontal stride is handled by splitting each padded input row into `stride` phases
 /// (every `stride`-th column), so that every tap still reads contiguous columns.
@@ -41,9 +49,7 @@ pub(crate) fn try_conv_few_outputs(
     strides: &[usize],
     dilations: &[usize],
 ) -> Option<NdTensor<f32, 4>> {
-    if !avx512_available() {
-        return None;
-    }
+    let isa = Simd::detect()?;
     if groups != 1
         || input.ndim() != 4
         || kernel.ndim() != 4
@@ -99,6 +105,7 @@ pub(crate) fn try_conv_few_outputs(
     let block_w = out_w.div_ceil(X_BLOCK) * X_BLOCK;
     let row_len = block_w + (k_w - 1) / stride_x;
     let layer = Layer {
+        isa,
         in_c,
         in_h,
         in_w,
@@ -155,14 +162,34 @@ pub(crate) fn try_conv_few_outputs(
     Some(NdTensor::from_data([batch, out_c, out_h, out_w], output))
 }
 
-fn avx512_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    return std::arch::is_x86_feature_detected!("avx512f");
-    #[cfg(not(target_arch = "x86_64"))]
-    false
+/// The vector unit the kernel runs on.
+#[derive(Clone, Copy)]
+enum Simd {
+    Avx512,
+    Avx2,
+}
+
+impl Simd {
+    /// The widest unit this CPU has (AVX-512 unless `FOLIO_SIMD=avx2` turns it off, see
+    /// rten-simd), or `None` to leave the layer to the general path.
+    fn detect() -> Option<Simd> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if rten_simd::is_avx512_supported() {
+                return Some(Simd::Avx512);
+            }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                return Some(Simd::Avx2);
+            }
+        }
+        None
+    }
 }
 
 struct Layer<'a> {
+    isa: Simd,
     in_c: usize,
     in_h: usize,
     in_w: usize,
@@ -229,10 +256,13 @@ impl Layer<'_> {
                 .all(|&off| off + self.block_w <= rows.len())
         );
         #[cfg(target_arch = "x86_64")]
-        // Safety: the caller checked for AVX-512, and the asserts above keep every access
-        // in bounds.
+        // Safety: `Simd::detect` checked that the CPU has the kernel's features, and the
+        // asserts above keep every access in bounds.
         unsafe {
-            sum_row_avx512(self, rows, sums)
+            match self.isa {
+                Simd::Avx512 => sum_row_avx512(self, rows, sums),
+                Simd::Avx2 => sum_row_avx2(self, rows, sums),
+            }
         };
     }
 }
@@ -269,6 +299,44 @@ unsafe fn sum_row_avx512(layer: &Layer, rows: &[f32], sums: &mut [f32]) {
                     let q = sums.as_mut_ptr().add((oc0 + o) * layer.block_w + x0);
                     _mm512_storeu_ps(q, a[0]);
                     _mm512_storeu_ps(q.add(16), a[1]);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sum_row_avx2(layer: &Layer, rows: &[f32], sums: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let stride = layer.padded_out_c;
+    for oc0 in (0..layer.padded_out_c).step_by(OC_BLOCK_AVX2) {
+        for x0 in (0..layer.block_w).step_by(X_BLOCK_AVX2) {
+            let mut acc = [[_mm256_setzero_ps(); 2]; OC_BLOCK_AVX2];
+            for (o, a) in acc.iter_mut().enumerate() {
+                let b = _mm256_set1_ps(layer.biases[oc0 + o]);
+                *a = [b, b];
+            }
+            for (tap, &off) in layer.offsets.iter().enumerate() {
+                // Safety: off + x0 + 16 <= off + block_w <= rows.len(), checked by the caller.
+                let (v0, v1) = unsafe {
+                    let p = rows.as_ptr().add(off + x0);
+                    (_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8)))
+                };
+                // Safety: tap * stride + oc0 + 6 <= weights.len(), checked by the caller.
+                let w = unsafe { layer.weights.as_ptr().add(tap * stride + oc0) };
+                for (o, a) in acc.iter_mut().enumerate() {
+                    let wv = _mm256_set1_ps(unsafe { *w.add(o) });
+                    a[0] = _mm256_fmadd_ps(wv, v0, a[0]);
+                    a[1] = _mm256_fmadd_ps(wv, v1, a[1]);
+                }
+            }
+            for (o, a) in acc.iter().enumerate() {
+                // Safety: (oc0 + o) * block_w + x0 + 16 <= sums.len(), checked by the caller.
+                unsafe {
+                    let q = sums.as_mut_ptr().add((oc0 + o) * layer.block_w + x0);
+                    _mm256_storeu_ps(q, a[0]);
+                    _mm256_storeu_ps(q.add(8), a[1]);
                 }
             }
         }
