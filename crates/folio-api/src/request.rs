@@ -1,11 +1,11 @@
 //! Extraction options as network front doors receive them: named string fields.
 //!
 //! The HTTP service (multipart fields) and the RunPod worker (JSON members) both get `format`,
-//! `pages`, `ocr`, `password`, `fields` and `schema` as text. Parsing them here keeps one set
+//! `pages`, `ocr`, `layout`, `password`, `fields` and `schema` as text. Parsing them here keeps one set
 //! of names, defaults and error messages for every front door.
 
 use folio_doc::Format;
-use folio_engine::{ExtractOptions, Limits, OcrMode, PageSelection};
+use folio_engine::{ExtractOptions, LayoutMode, Limits, OcrMode, PageSelection};
 use serde_json::Value;
 
 /// A request's extraction options, before limits and cancellation are attached.
@@ -17,6 +17,8 @@ pub struct RequestOptions {
     pub pages: Option<PageSelection>,
     /// When to run OCR.
     pub ocr: OcrMode,
+    /// When to run the layout and table models.
+    pub layout: LayoutMode,
     /// Password of an encrypted PDF.
     pub password: Option<String>,
     /// The input's file name.
@@ -31,6 +33,7 @@ impl Default for RequestOptions {
             format: Format::Markdown,
             pages: None,
             ocr: OcrMode::default(),
+            layout: LayoutMode::default(),
             password: None,
             filename: None,
             fields: None,
@@ -57,8 +60,8 @@ impl OptionError {
 
 impl RequestOptions {
     /// The option names [`RequestOptions::set`] accepts.
-    pub const FIELDS: [&'static str; 7] = [
-        "format", "pages", "ocr", "password", "filename", "fields", "schema",
+    pub const FIELDS: [&'static str; 8] = [
+        "format", "pages", "ocr", "layout", "password", "filename", "fields", "schema",
     ];
 
     /// Sets one option from its text. An empty value leaves the default in place, since HTML
@@ -91,6 +94,7 @@ impl RequestOptions {
                 );
             }
             "ocr" => self.ocr = value.parse().map_err(err)?,
+            "layout" => self.layout = value.parse().map_err(err)?,
             // Passwords are taken verbatim: spaces can be part of one.
             "password" => self.password = (!raw.is_empty()).then(|| raw.to_string()),
             "filename" => self.filename = Some(value.to_string()),
@@ -174,6 +178,7 @@ impl RequestOptions {
             pages: self.pages.clone(),
             password: self.password.clone(),
             ocr: self.ocr,
+            layout: self.layout,
             limits,
             filename: self.filename.clone(),
             cancel,
@@ -212,6 +217,16 @@ mod tests {
         assert!(e.message.contains("docx"), "{e}");
         assert!(o.set("pages", "3-1").unwrap_err().message.contains("3-1"));
         assert!(o.set("ocr", "maybe").unwrap_err().message.contains("maybe"));
+        assert_eq!(o.layout, LayoutMode::Auto);
+        o.set("layout", "fast").unwrap();
+        assert_eq!(o.layout, LayoutMode::Fast);
+        assert_eq!(
+            o.extract_options(Limits::default(), None).layout,
+            LayoutMode::Fast
+        );
+        let e = o.set("layout", "heuristic").unwrap_err();
+        assert_eq!(e.field, "layout");
+        assert!(e.message.contains("heuristic"), "{e}");
         let e = o.set("fromat", "json").unwrap_err();
         assert!(
             e.message.contains("fromat") && e.message.contains("format"),

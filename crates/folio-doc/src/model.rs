@@ -518,6 +518,9 @@ pub enum WarningKind {
     UnknownField,
     /// The model endpoint for fields failed; the fields come from the rules alone.
     FieldsModelFailed,
+    /// The layout and table models could not run (not installed, not loadable, or failed on
+    /// the page): the pages named keep their heuristic layout.
+    LayoutUnavailable,
     /// A kind this version does not know (written by a newer Folio).
     #[serde(other)]
     Other,
@@ -535,6 +538,7 @@ impl WarningKind {
             WarningKind::TruncatedInput => "truncated_input",
             WarningKind::UnknownField => "unknown_field",
             WarningKind::FieldsModelFailed => "fields_model_failed",
+            WarningKind::LayoutUnavailable => "layout_unavailable",
             WarningKind::Other => "other",
         }
     }

@@ -11,7 +11,9 @@ use folio_store::Store;
 
 use crate::backends::{Input, Opened, PagedInput};
 use crate::error::{ModelError, PageFailure};
-use crate::ocr::{ModelLocator, ModelState, OcrRuntime, OcrSettings};
+use crate::layout_models::LayoutRuntime;
+use crate::models::{ModelLocator, ModelState};
+use crate::ocr::{OcrRuntime, OcrSettings};
 use crate::pool::{PagePool, PoolStats, Slot};
 use crate::stages::{run_document, run_page, DocCx, PageCx, PageError};
 use crate::{sniff_named, ExtractError, ExtractOptions, OcrMode};
@@ -25,6 +27,7 @@ pub type Progress<'a> = &'a (dyn Fn(u32, u32) + Sync);
 #[derive(Debug)]
 pub struct Engine {
     ocr: Option<Arc<OcrRuntime>>,
+    layout: Option<Arc<LayoutRuntime>>,
     llm: Option<Arc<folio_fields::LlmClient>>,
     pool: Arc<PagePool>,
 }
@@ -44,17 +47,21 @@ impl Engine {
     pub fn new() -> Engine {
         Engine {
             ocr: None,
+            layout: None,
             llm: None,
             pool: PagePool::global(),
         }
     }
 
-    /// An engine that also reads scans and images, with OCR models found by `locate`. The
-    /// models are located and loaded on the first page that needs them, never for born-digital
-    /// documents.
+    /// An engine that also reads scans and images, with OCR models found by `locate`, and
+    /// lays pages out with the layout and table models found the same way (`--layout`). The
+    /// models are located and loaded on the first page that needs them: OCR never for
+    /// born-digital documents, the layout models only for pages that `--layout` sends to them.
     pub fn with_ocr(locate: ModelLocator, settings: OcrSettings) -> Engine {
+        let layout = LayoutRuntime::new(Arc::clone(&locate), settings.backend, settings.threads);
         Engine {
             ocr: Some(Arc::new(OcrRuntime::new(locate, settings))),
+            layout: Some(Arc::new(layout)),
             llm: None,
             pool: PagePool::global(),
         }
@@ -116,6 +123,14 @@ impl Engine {
     /// The state of this engine's OCR models, without loading them.
     pub fn model_state(&self) -> ModelState {
         match &self.ocr {
+            None => ModelState::NotNeeded,
+            Some(runtime) => runtime.state(),
+        }
+    }
+
+    /// The state of this engine's layout and table models, without loading them.
+    pub fn layout_model_state(&self) -> ModelState {
+        match &self.layout {
             None => ModelState::NotNeeded,
             Some(runtime) => runtime.state(),
         }
@@ -205,7 +220,8 @@ impl Engine {
             OcrMode::Auto => self.ocr.clone(),
         };
         let mut doc = Document::new(metadata);
-        let (mode, max_pixels) = (opts.ocr, opts.limits.max_page_pixels);
+        let (mode, layout_mode, max_pixels) = (opts.ocr, opts.layout, opts.limits.max_page_pixels);
+        let layout = self.layout.clone();
         let outcomes = run_pages(
             &self.pool,
             &pages,
@@ -219,6 +235,8 @@ impl Engine {
                         input: &*input,
                         mode,
                         ocr: ocr.as_deref(),
+                        layout_mode,
+                        layout: layout.as_deref(),
                         max_pixels,
                         cancel,
                     },
@@ -285,10 +303,45 @@ fn collect_pages(
     }
     // A page that lost content, or came out without the OCR it needed, is incomplete: the
     // document is partial.
-    for warning in notes {
+    for warning in coalesce_layout_warnings(notes) {
         doc.push_warning(warning);
     }
     Ok(())
+}
+
+/// The layout models' warnings, one per page with the same message (models not installed on a
+/// document of 300 pages), become one warning naming the pages; other warnings pass as they are.
+fn coalesce_layout_warnings(notes: Vec<Warning>) -> Vec<Warning> {
+    let mut out: Vec<Warning> = Vec::with_capacity(notes.len());
+    // (index in `out`, message, pages)
+    let mut groups: Vec<(usize, String, Vec<u32>)> = Vec::new();
+    for w in notes {
+        if w.kind != WarningKind::LayoutUnavailable {
+            out.push(w);
+            continue;
+        }
+        match groups.iter_mut().find(|g| g.1 == w.message) {
+            Some(group) => group.2.extend(w.page),
+            None => {
+                groups.push((out.len(), w.message.clone(), w.page.into_iter().collect()));
+                out.push(w);
+            }
+        }
+    }
+    for (index, message, pages) in groups {
+        let w = &mut out[index];
+        w.page = match pages.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        };
+        let list: Vec<String> = pages.iter().map(u32::to_string).collect();
+        w.message = match pages.len() {
+            0 => message,
+            1 => format!("page {}: {message}", list[0]),
+            _ => format!("pages {}: {message}", list.join(", ")),
+        };
+    }
+    out
 }
 
 /// Runs `work` for each page in `pool`, at most the pool's size of this document's pages at a
@@ -436,6 +489,29 @@ mod tests {
 
     fn pool() -> PagePool {
         PagePool::with_grace(2, 2, Duration::from_millis(100))
+    }
+
+    #[test]
+    fn layout_warnings_of_many_pages_become_one() {
+        let layout = |page| {
+            Warning::new(
+                WarningKind::LayoutUnavailable,
+                Some(page),
+                "layout models unavailable: not installed; run `folio models install`",
+            )
+        };
+        let other = Warning::new(WarningKind::ContentDropped, Some(2), "page 2: cut short");
+        let out = coalesce_layout_warnings(vec![layout(1), other.clone(), layout(2), layout(5)]);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(out[0].page, None);
+        assert_eq!(
+            out[0].message,
+            "pages 1, 2, 5: layout models unavailable: not installed; run `folio models install`"
+        );
+        assert_eq!(out[1], other);
+        let one = coalesce_layout_warnings(vec![layout(3)]);
+        assert_eq!(one[0].page, Some(3));
+        assert!(one[0].message.starts_with("page 3: layout models"));
     }
 
     #[test]

@@ -23,6 +23,8 @@ The OCR models load on first need and a failed load is retried after a short bac
 mod backends;
 mod engine;
 mod error;
+mod layout_models;
+mod models;
 mod ocr;
 mod options;
 mod pool;
@@ -33,11 +35,11 @@ mod stages;
 pub use engine::{Engine, Progress};
 pub use error::{ExtractError, ModelError, PageFailure, ReadError};
 pub use folio_vision::{BackendKind, OcrParams};
-pub use ocr::{
-    ModelLocator, ModelState, OcrSettings, MODEL_RETRY_BACKOFF, OCR_PIXEL_BUDGET, OCR_RENDER_DPI,
-};
-pub use options::{ExtractOptions, Limits, OcrMode, PageSelection, PageSelectionError};
+pub use models::{ModelLocator, ModelState, MODEL_RETRY_BACKOFF};
+pub use ocr::{OcrSettings, OCR_PIXEL_BUDGET, OCR_RENDER_DPI};
+pub use options::{ExtractOptions, LayoutMode, Limits, OcrMode, PageSelection, PageSelectionError};
 pub use pool::{default_threads, PagePool, PoolAlreadySized, PoolStats, DEFAULT_GRACE};
 pub use raster::MAX_IMAGE_SIDE;
 pub use sniff::{sniff, sniff_named, InputKind};
+pub use stages::layout_model::LAYOUT_PIXEL_BUDGET;
 pub use stages::PageError;

@@ -1,15 +1,14 @@
 //! OCR inside the engine: models loaded once from the model store on first need, and the
 //! conversion of recognised words into the glyphs layout analysis reads.
 
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use folio_content::{Cancel, FontInfo, Glyph, PageContent};
 use folio_doc::BBox;
 use folio_store::ModelId;
 use folio_vision::{BackendKind, Ocr, OcrLine, OcrModelPaths, OcrPage, OcrParams, RgbImage};
 
+use crate::models::{locate, LazyModels, ModelLocator, ModelState};
 use crate::ModelError;
 
 /// Pages are scaled down to at most this many pixels before any model sees them. Detection
@@ -41,48 +40,11 @@ impl Default for OcrSettings {
     }
 }
 
-/// Finds a verified model file, or says why it cannot (naming the command that fixes it).
-/// Usually [`folio_store::Store::model_path`]; called only when a page needs OCR.
-pub type ModelLocator =
-    Arc<dyn Fn(ModelId) -> Result<PathBuf, Box<dyn std::error::Error + Send + Sync>> + Send + Sync>;
-
-/// After a failed load, the next attempt waits at least this long: a missing model is fixed
-/// by `folio models install` while the process runs, and the next request should see it, but
-/// a burst of requests should not each retry a load that just failed.
-pub const MODEL_RETRY_BACKOFF: Duration = Duration::from_secs(2);
-
-/// The state of the engine's OCR models, for readiness checks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ModelState {
-    /// The engine reads born-digital documents only: it has no OCR to load.
-    NotNeeded,
-    /// Not loaded yet: they are loaded on the first page that needs them.
-    NotLoaded,
-    /// Loaded and ready.
-    Loaded,
-    /// The last load failed; it is tried again on the next need after the back-off.
-    Failed {
-        /// Why, naming the command that fixes it where there is one.
-        reason: String,
-        /// How long until the next attempt is allowed.
-        retry_in: Duration,
-    },
-}
-
-enum Loaded {
-    NotYet,
-    Ready(Arc<Ocr>),
-    Failed { error: ModelError, at: Instant },
-}
-
-/// OCR models, located and loaded on first use, then shared by every page and thread. A
-/// document that needs no OCR never loads (or needs) a model. A failed load is not kept for
-/// good: it is retried on a later need, after [`MODEL_RETRY_BACKOFF`].
+/// OCR models, located and loaded on first use, then shared by every page and thread (see
+/// [`LazyModels`]).
 pub(crate) struct OcrRuntime {
-    locate: ModelLocator,
     settings: OcrSettings,
-    loaded: Mutex<Loaded>,
+    models: LazyModels<Ocr>,
 }
 
 impl std::fmt::Debug for OcrRuntime {
@@ -103,94 +65,66 @@ pub(crate) enum OcrFailure {
     Run(folio_vision::BackendError),
 }
 
+/// What OCR read on a page, with the image it read (upright, scaled to the pixel budget) for
+/// the stages after it.
+pub(crate) struct OcrRead {
+    /// Lines and words, in the pixels of `image`.
+    pub page: OcrPage,
+    /// The page image as OCR saw it once upright.
+    pub image: RgbImage,
+    /// Pixels of `image` per pixel of the image given to [`OcrRuntime::recognize`].
+    pub fit: f32,
+}
+
 impl OcrRuntime {
-    pub(crate) fn new(locate: ModelLocator, settings: OcrSettings) -> OcrRuntime {
+    pub(crate) fn new(locator: ModelLocator, settings: OcrSettings) -> OcrRuntime {
+        let (backend, threads) = (settings.backend, settings.threads);
         OcrRuntime {
-            locate,
             settings,
-            loaded: Mutex::new(Loaded::NotYet),
+            models: LazyModels::new("OCR", move || {
+                let det = locate(&locator, ModelId::TextDetection)?;
+                let rec = locate(&locator, ModelId::TextRecognition)?;
+                let cls = locate(&locator, ModelId::TextLineClassifier)?;
+                let orientation = locate(&locator, ModelId::PageOrientation)?;
+                Ocr::load(
+                    &OcrModelPaths {
+                        det: &det,
+                        rec: &rec,
+                        cls: Some(&cls),
+                        orientation: Some(&orientation),
+                    },
+                    backend,
+                    threads,
+                )
+                .map_err(|e| ModelError::Load(Arc::new(e)))
+            }),
         }
     }
 
     /// The state of the models now (no load is attempted).
     pub(crate) fn state(&self) -> ModelState {
-        match &*self.loaded.lock().unwrap_or_else(|e| e.into_inner()) {
-            Loaded::NotYet => ModelState::NotLoaded,
-            Loaded::Ready(_) => ModelState::Loaded,
-            Loaded::Failed { error, at } => ModelState::Failed {
-                reason: error.to_string(),
-                retry_in: MODEL_RETRY_BACKOFF.saturating_sub(at.elapsed()),
-            },
-        }
+        self.models.state()
     }
 
-    /// The loaded models, or why they cannot be loaded (a missing or corrupt model names the
-    /// command that installs it). Loads them on first need, and again after a failure once the
-    /// back-off has passed; callers meanwhile wait on the one load in progress.
+    /// The loaded models, or why they cannot be loaded (see [`LazyModels::get`]).
     pub(crate) fn models(&self) -> Result<Arc<Ocr>, ModelError> {
-        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
-        match &*loaded {
-            Loaded::Ready(ocr) => return Ok(Arc::clone(ocr)),
-            Loaded::Failed { error, at } if at.elapsed() < MODEL_RETRY_BACKOFF => {
-                return Err(error.clone());
-            }
-            _ => {}
-        }
-        match self.load() {
-            Ok(ocr) => {
-                let ocr = Arc::new(ocr);
-                *loaded = Loaded::Ready(Arc::clone(&ocr));
-                Ok(ocr)
-            }
-            Err(error) => {
-                tracing::debug!(%error, "OCR models cannot be loaded (the caller reports it); retried on a later need");
-                *loaded = Loaded::Failed {
-                    error: error.clone(),
-                    at: Instant::now(),
-                };
-                Err(error)
-            }
-        }
-    }
-
-    fn load(&self) -> Result<Ocr, ModelError> {
-        let path = |id: ModelId| (self.locate)(id).map_err(|e| ModelError::Locate(Arc::from(e)));
-        let det = path(ModelId::TextDetection)?;
-        let rec = path(ModelId::TextRecognition)?;
-        let cls = path(ModelId::TextLineClassifier)?;
-        let orientation = path(ModelId::PageOrientation)?;
-        let started = std::time::Instant::now();
-        let ocr = Ocr::load(
-            &OcrModelPaths {
-                det: &det,
-                rec: &rec,
-                cls: Some(&cls),
-                orientation: Some(&orientation),
-            },
-            self.settings.backend,
-            self.settings.threads,
-        )
-        .map_err(|e| ModelError::Load(Arc::new(e)))?;
-        tracing::info!(
-            backend = self.settings.backend.name(),
-            ms = started.elapsed().as_millis() as u64,
-            "OCR models loaded"
-        );
-        Ok(ocr)
+        self.models.get()
     }
 
     /// Recognises `img`, scaled down to the pixel budget first; stops soon after `cancel`.
-    pub(crate) fn recognize(
-        &self,
-        img: RgbImage,
-        cancel: &Cancel,
-    ) -> Result<(OcrPage, f32), OcrFailure> {
+    pub(crate) fn recognize(&self, img: RgbImage, cancel: &Cancel) -> Result<OcrRead, OcrFailure> {
         let models = self.models().map_err(OcrFailure::Models)?;
-        let (img, scale) = img.fit_pixels(OCR_PIXEL_BUDGET);
+        let (img, fit) = img.fit_pixels(OCR_PIXEL_BUDGET);
         let page = models
             .recognize_until(&img, &self.settings.params, cancel)
             .map_err(OcrFailure::Run)?;
-        Ok((page, scale))
+        // The coordinates are those of the upright page: so is the image kept for the layout
+        // model (turned back the way OCR turned it).
+        let image = match page.turned {
+            0 => img,
+            q => img.rotated(4 - q),
+        };
+        Ok(OcrRead { page, image, fit })
     }
 }
 
@@ -232,6 +166,20 @@ pub(crate) fn page_content(page: &OcrPage, px_per_unit: f32) -> PageContent {
         images: Vec::new(),
         warnings: Vec::new(),
     }
+}
+
+/// Every word OCR read, with its box in page units (image pixels divided by `px_per_unit`).
+pub(crate) fn page_words(page: &OcrPage, px_per_unit: f32) -> Vec<(String, BBox)> {
+    let k = 1.0 / px_per_unit.max(f32::MIN_POSITIVE);
+    page.lines
+        .iter()
+        .flat_map(|l| &l.words)
+        .filter(|w| !w.text.trim().is_empty() && w.bbox.iter().all(|v| v.is_finite()))
+        .map(|w| {
+            let [x0, y0, x1, y1] = w.bbox;
+            (w.text.clone(), BBox::new(x0 * k, y0 * k, x1 * k, y1 * k))
+        })
+        .collect()
 }
 
 /// The box around a line's words (tighter than its detection quad on a skewed line), or around

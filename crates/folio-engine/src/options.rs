@@ -77,6 +77,45 @@ impl FromStr for OcrMode {
     }
 }
 
+/// When to run the layout and table-structure models (`--layout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LayoutMode {
+    /// Per page, where they add something the heuristics cannot: pages read by OCR (scans,
+    /// images) whose text reads like a document or holds a table, not a till receipt's strip,
+    /// and born-digital pages with table candidates (a table found by rules, or rows of
+    /// aligned text without rules).
+    #[default]
+    Auto,
+    /// On every page.
+    Model,
+    /// Never: heuristic layout only.
+    Fast,
+}
+
+impl LayoutMode {
+    /// Every mode, in the order `--help` lists them.
+    pub const ALL: [LayoutMode; 3] = [LayoutMode::Auto, LayoutMode::Model, LayoutMode::Fast];
+
+    /// The mode's name, as [`FromStr`] reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            LayoutMode::Auto => "auto",
+            LayoutMode::Model => "model",
+            LayoutMode::Fast => "fast",
+        }
+    }
+}
+
+impl FromStr for LayoutMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        LayoutMode::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| format!("unknown layout mode {s:?} (expected auto, model or fast)"))
+    }
+}
+
 /// A set of 1-based page numbers, written like `1-3,7,10-`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageSelection {
@@ -178,6 +217,8 @@ pub struct ExtractOptions {
     pub password: Option<String>,
     /// When to use OCR.
     pub ocr: OcrMode,
+    /// When to run the layout and table models.
+    pub layout: LayoutMode,
     /// Resource bounds.
     pub limits: Limits,
     /// The input's file name, for metadata and type detection.
@@ -214,5 +255,18 @@ mod tests {
         for bad in ["", "0", "3-1", "a", "1,,2", "-2"] {
             assert!(bad.parse::<PageSelection>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn layout_modes_parse_by_name() {
+        for mode in LayoutMode::ALL {
+            assert_eq!(mode.name().parse::<LayoutMode>(), Ok(mode));
+        }
+        assert_eq!(LayoutMode::default(), LayoutMode::Auto);
+        let err = "heuristic".parse::<LayoutMode>().unwrap_err();
+        assert!(
+            err.contains("\"heuristic\"") && err.contains("fast"),
+            "{err}"
+        );
     }
 }

@@ -30,6 +30,7 @@ pub(crate) struct Request {
     format: String,
     pages: Option<String>,
     ocr: String,
+    layout: String,
     password: Option<String>,
     filename: Option<String>,
     fields: Option<folio_fields::FieldRequest>,
@@ -56,6 +57,7 @@ impl Request {
             format,
             pages,
             ocr,
+            layout,
             password,
             filename,
             fields,
@@ -64,6 +66,7 @@ impl Request {
             format: format.name().to_string(),
             pages: pages.as_ref().map(ToString::to_string),
             ocr: ocr.name().to_string(),
+            layout: layout.name().to_string(),
             password: password.clone(),
             filename: filename.clone(),
             fields: fields.as_deref().cloned(),
@@ -84,6 +87,7 @@ impl Request {
             options.set("pages", p)?;
         }
         options.set("ocr", &self.ocr)?;
+        options.set("layout", &self.layout)?;
         options.password = self.password.clone();
         options.filename = self.filename.clone();
         options.fields = self.fields.clone().map(Arc::new);
@@ -273,6 +277,7 @@ mod tests {
         options.set("format", "json").unwrap();
         options.set("pages", "1-3,7,10-").unwrap();
         options.set("ocr", "never").unwrap();
+        options.set("layout", "fast").unwrap();
         options.set("password", " pw ").unwrap();
         options.set("filename", "a.pdf").unwrap();
         options.set("fields", "company,total").unwrap();
@@ -295,6 +300,7 @@ mod tests {
         assert_eq!(o.format, Format::Json);
         assert_eq!(o.pages, options.pages);
         assert_eq!(o.ocr, OcrMode::Never);
+        assert_eq!(o.layout, folio_engine::LayoutMode::Fast);
         assert_eq!(o.password.as_deref(), Some(" pw "));
         assert_eq!(o.filename.as_deref(), Some("a.pdf"));
         assert_eq!(o.fields, options.fields);

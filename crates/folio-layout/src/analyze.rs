@@ -1,9 +1,10 @@
 //! Entry points: one page, then the whole document.
 
-use folio_doc::{BBox, Block, BlockKind, Page, Provenance, Source};
+use folio_doc::{BBox, Block, Page, Provenance, Source};
 
 use crate::blocks::{blocks, lines};
 use crate::order::{reading_order, Columns};
+use crate::regions::{ModelRegion, RegionItem, RegionPlan};
 use crate::tables;
 use crate::words::{fragments, Fragment};
 use folio_content::{PageContent, Segment};
@@ -15,7 +16,8 @@ const MIN_FIGURE_AREA: f32 = 0.02;
 enum Item {
     Text(Fragment),
     Table(Block),
-    Figure(BBox),
+    /// A figure or a formula, with the text the layout model's regions gave it.
+    Region(RegionItem),
 }
 
 impl Item {
@@ -23,7 +25,7 @@ impl Item {
         match self {
             Item::Text(f) => f.bbox,
             Item::Table(b) => b.bbox,
-            Item::Figure(b) => *b,
+            Item::Region(r) => r.bbox(),
         }
     }
 }
@@ -35,14 +37,16 @@ impl Item {
 pub struct PageLayout {
     page_number: u32,
     source: Source,
-    width: f32,
+    pub(crate) width: f32,
     height: f32,
     segments: Vec<Segment>,
     images: Vec<BBox>,
-    frags: Vec<Fragment>,
+    pub(crate) frags: Vec<Fragment>,
     /// The page's median glyph size, taken before the tables leave the running text.
-    em: f32,
-    tables: Vec<Block>,
+    pub(crate) em: f32,
+    pub(crate) tables: Vec<Block>,
+    /// A layout model's regions, when one ran on the page (see `regions`).
+    pub(crate) regions: Vec<ModelRegion>,
 }
 
 impl std::fmt::Debug for PageLayout {
@@ -71,6 +75,7 @@ impl PageLayout {
             em: median_size(&frags),
             frags,
             tables: Vec::new(),
+            regions: Vec::new(),
         }
     }
 
@@ -103,10 +108,11 @@ impl PageLayout {
             width,
             height,
             images,
-            frags,
+            segments,
+            mut frags,
             em,
             tables,
-            ..
+            regions,
         } = self;
         let provenance = Provenance {
             page: page_number,
@@ -114,30 +120,54 @@ impl PageLayout {
         };
         let page_area = (width * height).max(1.0);
         let mut items: Vec<Item> = Vec::new();
+        let table_boxes: Vec<BBox> = tables.iter().map(|t| t.bbox).collect();
         items.extend(tables.into_iter().map(Item::Table));
-        for img in &images {
-            let clipped = BBox::new(
-                img.x0.max(0.0),
-                img.y0.max(0.0),
-                img.x1.min(width),
-                img.y1.min(height),
-            );
-            if clipped.width() * clipped.height() >= MIN_FIGURE_AREA * page_area
-                && clipped.width() * clipped.height() < 0.9 * page_area
-            {
-                items.push(Item::Figure(clipped));
-            }
-        }
+        let figures: Vec<BBox> = images
+            .iter()
+            .map(|img| {
+                BBox::new(
+                    img.x0.max(0.0),
+                    img.y0.max(0.0),
+                    img.x1.min(width),
+                    img.y1.min(height),
+                )
+            })
+            .filter(|clipped| {
+                let area = clipped.width() * clipped.height();
+                area >= MIN_FIGURE_AREA * page_area && area < 0.9 * page_area
+            })
+            .collect();
+        // What is drawn on the page besides its text: a model's figure on a text layer must
+        // hold some of it (a picture, or lines of a chart), not only text.
+        let lines_drawn: Vec<BBox> = segments
+            .iter()
+            .map(|s| BBox::new(s.x0, s.y0, s.x1, s.y1))
+            .collect();
+        let plan = RegionPlan::new(
+            regions,
+            width,
+            height,
+            source,
+            (images.clone(), lines_drawn),
+        );
+        items.extend(
+            plan.take_items(&mut frags, figures, &table_boxes)
+                .into_iter()
+                .map(Item::Region),
+        );
         let rtl_chars: usize = frags.iter().filter(|f| f.rtl).map(|f| f.text().len()).sum();
         let all_chars: usize = frags.iter().map(|f| f.text().len()).sum();
         let rtl = rtl_chars * 2 > all_chars;
+        let columns = plan.columns(
+            &frags,
+            match source {
+                Source::Ocr => Columns::TextOnly,
+                _ => Columns::Aligned,
+            },
+        );
         items.extend(frags.into_iter().map(Item::Text));
 
         let boxes: Vec<BBox> = items.iter().map(Item::bbox).collect();
-        let columns = match source {
-            Source::Ocr => Columns::TextOnly,
-            _ => Columns::Aligned,
-        };
         let order = reading_order(&boxes, em, rtl, columns);
         let mut slots: Vec<Option<Item>> = items.into_iter().map(Some).collect();
         let mut out = Vec::new();
@@ -154,22 +184,15 @@ impl PageLayout {
                     flush(&mut run, &mut out);
                     out.push(b);
                 }
-                Some(Item::Figure(bbox)) => {
+                Some(Item::Region(r)) => {
                     flush(&mut run, &mut out);
-                    out.push(Block {
-                        kind: BlockKind::Figure,
-                        bbox,
-                        text: String::new(),
-                        lines: Vec::new(),
-                        table: None,
-                        key_value: None,
-                        provenance,
-                    });
+                    out.extend(r.into_blocks(em, provenance));
                 }
                 None => {}
             }
         }
         flush(&mut run, &mut out);
+        plan.mark(&mut out);
         out
     }
 }

@@ -288,11 +288,20 @@ pub(crate) fn mark_headings(pages: &mut [Page]) {
             .iter()
             .filter(|b| b.kind == BlockKind::Paragraph && b.text.split_whitespace().count() >= 8)
             .count();
+        // The layout model laid the page out: its title regions already made the headings
+        // that OCR's lines hold, and font sizes guessed from OCR's boxes add none.
+        let model_titles = page
+            .provenance
+            .stages
+            .iter()
+            .any(|s| s == crate::regions::MODEL_STAGE);
         for (bi, b) in page.blocks.iter().enumerate() {
             if b.kind != BlockKind::Paragraph {
                 continue;
             }
-            if b.provenance.source == Source::Ocr && !ocr_heading_plausible(&b.text, prose) {
+            if b.provenance.source == Source::Ocr
+                && (model_titles || !ocr_heading_plausible(&b.text, prose))
+            {
                 continue;
             }
             let text = b.text.trim();

@@ -15,6 +15,7 @@ into the steps the engine runs as stages (words, tables, reading order and block
 mod blocks;
 mod document;
 mod order;
+mod regions;
 mod stream;
 mod tables;
 mod words;
@@ -24,3 +25,4 @@ mod analyze;
 mod test_support;
 
 pub use analyze::{analyze_page, finish_document, mark_furniture, mark_headings, PageLayout};
+pub use regions::{ModelRegion, RegionRole, MODEL_STAGE};

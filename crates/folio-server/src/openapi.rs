@@ -83,6 +83,22 @@ fn ocr_schema() -> ObjectBuilder {
         ))
 }
 
+fn layout_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(
+            folio_engine::LayoutMode::ALL.map(folio_engine::LayoutMode::name),
+        ))
+        .default(Some(Value::from(
+            folio_engine::LayoutMode::default().name(),
+        )))
+        .description(Some(
+            "When to run the layout and table models: `auto` (scanned pages that read like a \
+             document or hold a table, and born-digital pages with table candidates), `model` \
+             (every page), or `fast` (never).",
+        ))
+}
+
 /// The multipart body of `POST /extract`: a `file` part and the option fields
 /// ([`RequestOptions::FIELDS`]).
 #[derive(utoipa::ToSchema)]
@@ -98,6 +114,8 @@ struct Upload {
     pages: Option<String>,
     #[schema(schema_with = ocr_schema)]
     ocr: Option<String>,
+    #[schema(schema_with = layout_schema)]
+    layout: Option<String>,
     /// Password of an encrypted PDF.
     password: Option<String>,
     /// Overrides the file part's name.

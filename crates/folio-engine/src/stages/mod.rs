@@ -7,8 +7,9 @@
 //! 2. [`ocr`]: reads the page's raster when the decision asks for it;
 //! 3. [`layout`]'s `Words`: glyphs (or OCR lines) grouped into words and lines;
 //! 4. [`tables`]: tables taken out of the running text (rules, alignment);
-//! 5. a layout-model stage goes here (issue 13: regions from the layout model refine the words
-//!    and tables before reading order);
+//! 5. [`layout_model`]: regions from the layout model (tables read by the table model,
+//!    figures and their captions, formulas, titles, running heads) on the pages `--layout`
+//!    sends to it;
 //! 6. [`layout`]'s `Blocks`: reading order and block roles.
 //!
 //! **Document stages** ([`DocumentStage`]) run once every page is done, in the order of
@@ -24,6 +25,7 @@ pub(crate) mod decide;
 pub(crate) mod document;
 pub(crate) mod fields;
 pub(crate) mod layout;
+pub(crate) mod layout_model;
 pub(crate) mod ocr;
 pub(crate) mod tables;
 
@@ -34,8 +36,9 @@ use folio_doc::{Block, Document, Page, PageProvenance, Source, Warning};
 use folio_vision::RgbImage;
 
 use crate::backends::{PagedInput, SourcePage};
+use crate::layout_models::LayoutRuntime;
 use crate::ocr::OcrRuntime;
-use crate::OcrMode;
+use crate::{LayoutMode, OcrMode};
 
 /// Why a page could not be extracted. The page is left out of the document and a warning
 /// says why; a document none of whose pages could be extracted is an error.
@@ -92,6 +95,10 @@ pub(crate) struct PageCx<'a> {
     pub mode: OcrMode,
     /// The engine's OCR, when it has one.
     pub ocr: Option<&'a OcrRuntime>,
+    /// When to run the layout models.
+    pub layout_mode: LayoutMode,
+    /// The engine's layout and table models, when it has them.
+    pub layout: Option<&'a LayoutRuntime>,
     /// Most pixels in one raster.
     pub max_pixels: u64,
     /// Set when the page must stop.
@@ -115,10 +122,14 @@ pub(crate) struct PageState {
     pub content: PageContent,
     /// Whether the page's format has a text layer.
     pub has_text_layer: bool,
-    /// The page's own image, for an image input.
+    /// The page's own image, for an image input; after OCR, the image OCR read (upright), which
+    /// the layout model reads too.
     pub raster: Option<RgbImage>,
     /// Pixels of `raster` per page unit.
     pub px_per_point: f32,
+    /// OCR's words with their boxes in page units (the page's glyphs are OCR's whole lines),
+    /// to fill the cells of a table the table model finds.
+    pub ocr_words: Vec<(String, folio_doc::BBox)>,
     /// Where the page's text comes from.
     pub source: Source,
     /// The decision and its reasons, for provenance.
@@ -143,6 +154,7 @@ impl PageState {
             has_text_layer,
             raster: page.raster,
             px_per_point: page.px_per_point,
+            ocr_words: Vec::new(),
             source: Source::TextLayer,
             decision: String::new(),
             choice: OcrChoice::TextLayer,
@@ -187,7 +199,7 @@ pub(crate) const PAGE_STAGES: &[&dyn PageStage] = &[
     &ocr::OcrStage,
     &layout::Words,
     &tables::Tables,
-    // Issue 13: a layout-model stage (`layout_model`) goes here.
+    &layout_model::LayoutModelStage,
     &layout::Blocks,
 ];
 
@@ -307,6 +319,8 @@ pub(crate) mod testing {
             input,
             mode,
             ocr: None,
+            layout_mode: LayoutMode::Fast,
+            layout: None,
             max_pixels: 40_000_000,
             cancel,
         }

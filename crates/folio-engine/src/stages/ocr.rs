@@ -5,7 +5,7 @@
 use folio_doc::Source;
 
 use super::{OcrChoice, PageCx, PageError, PageStage, PageState};
-use crate::ocr::{page_content, OcrFailure, OCR_PIXEL_BUDGET, OCR_RENDER_DPI};
+use crate::ocr::{page_content, page_words, OcrFailure, OCR_PIXEL_BUDGET, OCR_RENDER_DPI};
 
 /// The OCR stage.
 pub(crate) struct OcrStage;
@@ -37,12 +37,14 @@ impl PageStage for OcrStage {
             }
         };
         let (w, h) = (img.width(), img.height());
-        let (found, fit) = runtime.recognize(img, cx.cancel).map_err(|e| match e {
+        let read = runtime.recognize(img, cx.cancel).map_err(|e| match e {
             OcrFailure::Models(e) => PageError::Models(e),
             OcrFailure::Run(folio_vision::BackendError::Cancelled) => PageError::Cancelled,
             OcrFailure::Run(e) => PageError::Ocr(e),
         })?;
-        let mut content = page_content(&found, px_per_point * fit);
+        let (found, fit) = (&read.page, read.fit);
+        let mut content = page_content(found, px_per_point * fit);
+        page.ocr_words = page_words(found, px_per_point * fit);
         // The page is the image as given (turned upright): its size comes from the image's own
         // dimensions, not from the scaled-down copy OCR read, whose whole-pixel rounding would
         // make a downscaled page a fraction of a pixel shorter than the image.
@@ -68,6 +70,9 @@ impl PageStage for OcrStage {
         );
         page.content = content;
         page.source = Source::Ocr;
+        // Kept for the layout model, in the upright page's pixels.
+        page.raster = Some(read.image);
+        page.px_per_point = px_per_point * fit;
         Ok(true)
     }
 }

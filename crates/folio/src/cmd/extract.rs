@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use folio_doc::{Format, RenderOptions};
-use folio_engine::{BackendKind, ExtractError, ExtractOptions, OcrMode, PageSelection};
+use folio_engine::{BackendKind, ExtractError, ExtractOptions, LayoutMode, OcrMode, PageSelection};
 
 use super::limits::{LimitArgs, DOCUMENT_TIMEOUT};
 
@@ -35,6 +35,11 @@ pub struct Args {
     /// never.
     #[arg(long, default_value = "auto", value_parser = super::ocr_parser())]
     pub ocr: OcrMode,
+    /// When to run the layout and table models: auto (scanned pages that read like a document
+    /// or hold a table, and born-digital pages with table candidates), model (every page) or
+    /// fast (never: heuristics only).
+    #[arg(long, default_value = "auto", value_parser = super::layout_parser())]
+    pub layout: LayoutMode,
     /// Inference backend for OCR: rten (built in), ort or ort-cuda (builds with those features).
     #[arg(long, default_value = "rten", env = "FOLIO_OCR_BACKEND", value_parser = super::backend_parser())]
     pub ocr_backend: BackendKind,
@@ -80,6 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         pages: args.pages,
         password: args.password,
         ocr: args.ocr,
+        layout: args.layout,
         limits,
         filename,
         cancel: None,

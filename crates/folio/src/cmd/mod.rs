@@ -101,6 +101,15 @@ pub(crate) fn ocr_parser() -> impl clap::builder::TypedValueParser<Value = folio
     choice(&folio_engine::OcrMode::ALL, folio_engine::OcrMode::name)
 }
 
+/// `--layout`: auto, model or fast.
+pub(crate) fn layout_parser(
+) -> impl clap::builder::TypedValueParser<Value = folio_engine::LayoutMode> {
+    choice(
+        &folio_engine::LayoutMode::ALL,
+        folio_engine::LayoutMode::name,
+    )
+}
+
 const BACKENDS: [BackendKind; 3] = [BackendKind::Rten, BackendKind::Ort, BackendKind::OrtCuda];
 
 /// `--ocr-backend`: rten, ort or ort-cuda (also `cuda`, an older name).
