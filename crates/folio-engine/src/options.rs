@@ -82,8 +82,8 @@ impl FromStr for OcrMode {
 pub enum LayoutMode {
     /// Per page, where they add something the heuristics cannot: pages read by OCR (scans,
     /// images) whose text reads like a document or holds a table, not a till receipt's strip,
-    /// and born-digital pages with table candidates (a table found by rules, or rows of
-    /// aligned text without rules).
+    /// and born-digital pages with rows of aligned text that the table stage did not take
+    /// (tables found by rules or alignment need no model).
     #[default]
     Auto,
     /// On every page.

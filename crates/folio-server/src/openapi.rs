@@ -94,7 +94,7 @@ fn layout_schema() -> ObjectBuilder {
         )))
         .description(Some(
             "When to run the layout and table models: `auto` (scanned pages that read like a \
-             document or hold a table, and born-digital pages with table candidates), `model` \
+             document or hold a table, and born-digital pages with aligned text no table took), `model` \
              (every page), or `fast` (never).",
         ))
 }

@@ -57,7 +57,7 @@ impl PageStage for LayoutModelStage {
             LayoutMode::Model => "--layout model",
             LayoutMode::Auto if scanned && layout.wants_model_on_scan() => "read by OCR",
             LayoutMode::Auto if !scanned && page.has_text_layer && layout.wants_model() => {
-                "table candidates"
+                "aligned text the table stage left"
             }
             LayoutMode::Auto => return Ok(false),
         };

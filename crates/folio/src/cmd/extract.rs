@@ -36,7 +36,7 @@ pub struct Args {
     #[arg(long, default_value = "auto", value_parser = super::ocr_parser())]
     pub ocr: OcrMode,
     /// When to run the layout and table models: auto (scanned pages that read like a document
-    /// or hold a table, and born-digital pages with table candidates), model (every page) or
+    /// or hold a table, and born-digital pages with aligned text no table took), model (every page) or
     /// fast (never: heuristics only).
     #[arg(long, default_value = "auto", value_parser = super::layout_parser())]
     pub layout: LayoutMode,
