@@ -209,7 +209,9 @@ fn models_installed_while_the_server_runs_heal_ocr_without_a_restart() {
     install
         .args(["models", "install", "--cache-dir", cache_dir, "--from"])
         .arg(&wheels)
-        .args(RequiredModels::Ocr.ids().iter().map(|m| m.name()));
+        // Every model, as `folio models install` installs them: with the OCR models alone a
+        // scan that reads like a document is extracted with a `layout_unavailable` warning.
+        .args(RequiredModels::All.ids().iter().map(|m| m.name()));
     for (k, _) in std::env::vars() {
         if k.starts_with("FOLIO_") {
             install.env_remove(k);
