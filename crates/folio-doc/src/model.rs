@@ -213,8 +213,70 @@ pub struct Block {
     /// The label and the value, for a `KeyValue` block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_value: Option<KeyValue>,
+    /// For a `Figure`: the text of its caption (the `Caption` block beside it), when the layout
+    /// found one. The caption block itself stays in the reading order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    /// For a `Figure`, when pictures were asked for (`--images`, `images=inline`): its picture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Image>,
     /// Where it came from.
     pub provenance: Provenance,
+}
+
+/// A figure's picture: its bytes inline (base64 in JSON), or the path of the file it was
+/// written to by the CLI (`--images DIR`), never both.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Image {
+    /// Where the CLI wrote the picture, as the caller named the folder (`DIR/page-3-figure-2.png`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The picture's encoded bytes (`mime` says which format); base64 in JSON.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "base64_bytes"
+    )]
+    pub data: Option<Vec<u8>>,
+    /// The media type of the bytes: `image/png` or `image/jpeg`.
+    pub mime: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+impl Image {
+    /// The file extension for the picture's format (`png`, `jpg`).
+    pub fn extension(&self) -> &'static str {
+        match self.mime.as_str() {
+            "image/jpeg" => "jpg",
+            _ => "png",
+        }
+    }
+}
+
+/// `Option<Vec<u8>>` as a standard base64 string.
+mod base64_bytes {
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(data: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match data {
+            Some(bytes) => s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        text.map(|t| {
+            base64::engine::general_purpose::STANDARD
+                .decode(t.as_bytes())
+                .map_err(serde::de::Error::custom)
+        })
+        .transpose()
+    }
 }
 
 /// A form's label and its value, each with its box.
@@ -248,6 +310,8 @@ impl Block {
             lines,
             table: None,
             key_value: None,
+            caption: None,
+            image: None,
             provenance,
         }
     }
@@ -270,6 +334,8 @@ impl Block {
             lines,
             table: None,
             key_value: Some(kv),
+            caption: None,
+            image: None,
             provenance,
         }
     }
@@ -289,6 +355,8 @@ impl Block {
             lines: Vec::new(),
             table: Some(table),
             key_value: None,
+            caption: None,
+            image: None,
             provenance,
         }
     }
@@ -485,6 +553,42 @@ impl Page {
     pub fn is_flow(&self) -> bool {
         self.width == 0.0 && self.height == 0.0
     }
+
+    /// Gives each figure without a caption the text of the `Caption` block right after it, or
+    /// else right before it (when that caption does not follow another figure, whose it is).
+    /// Layout places a figure's caption next to it in reading order; office files put it in
+    /// the paragraph before or after the picture.
+    pub fn link_figure_captions(&mut self) {
+        // A table's caption beside a figure is not the figure's.
+        let captions: Vec<Option<String>> = self
+            .blocks
+            .iter()
+            .map(|b| {
+                let text = b.text.trim();
+                let table = text.starts_with("Table") || text.starts_with("Tab.");
+                (b.kind == BlockKind::Caption && !text.is_empty() && !table)
+                    .then(|| text.to_string())
+            })
+            .collect();
+        let figure: Vec<bool> = self
+            .blocks
+            .iter()
+            .map(|b| b.kind == BlockKind::Figure)
+            .collect();
+        for (i, block) in self.blocks.iter_mut().enumerate() {
+            if !figure[i] || block.caption.is_some() {
+                continue;
+            }
+            let after = captions.get(i + 1).cloned().flatten();
+            let before = match i {
+                0 => None,
+                // The caption under the figure above is that figure's.
+                _ if i >= 2 && figure[i - 2] => None,
+                _ => captions[i - 1].clone(),
+            };
+            block.caption = after.or(before);
+        }
+    }
 }
 
 /// Outcome of the whole extraction.
@@ -521,6 +625,10 @@ pub enum WarningKind {
     /// The layout and table models could not run (not installed, not loadable, or failed on
     /// the page): the pages named keep their heuristic layout.
     LayoutUnavailable,
+    /// A figure's picture was asked for (`--images`, `images=inline`) and left out: over the
+    /// document's budget of picture bytes or figures, in a format that cannot be written
+    /// (EMF, SVG), or a link to a file outside the document, which is never fetched.
+    ImageSkipped,
     /// A kind this version does not know (written by a newer Folio).
     #[serde(other)]
     Other,
@@ -539,6 +647,7 @@ impl WarningKind {
             WarningKind::UnknownField => "unknown_field",
             WarningKind::FieldsModelFailed => "fields_model_failed",
             WarningKind::LayoutUnavailable => "layout_unavailable",
+            WarningKind::ImageSkipped => "image_skipped",
             WarningKind::Other => "other",
         }
     }

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::str::FromStr;
 
-use crate::model::{Block, BlockKind, Document, Table};
+use crate::model::{Block, BlockKind, Document, Image, Table};
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -185,16 +185,57 @@ fn markdown_block(block: &Block) -> String {
             None => escape_md_line(text),
         },
         BlockKind::Figure => {
+            let picture = match block.image.as_ref().and_then(image_src) {
+                Some(src) => format!(
+                    "![{}]({})",
+                    escape_md_alt(block.caption.as_deref().unwrap_or("")),
+                    md_link_target(&src)
+                ),
+                None => "<!-- image -->".to_string(),
+            };
             if text.is_empty() {
-                "<!-- image -->".to_string()
+                picture
             } else {
-                format!("<!-- image -->\n\n{}", escape_md_line(text))
+                format!("{picture}\n\n{}", escape_md_line(text))
             }
         }
         BlockKind::Formula => format!("$${text}$$"),
         BlockKind::Code => format!("```\n{}\n```", block.text.trim_end()),
         BlockKind::KeyValue => escape_md_line(text),
         BlockKind::PageHeader | BlockKind::PageFooter => String::new(),
+    }
+}
+
+/// Where a figure's picture is: the file the CLI wrote, or its bytes as a `data:` URI.
+fn image_src(image: &Image) -> Option<String> {
+    use base64::Engine as _;
+    match (&image.path, &image.data) {
+        (Some(path), _) => Some(path.clone()),
+        (None, Some(data)) => Some(format!(
+            "data:{};base64,{}",
+            image.mime,
+            base64::engine::general_purpose::STANDARD.encode(data)
+        )),
+        (None, None) => None,
+    }
+}
+
+/// A caption as image alt text: one line, brackets escaped so the link stays a link.
+fn escape_md_alt(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('\\', "\\\\")
+        .replace('[', "\\[")
+        .replace(']', "\\]")
+}
+
+/// A link destination: in angle brackets when it holds spaces or parentheses (CommonMark).
+fn md_link_target(src: &str) -> String {
+    if src.contains([' ', '(', ')', '<', '>']) {
+        format!("<{}>", src.replace('<', "%3C").replace('>', "%3E"))
+    } else {
+        src.to_string()
     }
 }
 
@@ -384,9 +425,19 @@ fn html_block(out: &mut String, block: &Block) {
         BlockKind::Caption => {
             let _ = writeln!(out, "<p class=\"caption\">{text}</p>");
         }
-        BlockKind::Figure => {
-            let _ = writeln!(out, "<figure>{text}</figure>");
-        }
+        BlockKind::Figure => match block.image.as_ref().and_then(image_src) {
+            Some(src) => {
+                let _ = writeln!(
+                    out,
+                    "<figure><img src=\"{}\" alt=\"{}\">{text}</figure>",
+                    escape_html(&src),
+                    escape_html(block.caption.as_deref().unwrap_or(""))
+                );
+            }
+            None => {
+                let _ = writeln!(out, "<figure>{text}</figure>");
+            }
+        },
         BlockKind::Formula => {
             let _ = writeln!(out, "<div class=\"formula\">{text}</div>");
         }
@@ -473,6 +524,8 @@ mod tests {
             lines: vec![],
             table: None,
             key_value: None,
+            caption: None,
+            image: None,
             provenance: prov(),
         }
     }
@@ -590,5 +643,94 @@ mod tests {
             assert_eq!(f.name().parse::<Format>().unwrap(), f);
         }
         assert!("pdf".parse::<Format>().is_err());
+    }
+
+    fn figure_page(image: Option<Image>) -> Document {
+        let mut doc = sample();
+        let page = &mut doc.pages[0];
+        page.blocks = vec![
+            block(BlockKind::Figure, ""),
+            block(BlockKind::Caption, "Figure 1: A [boxed] plot"),
+        ];
+        page.link_figure_captions();
+        page.blocks[0].image = image;
+        doc
+    }
+
+    #[test]
+    fn figures_without_pictures_render_as_before() {
+        let doc = figure_page(None);
+        assert_eq!(
+            doc.pages[0].blocks[0].caption.as_deref(),
+            Some("Figure 1: A [boxed] plot")
+        );
+        assert_eq!(
+            markdown(&doc, RenderOptions::default()),
+            "<!-- image -->\n\nFigure 1: A [boxed] plot\n"
+        );
+        assert!(html(&doc).contains("<figure></figure>"));
+        // The caption is in the JSON; no image member at all.
+        let v: serde_json::Value = serde_json::from_str(&json(&doc)).unwrap();
+        let fig = &v["pages"][0]["blocks"][0];
+        assert_eq!(fig["caption"], "Figure 1: A [boxed] plot");
+        assert!(fig.get("image").is_none());
+    }
+
+    #[test]
+    fn figures_link_their_written_picture_or_inline_bytes() {
+        let written = figure_page(Some(Image {
+            path: Some("out dir/page-1-figure-1.png".into()),
+            data: None,
+            mime: "image/png".into(),
+            width: 40,
+            height: 30,
+        }));
+        let md = markdown(&written, RenderOptions::default());
+        assert!(
+            md.starts_with("![Figure 1: A \\[boxed\\] plot](<out dir/page-1-figure-1.png>)\n"),
+            "{md}"
+        );
+        assert!(html(&written).contains(
+            "<figure><img src=\"out dir/page-1-figure-1.png\" alt=\"Figure 1: A [boxed] plot\"></figure>"
+        ));
+        let inline = figure_page(Some(Image {
+            path: None,
+            data: Some(vec![0x89, b'P', b'N', b'G']),
+            mime: "image/png".into(),
+            width: 1,
+            height: 1,
+        }));
+        assert!(markdown(&inline, RenderOptions::default())
+            .contains("(data:image/png;base64,iVBORw==)"));
+        let v: serde_json::Value = serde_json::from_str(&json(&inline)).unwrap();
+        let image = &v["pages"][0]["blocks"][0]["image"];
+        assert_eq!(image["data"], "iVBORw==");
+        assert_eq!(image["mime"], "image/png");
+        assert_eq!(image["width"], 1);
+        assert!(image.get("path").is_none());
+        let back: Document = serde_json::from_str(&json(&inline)).unwrap();
+        assert_eq!(back, inline);
+    }
+
+    #[test]
+    fn a_caption_before_a_figure_is_its_own_unless_the_figure_above_took_it() {
+        let mut page = sample().pages.remove(0);
+        page.blocks = vec![
+            block(BlockKind::Figure, ""),
+            block(BlockKind::Caption, "Figure 1: first"),
+            block(BlockKind::Figure, ""),
+            block(BlockKind::Paragraph, "text"),
+            block(BlockKind::Caption, "Figure 3: third"),
+            block(BlockKind::Figure, ""),
+            block(BlockKind::Caption, "Table 2: not a figure's"),
+        ];
+        page.link_figure_captions();
+        let captions: Vec<Option<&str>> = page
+            .blocks
+            .iter()
+            .filter(|b| b.kind == BlockKind::Figure)
+            .map(|b| b.caption.as_deref())
+            .collect();
+        assert_eq!(captions, [Some("Figure 1: first"), None, Some("Figure 3: third")]);
     }
 }

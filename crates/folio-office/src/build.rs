@@ -87,6 +87,8 @@ impl DocBuilder {
             lines: Vec::new(),
             table: None,
             key_value: None,
+            caption: None,
+            image: None,
             provenance,
         });
     }
