@@ -15,6 +15,7 @@ use crate::layout_models::LayoutRuntime;
 use crate::models::{ModelLocator, ModelState};
 use crate::ocr::{OcrRuntime, OcrSettings};
 use crate::pool::{PagePool, PoolStats, Slot};
+use crate::stages::figures::ImageBudget;
 use crate::stages::{run_document, run_page, DocCx, PageCx, PageError};
 use crate::{sniff_named, ExtractError, ExtractOptions, OcrMode};
 
@@ -193,6 +194,7 @@ impl Engine {
                 if doc.metadata.filename.is_none() {
                     doc.metadata.filename.clone_from(&opts.filename);
                 }
+                link_captions(&mut doc);
                 run_document(&mut doc, &self.doc_cx(opts, false));
                 Ok(doc)
             }
@@ -222,6 +224,9 @@ impl Engine {
         let mut doc = Document::new(metadata);
         let (mode, layout_mode, max_pixels) = (opts.ocr, opts.layout, opts.limits.max_page_pixels);
         let layout = self.layout.clone();
+        let images = opts
+            .images
+            .then(|| ImageBudget::new(opts.limits.max_image_bytes));
         let outcomes = run_pages(
             &self.pool,
             &pages,
@@ -238,14 +243,23 @@ impl Engine {
                         layout_mode,
                         layout: layout.as_deref(),
                         max_pixels,
+                        images: images.as_ref(),
                         cancel,
                     },
                 )
             },
         )?;
         collect_pages(&mut doc, &pages, outcomes)?;
+        link_captions(&mut doc);
         run_document(&mut doc, &self.doc_cx(opts, true));
         Ok(doc)
+    }
+}
+
+/// Every figure takes the text of the caption beside it (`folio_doc::Page::link_figure_captions`).
+fn link_captions(doc: &mut Document) {
+    for page in &mut doc.pages {
+        page.link_figure_captions();
     }
 }
 

@@ -41,5 +41,6 @@ pub use options::{ExtractOptions, LayoutMode, Limits, OcrMode, PageSelection, Pa
 pub use pool::{default_threads, PagePool, PoolAlreadySized, PoolStats, DEFAULT_GRACE};
 pub use raster::MAX_IMAGE_SIDE;
 pub use sniff::{sniff, sniff_named, InputKind};
+pub use stages::figures::{FIGURE_RENDER_DPI, MAX_FIGURE_IMAGES};
 pub use stages::layout_model::LAYOUT_PIXEL_BUDGET;
 pub use stages::PageError;

@@ -22,6 +22,9 @@ pub struct Limits {
     /// Pages of this document extracted at once (`--page-workers`), within the process's page
     /// pool (`crate::PagePool`); the pool's size when `None`.
     pub page_workers: Option<std::num::NonZeroUsize>,
+    /// Bytes of figure pictures kept in one document when they are asked for
+    /// ([`ExtractOptions::images`]); figures past it keep their box, with a warning.
+    pub max_image_bytes: u64,
 }
 
 impl Default for Limits {
@@ -33,6 +36,7 @@ impl Default for Limits {
             page_timeout: Duration::from_secs(60),
             total_timeout: Duration::from_secs(900),
             page_workers: None,
+            max_image_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -227,6 +231,9 @@ pub struct ExtractOptions {
     pub cancel: Option<Arc<AtomicBool>>,
     /// Named fields to extract after the document pass (`--fields`, `--schema`).
     pub fields: Option<Arc<folio_fields::FieldRequest>>,
+    /// Keep each figure's picture on its block ([`folio_doc::Image`], PNG or the embedded
+    /// file's own JPEG/PNG bytes), within [`Limits::max_image_bytes`].
+    pub images: bool,
 }
 
 impl ExtractOptions {

@@ -5,11 +5,16 @@ use folio_doc::{
     Table,
 };
 
+use crate::media::{FigureSource, Pending};
+use crate::OfficeError;
+
 /// Collects blocks page by page; every reader ends with [`DocBuilder::finish`].
 pub(crate) struct DocBuilder {
     doc: Document,
     current: Option<Page>,
     decision: &'static str,
+    /// Figures whose picture the file holds, for [`DocBuilder::finish_with_images`].
+    pending: Vec<Pending>,
 }
 
 impl DocBuilder {
@@ -23,6 +28,7 @@ impl DocBuilder {
             }),
             current: None,
             decision,
+            pending: Vec::new(),
         }
     }
 
@@ -93,6 +99,16 @@ impl DocBuilder {
         });
     }
 
+    /// Adds a figure; `source` says where its picture is, when the file holds one.
+    pub(crate) fn push_figure(&mut self, bbox: BBox, source: Option<FigureSource>) {
+        self.push_at(BlockKind::Figure, "", bbox);
+        if let Some(source) = source {
+            let page = self.page();
+            let at = (page.number, page.blocks.len() - 1, source);
+            self.pending.push(at);
+        }
+    }
+
     pub(crate) fn push_table(&mut self, table: Table, bbox: BBox) {
         if table.cells.is_empty() {
             return;
@@ -108,6 +124,21 @@ impl DocBuilder {
         // What a reader reports is content it could not take in (a missing part, a broken one).
         self.doc
             .warn(folio_doc::WarningKind::ContentDropped, page, message);
+    }
+
+    /// [`DocBuilder::finish`], giving each figure its picture when `options` asks for them
+    /// (`read` fetches a package member).
+    pub(crate) fn finish_with_images(
+        mut self,
+        options: &crate::OfficeOptions,
+        read: impl FnMut(&str) -> Result<Option<Vec<u8>>, OfficeError>,
+    ) -> Result<Document, OfficeError> {
+        let pending = std::mem::take(&mut self.pending);
+        let mut doc = self.finish();
+        if options.images {
+            crate::media::attach(&mut doc, pending, options.limits.max_image_bytes, read)?;
+        }
+        Ok(doc)
     }
 
     pub(crate) fn finish(mut self) -> Document {

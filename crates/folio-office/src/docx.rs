@@ -9,6 +9,7 @@ use folio_doc::{BBox, BlockKind, Cell, Document, Table};
 use roxmltree::Node;
 
 use crate::build::{collapse_ws, DocBuilder};
+use crate::media::FigureSource;
 use crate::package::{parse_xml, relationships, Package, Rel};
 use crate::xml::{attr, child, child_val, children, is_math, local, on};
 use crate::{OfficeError, OfficeOptions};
@@ -141,7 +142,8 @@ fn roman(mut n: u64) -> String {
 
 /// Something found inside a paragraph that becomes its own block after the paragraph's text.
 enum Deferred<'a, 'i> {
-    Figure,
+    /// A picture or chart, with where its picture is when the package holds one.
+    Figure(Option<FigureSource>),
     /// The body of a text box, read as blocks of its own.
     Body(Node<'a, 'i>),
 }
@@ -286,7 +288,7 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
     for (_, t) in furniture_text.iter().filter(|(f, _)| *f) {
         b.push(BlockKind::PageFooter, t);
     }
-    Ok(b.finish())
+    b.finish_with_images(options, |name| pkg.read(name))
 }
 
 /// The main document part, from the package relationships (`word/document.xml` as a fallback).
@@ -639,9 +641,9 @@ impl Reader<'_> {
         }
         for d in para.deferred {
             match d {
-                Deferred::Figure => {
+                Deferred::Figure(source) => {
                     self.flush_code(b);
-                    b.push(BlockKind::Figure, "");
+                    b.push_figure(BBox::default(), source);
                 }
                 Deferred::Body(n) => {
                     self.flush_code(b);
@@ -753,6 +755,7 @@ impl Reader<'_> {
     ) -> Result<(), OfficeError> {
         self.check_depth(depth)?;
         let mut figure = false;
+        let mut source: Option<FigureSource> = None;
         let mut stack = vec![(node, depth)];
         while let Some((n, d)) = stack.pop() {
             self.check_depth(d)?;
@@ -761,7 +764,23 @@ impl Reader<'_> {
                     para.deferred.push(Deferred::Body(n));
                     continue;
                 }
-                "blip" | "imagedata" => figure = true,
+                "blip" | "imagedata" => {
+                    figure = true;
+                    // `r:embed` (DrawingML) or `r:id` (VML): the first picture of the drawing.
+                    let rel = attr(n, "embed")
+                        .or_else(|| attr(n, "link"))
+                        .or_else(|| attr(n, "id"))
+                        .and_then(|id| self.rels.get(id));
+                    if source.is_none() {
+                        source = rel.map(|r| {
+                            if r.external {
+                                FigureSource::External
+                            } else {
+                                FigureSource::Member(r.target.clone())
+                            }
+                        });
+                    }
+                }
                 // A chart or diagram is a figure too.
                 "chart" | "relIds" => figure = true,
                 "AlternateContent" => {
@@ -779,7 +798,7 @@ impl Reader<'_> {
             }
         }
         if figure {
-            para.deferred.push(Deferred::Figure);
+            para.deferred.push(Deferred::Figure(source));
         }
         Ok(())
     }

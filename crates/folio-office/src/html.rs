@@ -6,6 +6,7 @@ use folio_doc::{BBox, BlockKind, Document};
 use scraper::{Html, Node};
 
 use crate::build::{DocBuilder, TableBuilder};
+use crate::media::FigureSource;
 use crate::{OfficeError, OfficeOptions};
 
 const FORMAT: &str = "html";
@@ -142,10 +143,29 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
     r.b.start_page(0.0, 0.0);
     r.walk(*html.root_element(), 0)?;
     r.flush();
-    Ok(r.b.finish())
+    r.b.finish_with_images(options, |_| Ok(None))
 }
 
 impl Reader<'_> {
+    /// Where an `img`'s picture is: a `data:` URI's bytes (decoded only when pictures are asked
+    /// for, and only when the URI is within the picture budget), or a link, never fetched.
+    fn picture(&self, src: &str) -> FigureSource {
+        if !self.options.images {
+            return FigureSource::External;
+        }
+        let limit = self.options.limits.max_image_bytes;
+        // Base64 takes 4 characters for 3 bytes.
+        if src.len() as u64 / 4 * 3 > limit {
+            return FigureSource::Refused(format!(
+                "its data: URI is over the budget of {limit} bytes"
+            ));
+        }
+        match crate::media::data_uri(src) {
+            Some(bytes) => FigureSource::Bytes(bytes),
+            None => FigureSource::External,
+        }
+    }
+
     fn flush(&mut self) {
         let kind = self.pending.take().unwrap_or(BlockKind::Paragraph);
         if !self.buf.trim().is_empty() {
@@ -207,7 +227,8 @@ impl Reader<'_> {
             }
             "img" => {
                 self.flush();
-                self.b.push(BlockKind::Figure, "");
+                let source = el.attr("src").map(|src| self.picture(src));
+                self.b.push_figure(BBox::default(), source);
             }
             "table" => {
                 self.flush();

@@ -32,6 +32,7 @@ mod error;
 mod html;
 mod limits;
 mod markdown;
+mod media;
 mod omml;
 mod package;
 mod pptx;
@@ -117,6 +118,9 @@ pub struct OfficeOptions {
     pub notes: bool,
     /// XLSX/XLS/ODS: read hidden sheets too.
     pub hidden_sheets: bool,
+    /// DOCX, PPTX, HTML: give each figure its picture (`folio_doc::Image`: the embedded PNG or
+    /// JPEG bytes, other rasters as PNG, within [`OfficeLimits::max_image_bytes`]).
+    pub images: bool,
 }
 
 /// Reads `bytes` as `format`.

@@ -20,6 +20,8 @@ pub struct OfficeLimits {
     pub max_slides: usize,
     /// Sheets in a workbook.
     pub max_sheets: usize,
+    /// Bytes of figure pictures kept from one file, when they are asked for.
+    pub max_image_bytes: u64,
 }
 
 impl Default for OfficeLimits {
@@ -33,6 +35,7 @@ impl Default for OfficeLimits {
             max_cells_per_sheet: 2_000_000,
             max_slides: 5_000,
             max_sheets: 1_000,
+            max_image_bytes: 64 * 1024 * 1024,
         }
     }
 }

@@ -8,6 +8,7 @@ use folio_doc::{BBox, BlockKind, Cell, Document, Table};
 use roxmltree::Node;
 
 use crate::build::{collapse_ws, DocBuilder};
+use crate::media::FigureSource;
 use crate::package::{parse_xml, relationships, Package, Rel};
 use crate::xml::{attr, child, children, local};
 use crate::{OfficeError, OfficeOptions};
@@ -29,6 +30,8 @@ struct Item {
     /// Position in the shape tree, to keep the order of shapes without a position.
     order: usize,
     blocks: Vec<(BlockKind, String, Option<Table>)>,
+    /// Where the picture of the item's figure is (a `pic` shape's embedded image).
+    picture: Option<FigureSource>,
 }
 
 /// Reads a PPTX package.
@@ -118,10 +121,12 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
             ctx.shapes(tree, 0)?;
         }
         for item in order_items(items) {
+            let mut picture = item.picture;
             for (kind, text, table) in item.blocks {
                 let bbox = item.bbox.unwrap_or_default();
                 match table {
                     Some(t) => b.push_table(t, bbox),
+                    None if kind == BlockKind::Figure => b.push_figure(bbox, picture.take()),
                     None => b.push_at(kind, &text, bbox),
                 }
             }
@@ -158,7 +163,7 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
             }
         }
     }
-    Ok(b.finish())
+    b.finish_with_images(options, |name| pkg.read(name))
 }
 
 /// Comment authors by id (legacy `commentAuthors.xml` and modern `authors.xml`): (name, initials).
@@ -364,6 +369,7 @@ impl SlideCtx<'_, '_> {
                         bbox,
                         order,
                         blocks,
+                        picture: None,
                     });
                 }
                 "grpSp" => self.shapes(n, depth + 1)?,
@@ -402,6 +408,7 @@ impl SlideCtx<'_, '_> {
                         bbox,
                         order,
                         blocks,
+                        picture: None,
                     });
                 }
                 "pic" => {
@@ -412,13 +419,14 @@ impl SlideCtx<'_, '_> {
                         .find(|x| x.is_element() && local(*x) == "blip")
                         .and_then(|blip| attr(blip, "embed").or(attr(blip, "link")))
                         .and_then(|id| self.rels.get(id))
-                        .is_some_and(|r| !r.external && self.pkg.has(&r.target));
-                    if embedded {
+                        .filter(|r| !r.external && self.pkg.has(&r.target));
+                    if let Some(rel) = embedded {
                         let blocks = vec![(BlockKind::Figure, String::new(), None)];
                         self.items.push(Item {
                             bbox: xfrm_box(n),
                             order,
                             blocks,
+                            picture: Some(FigureSource::Member(rel.target.clone())),
                         });
                     }
                 }

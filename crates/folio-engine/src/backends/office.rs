@@ -26,6 +26,11 @@ impl Backend for Office {
         }
         let options = OfficeOptions {
             filename: opts.filename.clone(),
+            images: opts.images,
+            limits: folio_office::OfficeLimits {
+                max_image_bytes: opts.limits.max_image_bytes,
+                ..folio_office::OfficeLimits::default()
+            },
             ..OfficeOptions::default()
         };
         let mut doc = folio_office::read(input.bytes, format, &options)?;

@@ -162,6 +162,10 @@ impl PageStage for LayoutModelStage {
             page.decision,
             started.elapsed().as_millis()
         );
+        if scanned {
+            // Given back: the figure stage crops pictures from it (`--images`).
+            page.raster = Some(image);
+        }
         Ok(true)
     }
 }

@@ -10,7 +10,9 @@
 //! 5. [`layout_model`]: regions from the layout model (tables read by the table model,
 //!    figures and their captions, formulas, titles, running heads) on the pages `--layout`
 //!    sends to it;
-//! 6. [`layout`]'s `Blocks`: reading order and block roles.
+//! 6. [`layout`]'s `Blocks`: reading order and block roles;
+//! 7. [`figures`]: each figure's picture cropped from the page, when the request asks for
+//!    pictures (`--images`, `images=inline`).
 //!
 //! **Document stages** ([`DocumentStage`]) run once every page is done, in the order of
 //! [`DOCUMENT_STAGES`]: [`document`]'s running headers/footers and heading levels (paged
@@ -24,6 +26,7 @@
 pub(crate) mod decide;
 pub(crate) mod document;
 pub(crate) mod fields;
+pub(crate) mod figures;
 pub(crate) mod layout;
 pub(crate) mod layout_model;
 pub(crate) mod ocr;
@@ -101,6 +104,8 @@ pub(crate) struct PageCx<'a> {
     pub layout: Option<&'a LayoutRuntime>,
     /// Most pixels in one raster.
     pub max_pixels: u64,
+    /// The document's budget for figure pictures, when the request asks for them.
+    pub images: Option<&'a figures::ImageBudget>,
     /// Set when the page must stop.
     pub cancel: &'a Cancel,
 }
@@ -201,6 +206,7 @@ pub(crate) const PAGE_STAGES: &[&dyn PageStage] = &[
     &tables::Tables,
     &layout_model::LayoutModelStage,
     &layout::Blocks,
+    &figures::FigureImages,
 ];
 
 /// Reads page `number` from its backend and runs every page stage on it. Returns the finished
@@ -322,6 +328,7 @@ pub(crate) mod testing {
             layout_mode: LayoutMode::Fast,
             layout: None,
             max_pixels: 40_000_000,
+            images: None,
             cancel,
         }
     }
