@@ -30,6 +30,6 @@ mod run;
 pub use error::{ErrorBody, ErrorDetail, Failure, DOCUMENT_TOO_COSTLY};
 pub use health::store_problems;
 pub use progress::PageProgress;
-pub use request::{OptionError, RequestOptions};
+pub use request::{OptionError, RequestOptions, INLINE_IMAGE_BYTES};
 pub use response::{ExtractResponse, PageSummary, Timings};
 pub use run::{extract, extract_reporting};

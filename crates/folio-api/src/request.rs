@@ -1,7 +1,7 @@
 //! Extraction options as network front doors receive them: named string fields.
 //!
 //! The HTTP service (multipart fields) and the RunPod worker (JSON members) both get `format`,
-//! `pages`, `ocr`, `layout`, `password`, `fields` and `schema` as text. Parsing them here keeps one set
+//! `pages`, `ocr`, `layout`, `images`, `password`, `fields` and `schema` as text. Parsing them here keeps one set
 //! of names, defaults and error messages for every front door.
 
 use folio_doc::Format;
@@ -25,7 +25,14 @@ pub struct RequestOptions {
     pub filename: Option<String>,
     /// Named fields to extract (`fields` or `schema`).
     pub fields: Option<std::sync::Arc<folio_fields::FieldRequest>>,
+    /// `images=inline`: each figure's picture in the JSON (`image.data`, base64), within
+    /// [`INLINE_IMAGE_BYTES`]. Never a path: a network front door writes no file for a caller.
+    pub images: bool,
 }
+
+/// Bytes of figure pictures one answer carries inline (`images=inline`), at most: past it,
+/// figures keep their box and caption, and an `image_skipped` warning says so.
+pub const INLINE_IMAGE_BYTES: u64 = 16 * 1024 * 1024;
 
 impl Default for RequestOptions {
     fn default() -> Self {
@@ -37,6 +44,7 @@ impl Default for RequestOptions {
             password: None,
             filename: None,
             fields: None,
+            images: false,
         }
     }
 }
@@ -60,8 +68,8 @@ impl OptionError {
 
 impl RequestOptions {
     /// The option names [`RequestOptions::set`] accepts.
-    pub const FIELDS: [&'static str; 8] = [
-        "format", "pages", "ocr", "layout", "password", "filename", "fields", "schema",
+    pub const FIELDS: [&'static str; 9] = [
+        "format", "pages", "ocr", "layout", "images", "password", "filename", "fields", "schema",
     ];
 
     /// Sets one option from its text. An empty value leaves the default in place, since HTML
@@ -95,6 +103,18 @@ impl RequestOptions {
             }
             "ocr" => self.ocr = value.parse().map_err(err)?,
             "layout" => self.layout = value.parse().map_err(err)?,
+            "images" => {
+                self.images = match value {
+                    "inline" => true,
+                    "none" => false,
+                    other => {
+                        return Err(err(format!(
+                            "unknown images mode {other:?} (expected inline or none; a \
+                             network request never names a folder to write to)"
+                        )))
+                    }
+                }
+            }
             // Passwords are taken verbatim: spaces can be part of one.
             "password" => self.password = (!raw.is_empty()).then(|| raw.to_string()),
             "filename" => self.filename = Some(value.to_string()),
@@ -174,6 +194,10 @@ impl RequestOptions {
         limits: Limits,
         cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     ) -> ExtractOptions {
+        let limits = Limits {
+            max_image_bytes: limits.max_image_bytes.min(INLINE_IMAGE_BYTES),
+            ..limits
+        };
         ExtractOptions {
             pages: self.pages.clone(),
             password: self.password.clone(),
@@ -183,6 +207,7 @@ impl RequestOptions {
             filename: self.filename.clone(),
             cancel,
             fields: self.fields.clone(),
+            images: self.images,
         }
     }
 }
@@ -227,6 +252,17 @@ mod tests {
         let e = o.set("layout", "heuristic").unwrap_err();
         assert_eq!(e.field, "layout");
         assert!(e.message.contains("heuristic"), "{e}");
+        assert!(!o.extract_options(Limits::default(), None).images);
+        o.set("images", "inline").unwrap();
+        let opts = o.extract_options(Limits::default(), None);
+        assert!(opts.images);
+        assert_eq!(opts.limits.max_image_bytes, INLINE_IMAGE_BYTES);
+        // A folder is no mode: the service never writes where a caller says.
+        let e = o.set("images", "/tmp/out").unwrap_err();
+        assert_eq!(e.field, "images");
+        assert!(e.message.contains("/tmp/out"), "{e}");
+        o.set("images", "none").unwrap();
+        assert!(!o.images);
         let e = o.set("fromat", "json").unwrap_err();
         assert!(
             e.message.contains("fromat") && e.message.contains("format"),

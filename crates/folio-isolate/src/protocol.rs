@@ -31,6 +31,8 @@ pub(crate) struct Request {
     pages: Option<String>,
     ocr: String,
     layout: String,
+    #[serde(default)]
+    images: bool,
     password: Option<String>,
     filename: Option<String>,
     fields: Option<folio_fields::FieldRequest>,
@@ -40,6 +42,12 @@ pub(crate) struct Request {
     page_timeout_ms: u64,
     total_timeout_ms: u64,
     page_workers: Option<usize>,
+    #[serde(default = "default_image_bytes")]
+    max_image_bytes: u64,
+}
+
+fn default_image_bytes() -> u64 {
+    Limits::default().max_image_bytes
 }
 
 impl Request {
@@ -52,6 +60,7 @@ impl Request {
             page_timeout,
             total_timeout,
             page_workers,
+            max_image_bytes,
         } = limits;
         let RequestOptions {
             format,
@@ -61,12 +70,14 @@ impl Request {
             password,
             filename,
             fields,
+            images,
         } = options;
         Request {
             format: format.name().to_string(),
             pages: pages.as_ref().map(ToString::to_string),
             ocr: ocr.name().to_string(),
             layout: layout.name().to_string(),
+            images: *images,
             password: password.clone(),
             filename: filename.clone(),
             fields: fields.as_deref().cloned(),
@@ -76,6 +87,7 @@ impl Request {
             page_timeout_ms: millis(*page_timeout),
             total_timeout_ms: millis(*total_timeout),
             page_workers: page_workers.map(NonZeroUsize::get),
+            max_image_bytes: *max_image_bytes,
         }
     }
 
@@ -88,6 +100,7 @@ impl Request {
         }
         options.set("ocr", &self.ocr)?;
         options.set("layout", &self.layout)?;
+        options.images = self.images;
         options.password = self.password.clone();
         options.filename = self.filename.clone();
         options.fields = self.fields.clone().map(Arc::new);
@@ -98,6 +111,7 @@ impl Request {
             page_timeout: Duration::from_millis(self.page_timeout_ms.max(1)),
             total_timeout: Duration::from_millis(self.total_timeout_ms.max(1)),
             page_workers: self.page_workers.and_then(NonZeroUsize::new),
+            max_image_bytes: self.max_image_bytes,
         };
         Ok((options, limits))
     }
@@ -278,6 +292,7 @@ mod tests {
         options.set("pages", "1-3,7,10-").unwrap();
         options.set("ocr", "never").unwrap();
         options.set("layout", "fast").unwrap();
+        options.set("images", "inline").unwrap();
         options.set("password", " pw ").unwrap();
         options.set("filename", "a.pdf").unwrap();
         options.set("fields", "company,total").unwrap();
@@ -288,6 +303,7 @@ mod tests {
             page_timeout: Duration::from_millis(1500),
             total_timeout: Duration::from_secs(7),
             page_workers: NonZeroUsize::new(2),
+            max_image_bytes: 5,
         };
         let header = job_header(&Request::new(&options, &limits)).unwrap();
         let mut buf = Vec::new();
@@ -301,6 +317,7 @@ mod tests {
         assert_eq!(o.pages, options.pages);
         assert_eq!(o.ocr, OcrMode::Never);
         assert_eq!(o.layout, folio_engine::LayoutMode::Fast);
+        assert!(o.images);
         assert_eq!(o.password.as_deref(), Some(" pw "));
         assert_eq!(o.filename.as_deref(), Some("a.pdf"));
         assert_eq!(o.fields, options.fields);

@@ -3,6 +3,7 @@
 //! WebP are decoded (within a pixel bound) and written as PNG; anything else (EMF, WMF, SVG) and
 //! linked pictures (never fetched) leave the figure without a picture and say so.
 
+use std::collections::HashMap;
 use std::io::Cursor;
 
 use folio_doc::{Document, Image, WarningKind};
@@ -45,15 +46,39 @@ pub(crate) fn attach(
         Some((_, n)) => *n += 1,
         None => skipped.push((why, 1)),
     };
+    // A picture shown many times is one member, read once (each read spends the package's
+    // decompression budget).
+    let mut members: HashMap<String, Option<Vec<u8>>> = HashMap::new();
     for (page, index, source) in pending {
+        if left == 0 {
+            skip(format!(
+                "the document's pictures are over the budget of {max_bytes} bytes"
+            ));
+            continue;
+        }
         let bytes = match source {
-            FigureSource::Member(name) => match read(&name)? {
-                Some(bytes) => bytes,
-                None => {
-                    skip("its part is missing from the package".to_string());
-                    continue;
+            FigureSource::Member(name) => {
+                if !members.contains_key(&name) {
+                    // A picture that cannot be read costs the figure its picture, not the
+                    // document its text.
+                    let got = match read(&name) {
+                        Ok(got) => got,
+                        Err(e) => {
+                            skip(format!("its part cannot be read: {e}"));
+                            members.insert(name, None);
+                            continue;
+                        }
+                    };
+                    members.insert(name.clone(), got);
                 }
-            },
+                match members.get(&name).cloned().flatten() {
+                    Some(bytes) => bytes,
+                    None => {
+                        skip("its part is missing from the package".to_string());
+                        continue;
+                    }
+                }
+            }
             FigureSource::Bytes(bytes) => bytes,
             FigureSource::External => {
                 skip("it is linked from outside the document, and never fetched".to_string());

@@ -99,6 +99,19 @@ fn layout_schema() -> ObjectBuilder {
         ))
 }
 
+fn images_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["none", "inline"]))
+        .default(Some(Value::from("none")))
+        .description(Some(
+            "`inline`: each figure block of the JSON carries its picture as `image` \
+             (`data` in base64, `mime`, `width`, `height`; Markdown and HTML embed it as a \
+             `data:` URI), at most 16 MiB of pictures per answer (past it an `image_skipped` \
+             warning and no `data`). The service never writes a file for a request.",
+        ))
+}
+
 /// The multipart body of `POST /extract`: a `file` part and the option fields
 /// ([`RequestOptions::FIELDS`]).
 #[derive(utoipa::ToSchema)]
@@ -116,6 +129,8 @@ struct Upload {
     ocr: Option<String>,
     #[schema(schema_with = layout_schema)]
     layout: Option<String>,
+    #[schema(schema_with = images_schema)]
+    images: Option<String>,
     /// Password of an encrypted PDF.
     password: Option<String>,
     /// Overrides the file part's name.

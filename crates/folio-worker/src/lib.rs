@@ -38,7 +38,7 @@ answer.
 # Job input
 
 `{"input": {"file_base64" | "file_url", "filename", "format", "pages", "ocr", "layout",
-"password", "fields", "schema"}}`:
+"images", "password", "fields", "schema"}}`:
 exactly one of `file_base64` (standard or URL-safe base64, optionally a `data:` URL) or
 `file_url` (http/https only, size- and time-bounded). Every other member is an option parsed by
 [`folio_api::RequestOptions`], exactly as `POST /extract` parses its form fields (same names,

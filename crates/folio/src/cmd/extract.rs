@@ -47,6 +47,11 @@ pub struct Args {
     /// ~/.cache/folio).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Write each figure's picture to this folder (created if missing) as
+    /// `page-N-figure-M.png` (or `.jpg`, an Office file's own JPEG), and link it: Markdown
+    /// `![caption](DIR/page-N-figure-M.png)`, HTML `<img src=...>`, JSON `image.path`.
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
     /// Mark page boundaries in Markdown and text output.
     #[arg(long)]
     pub page_breaks: bool,
@@ -80,6 +85,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.output {
         output_target(path, input_id, args.force)?;
     }
+    if let Some(dir) = &args.images {
+        super::images::prepare(dir)?;
+    }
     let (bytes, filename) = read_input(&args.input, limits.max_input_bytes)?;
     let opts = ExtractOptions {
         pages: args.pages,
@@ -90,6 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         filename,
         cancel: None,
         fields,
+        images: args.images.is_some(),
     };
     let bar = progress_bar(args.no_progress);
     let engine = args
@@ -111,6 +120,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot extract {}", args.input.display()))?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
+    }
+    let mut doc = doc;
+    if let Some(dir) = &args.images {
+        super::images::write(&mut doc, dir)?;
     }
     for w in &doc.warnings {
         tracing::warn!(page = w.page, "{}", w.message);

@@ -2,6 +2,7 @@
 
 pub mod doctor;
 pub mod extract;
+mod images;
 pub mod isolate;
 pub mod limits;
 pub mod models;
