@@ -131,9 +131,13 @@ pub(crate) async fn create_job(
     }
     // Refuse what no run can read now rather than after the queue (a document in object
     // storage is judged when it is read).
-    if upload.source.is_none() && folio_engine::sniff(&upload.bytes).is_none() {
+    // Sniffed as `POST /extract` does (an Office or HTML file too, not PDFs and images only).
+    if upload.source.is_none()
+        && folio_engine::sniff_named(&upload.bytes, upload.options.filename.as_deref()).is_none()
+    {
         return Err(ApiError::unsupported_media(
-            "the file is not a PDF or an image Folio reads",
+            "the file is not a document Folio reads (PDF, image, DOCX, PPTX, XLSX, XLS, ODS, \
+             HTML, Markdown, CSV or text)",
         ));
     }
     let limit = state.config.limits.max_input_bytes;
