@@ -185,7 +185,7 @@ fn markdown_block(block: &Block) -> String {
             None => escape_md_line(text),
         },
         BlockKind::Figure => {
-            let picture = match block.image.as_ref().and_then(image_src) {
+            let picture = match block.image.as_deref().and_then(image_src) {
                 Some(src) => format!(
                     "![{}]({})",
                     escape_md_alt(block.caption.as_deref().unwrap_or("")),
@@ -425,7 +425,7 @@ fn html_block(out: &mut String, block: &Block) {
         BlockKind::Caption => {
             let _ = writeln!(out, "<p class=\"caption\">{text}</p>");
         }
-        BlockKind::Figure => match block.image.as_ref().and_then(image_src) {
+        BlockKind::Figure => match block.image.as_deref().and_then(image_src) {
             Some(src) => {
                 let _ = writeln!(
                     out,
@@ -646,6 +646,7 @@ mod tests {
     }
 
     fn figure_page(image: Option<Image>) -> Document {
+        let image = image.map(Box::new);
         let mut doc = sample();
         let page = &mut doc.pages[0];
         page.blocks = vec![
@@ -731,6 +732,9 @@ mod tests {
             .filter(|b| b.kind == BlockKind::Figure)
             .map(|b| b.caption.as_deref())
             .collect();
-        assert_eq!(captions, [Some("Figure 1: first"), None, Some("Figure 3: third")]);
+        assert_eq!(
+            captions,
+            [Some("Figure 1: first"), None, Some("Figure 3: third")]
+        );
     }
 }

@@ -110,7 +110,7 @@ pub(crate) fn attach(
             .find(|p| p.number == page)
             .and_then(|p| p.blocks.get_mut(index))
         {
-            block.image = Some(image);
+            block.image = Some(Box::new(image));
         }
     }
     for (why, count) in skipped {
@@ -199,7 +199,11 @@ fn percent_decode(s: &str) -> Vec<u8> {
     let mut i = 0;
     while i < b.len() {
         let hex = |c: u8| (c as char).to_digit(16);
-        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
             (b'%', Some(h), Some(l)) => {
                 out.push((h * 16 + l) as u8);
                 i += 3;
@@ -219,8 +223,14 @@ mod tests {
 
     #[test]
     fn data_uris_decode_and_other_sources_do_not() {
-        assert_eq!(data_uri("data:image/png;base64,iVBO Rw=="), Some(vec![0x89, b'P', b'N', b'G']));
-        assert_eq!(data_uri("data:image/svg+xml,%3Csvg%3E"), Some(b"<svg>".to_vec()));
+        assert_eq!(
+            data_uri("data:image/png;base64,iVBO Rw=="),
+            Some(vec![0x89, b'P', b'N', b'G'])
+        );
+        assert_eq!(
+            data_uri("data:image/svg+xml,%3Csvg%3E"),
+            Some(b"<svg>".to_vec())
+        );
         assert_eq!(data_uri("data:text/html;base64,PGI+"), None);
         assert_eq!(data_uri("https://example.invalid/a.png"), None);
     }
@@ -236,7 +246,10 @@ mod tests {
             .write_to(&mut Cursor::new(&mut bmp), image::ImageFormat::Bmp)
             .unwrap();
         let img = picture(bmp).unwrap();
-        assert_eq!((img.mime.as_str(), img.width, img.height), ("image/png", 2, 1));
+        assert_eq!(
+            (img.mime.as_str(), img.width, img.height),
+            ("image/png", 2, 1)
+        );
         assert!(img.data.unwrap().starts_with(b"\x89PNG"));
     }
 }

@@ -49,7 +49,8 @@ fn docx_showing(picture: &[u8], count: usize) -> Vec<u8> {
          <w:p><w:r><w:t>Pictures follow.</w:t></w:r></w:p>{}</w:body></w:document>",
         drawing.repeat(count)
     );
-    let rels = "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
+    let rels =
+        "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
                 <Relationship Id=\"rId1\" \
                 Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/image\" \
                 Target=\"media/image1.png\"/></Relationships>";
@@ -76,7 +77,7 @@ fn pictures(doc: &Document) -> Vec<&folio_doc::Image> {
         .iter()
         .flat_map(|p| &p.blocks)
         .filter(|b| b.kind == BlockKind::Figure)
-        .filter_map(|b| b.image.as_ref())
+        .filter_map(|b| b.image.as_deref())
         .collect()
 }
 
@@ -93,12 +94,22 @@ fn thousands_of_pictures_stay_within_the_budget_with_one_warning() {
         .iter()
         .filter(|b| b.kind == BlockKind::Figure)
         .count();
-    assert_eq!(figures, count, "every figure is kept, with or without its picture");
+    assert_eq!(
+        figures, count,
+        "every figure is kept, with or without its picture"
+    );
     let kept = pictures(&doc);
     assert_eq!(kept.len(), 10);
     for img in &kept {
-        assert_eq!(img.data.as_deref(), Some(&png[..]), "the package's own bytes");
-        assert_eq!((img.mime.as_str(), img.width, img.height), ("image/png", 64, 64));
+        assert_eq!(
+            img.data.as_deref(),
+            Some(&png[..]),
+            "the package's own bytes"
+        );
+        assert_eq!(
+            (img.mime.as_str(), img.width, img.height),
+            ("image/png", 64, 64)
+        );
     }
     let skipped: Vec<_> = doc
         .warnings
@@ -107,8 +118,12 @@ fn thousands_of_pictures_stay_within_the_budget_with_one_warning() {
         .collect();
     assert_eq!(skipped.len(), 1, "{:?}", doc.warnings);
     assert!(
-        skipped[0].message.starts_with(&format!("{} figures' pictures left out", count - 10))
-            && skipped[0].message.contains(&format!("budget of {budget} bytes")),
+        skipped[0]
+            .message
+            .starts_with(&format!("{} figures' pictures left out", count - 10))
+            && skipped[0]
+                .message
+                .contains(&format!("budget of {budget} bytes")),
         "{}",
         skipped[0].message
     );
@@ -127,11 +142,18 @@ fn pictures_are_read_only_when_asked_for() {
 #[test]
 fn a_picture_in_a_format_that_cannot_be_written_is_skipped_with_its_reason() {
     let emf = b"\x01\x00\x00\x00 an EMF record, not a raster".to_vec();
-    let doc = read(&docx_showing(&emf, 2), Format::Docx, &options(true, 1 << 20)).expect("read");
+    let doc = read(
+        &docx_showing(&emf, 2),
+        Format::Docx,
+        &options(true, 1 << 20),
+    )
+    .expect("read");
     assert!(pictures(&doc).is_empty());
     assert_eq!(doc.warnings.len(), 1, "{:?}", doc.warnings);
     assert!(
-        doc.warnings[0].message.starts_with("2 figures' pictures left out")
+        doc.warnings[0]
+            .message
+            .starts_with("2 figures' pictures left out")
             && doc.warnings[0].message.contains("format"),
         "{}",
         doc.warnings[0].message
@@ -163,9 +185,9 @@ fn html_data_uris_are_decoded_and_links_never_fetched() {
     let doc = read(html.as_bytes(), Format::Html, &options(true, 16)).expect("read");
     assert!(pictures(&doc).is_empty());
     assert!(
-        doc.warnings
-            .iter()
-            .any(|w| w.message.contains("data: URI is over the budget of 16 bytes")),
+        doc.warnings.iter().any(|w| w
+            .message
+            .contains("data: URI is over the budget of 16 bytes")),
         "{:?}",
         doc.warnings
     );

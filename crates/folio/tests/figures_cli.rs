@@ -108,29 +108,48 @@ fn a_pdf_picture_is_cropped_to_a_png_that_markdown_html_and_json_link() {
     let pdf = write_input(tmp.path(), "harbour.pdf", &picture_pdf());
     let dir = tmp.path().join("out").join("pictures");
     let dir_s = dir.to_str().expect("utf-8 path");
-    let common = ["extract", pdf.as_str(), "--layout", "fast", "--images", dir_s];
+    let common = [
+        "extract",
+        pdf.as_str(),
+        "--layout",
+        "fast",
+        "--images",
+        dir_s,
+    ];
 
     let doc = json(&[&common[..], &["--format", "json"]].concat());
     let figs = figures(&doc);
     assert_eq!(figs.len(), 1, "{doc:#}");
     let fig = &figs[0];
-    assert_eq!(fig["caption"], "Figure 1: Containers by terminal.", "{fig:#}");
+    assert_eq!(
+        fig["caption"], "Figure 1: Containers by terminal.",
+        "{fig:#}"
+    );
     let image = &fig["image"];
     let expected = format!("{dir_s}/page-1-figure-1.png");
     assert_eq!(image["path"], expected.as_str(), "{fig:#}");
     assert_eq!(image["mime"], "image/png");
-    assert!(image.get("data").is_none(), "a written picture is not inline too");
+    assert!(
+        image.get("data").is_none(),
+        "a written picture is not inline too"
+    );
     // The figure's box is the picture's: 300 x 200 points, cropped at 144 dpi (2 px a point).
     let b = &fig["bbox"];
     let (w_pt, h_pt) = (
         b["x1"].as_f64().unwrap() - b["x0"].as_f64().unwrap(),
         b["y1"].as_f64().unwrap() - b["y0"].as_f64().unwrap(),
     );
-    assert!((w_pt - 300.0).abs() < 1.0 && (h_pt - 200.0).abs() < 1.0, "{b}");
+    assert!(
+        (w_pt - 300.0).abs() < 1.0 && (h_pt - 200.0).abs() < 1.0,
+        "{b}"
+    );
     let png = image::open(&expected).expect("a valid PNG").to_rgb8();
     assert_eq!(
         (u64::from(png.width()), u64::from(png.height())),
-        (image["width"].as_u64().unwrap(), image["height"].as_u64().unwrap())
+        (
+            image["width"].as_u64().unwrap(),
+            image["height"].as_u64().unwrap()
+        )
     );
     assert!(
         png.width().abs_diff(600) <= 2 && png.height().abs_diff(400) <= 2,
@@ -219,8 +238,14 @@ fn office_pictures_are_the_packages_own_media_bytes() {
                 .unwrap_or_else(|| panic!("{name}: {path} is no media member's bytes"));
             used.push(member.0.clone());
             let img = image::load_from_memory(&written).expect("a valid picture");
-            assert_eq!(u64::from(img.width()), fig["image"]["width"].as_u64().unwrap());
-            assert_eq!(u64::from(img.height()), fig["image"]["height"].as_u64().unwrap());
+            assert_eq!(
+                u64::from(img.width()),
+                fig["image"]["width"].as_u64().unwrap()
+            );
+            assert_eq!(
+                u64::from(img.height()),
+                fig["image"]["height"].as_u64().unwrap()
+            );
         }
         used.sort();
         used.dedup();
@@ -231,7 +256,11 @@ fn office_pictures_are_the_packages_own_media_bytes() {
         );
         // Markdown links the same files.
         let md = run_ok(&["extract", input_s, "--images", dir_s]);
-        assert_eq!(md.matches(&format!("]({dir_s}/page-")).count(), count, "{md}");
+        assert_eq!(
+            md.matches(&format!("]({dir_s}/page-")).count(),
+            count,
+            "{md}"
+        );
         assert!(!md.contains("<!-- image -->"), "{md}");
     }
 }

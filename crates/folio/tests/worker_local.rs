@@ -117,3 +117,38 @@ fn a_real_pdf_comes_back_with_its_text() {
     assert!(md.contains("TableFormer"), "{md}");
     assert_eq!(result["output"]["pages"][0]["source"], "text_layer");
 }
+
+#[test]
+fn images_inline_returns_each_figures_picture_in_the_json() {
+    let bytes = worker_common::fixture_bytes("figures/word_image_anchors.docx");
+    let dir = tempfile::tempdir().unwrap();
+    let job =
+        json!({"input": {"file_base64": base64(&bytes), "format": "json", "images": "inline"}});
+    std::fs::write(dir.path().join("test_input.json"), job.to_string()).unwrap();
+    let (code, result, stderr) = local(dir.path(), &[]);
+    assert_eq!(code, 0, "stderr: {stderr}");
+    let figures: Vec<&Value> = result["output"]["content"]["pages"][0]["blocks"]
+        .as_array()
+        .expect("blocks")
+        .iter()
+        .filter(|b| b["type"] == "figure")
+        .collect();
+    assert_eq!(figures.len(), 3, "{result:#}");
+    for fig in figures {
+        let image = &fig["image"];
+        assert!(image.get("path").is_none(), "{image}");
+        let data = image["data"].as_str().expect("base64 data");
+        // "iVBORw0KGgo" is the PNG signature in base64.
+        assert!(
+            data.starts_with("iVBORw0KGgo"),
+            "{}",
+            &data[..data.len().min(20)]
+        );
+    }
+    // A folder is no value for it.
+    let job = json!({"input": {"file_base64": base64(&bytes), "images": "/srv/out"}});
+    std::fs::write(dir.path().join("test_input.json"), job.to_string()).unwrap();
+    let (code, result, _) = local(dir.path(), &[]);
+    assert_eq!(code, 1);
+    assert!(result["error"].to_string().contains("/srv/out"), "{result}");
+}

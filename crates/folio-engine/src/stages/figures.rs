@@ -126,13 +126,13 @@ impl PageStage for FigureImages {
                 left_out.push(why);
                 continue;
             }
-            page.blocks[i].image = Some(Image {
+            page.blocks[i].image = Some(Box::new(Image {
                 path: None,
                 data: Some(data),
                 mime: "image/png".to_string(),
                 width,
                 height,
-            });
+            }));
             kept += 1;
         }
         if let Some(why) = left_out.first() {
@@ -248,9 +248,6 @@ mod tests {
         let err = budget.take(60).unwrap_err();
         assert!(err.contains("budget of 100 bytes"), "{err}");
         assert!(budget.take(40).is_ok());
-        assert_eq!(
-            budget.count.load(Ordering::SeqCst),
-            MAX_FIGURE_IMAGES - 2
-        );
+        assert_eq!(budget.count.load(Ordering::SeqCst), MAX_FIGURE_IMAGES - 2);
     }
 }
