@@ -1,7 +1,8 @@
 //! Extraction options as network front doors receive them: named string fields.
 //!
 //! The HTTP service (multipart fields) and the RunPod worker (JSON members) both get `format`,
-//! `pages`, `ocr`, `layout`, `password`, `fields` and `schema` as text. Parsing them here keeps one set
+//! `pages`, `ocr`, `layout`, `password`, `fields`, `schema`, `notes` and `hidden_sheets` as
+//! text (JSON callers may write the last two as `true`/`false`). Parsing them here keeps one set
 //! of names, defaults and error messages for every front door.
 
 use folio_doc::Format;
@@ -25,6 +26,10 @@ pub struct RequestOptions {
     pub filename: Option<String>,
     /// Named fields to extract (`fields` or `schema`).
     pub fields: Option<std::sync::Arc<folio_fields::FieldRequest>>,
+    /// PPTX: speaker notes after each slide's content.
+    pub notes: bool,
+    /// XLSX, XLS, ODS: hidden sheets too.
+    pub hidden_sheets: bool,
 }
 
 impl Default for RequestOptions {
@@ -37,6 +42,8 @@ impl Default for RequestOptions {
             password: None,
             filename: None,
             fields: None,
+            notes: false,
+            hidden_sheets: false,
         }
     }
 }
@@ -60,9 +67,22 @@ impl OptionError {
 
 impl RequestOptions {
     /// The option names [`RequestOptions::set`] accepts.
-    pub const FIELDS: [&'static str; 8] = [
-        "format", "pages", "ocr", "layout", "password", "filename", "fields", "schema",
+    pub const FIELDS: [&'static str; 10] = [
+        "format",
+        "pages",
+        "ocr",
+        "layout",
+        "password",
+        "filename",
+        "fields",
+        "schema",
+        "notes",
+        "hidden_sheets",
     ];
+
+    /// The options that are switches: `true` or `false` (also `1`/`0`, `yes`/`no`, and `on`,
+    /// what an HTML checkbox sends).
+    pub const SWITCHES: [&'static str; 2] = ["notes", "hidden_sheets"];
 
     /// Sets one option from its text. An empty value leaves the default in place, since HTML
     /// forms send empty fields for inputs left blank.
@@ -98,6 +118,8 @@ impl RequestOptions {
             // Passwords are taken verbatim: spaces can be part of one.
             "password" => self.password = (!raw.is_empty()).then(|| raw.to_string()),
             "filename" => self.filename = Some(value.to_string()),
+            "notes" => self.notes = switch(field, value)?,
+            "hidden_sheets" => self.hidden_sheets = switch(field, value)?,
             // Names (`company,date,total`) or a JSON Schema; one of the two.
             "fields" | "schema" => {
                 if self.fields.is_some() {
@@ -126,6 +148,7 @@ impl RequestOptions {
             Value::String(s) => Some(s.clone()),
             Value::Null => Some(String::new()),
             Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) if Self::SWITCHES.contains(&field) => Some(b.to_string()),
             Value::Array(items) if field == "pages" => items
                 .iter()
                 .map(|v| match v {
@@ -183,7 +206,21 @@ impl RequestOptions {
             filename: self.filename.clone(),
             cancel,
             fields: self.fields.clone(),
+            notes: self.notes,
+            hidden_sheets: self.hidden_sheets,
         }
+    }
+}
+
+/// A switch's value.
+fn switch(field: &str, value: &str) -> Result<bool, OptionError> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(OptionError {
+            field: field.to_string(),
+            message: format!("option {field:?} must be true or false, not {value:?}"),
+        }),
     }
 }
 
@@ -300,6 +337,37 @@ mod tests {
             serde_json::json!({"type": "object", "properties": {"total": {"type": "number"}}});
         o.set_json("schema", &schema).unwrap();
         assert!(o.fields.as_ref().unwrap().from_schema);
+    }
+
+    #[test]
+    fn notes_and_hidden_sheets_are_switches() {
+        let mut o = RequestOptions::default();
+        assert!(!o.notes && !o.hidden_sheets);
+        o.set("notes", "true").unwrap();
+        o.set("hidden_sheets", "on").unwrap();
+        let e = o.extract_options(Limits::default(), None);
+        assert!(e.notes && e.hidden_sheets);
+        o.set("notes", "0").unwrap();
+        assert!(!o.notes);
+        // A blank form field keeps what is set.
+        o.set("hidden_sheets", "").unwrap();
+        assert!(o.hidden_sheets);
+        let e = o.set("notes", "sometimes").unwrap_err();
+        assert_eq!(e.field, "notes");
+        assert!(e.message.contains("sometimes"), "{e}");
+
+        let mut o = RequestOptions::default();
+        o.set_json("notes", &serde_json::json!(true)).unwrap();
+        o.set_json("hidden_sheets", &serde_json::json!("yes"))
+            .unwrap();
+        assert!(o.notes && o.hidden_sheets);
+        o.set_json("notes", &serde_json::json!(false)).unwrap();
+        assert!(!o.notes);
+        // Booleans are for switches only.
+        let e = o.set_json("pages", &serde_json::json!(true)).unwrap_err();
+        assert!(e.message.contains("must be a string"), "{e}");
+        let e = o.set_json("notes", &serde_json::json!(2)).unwrap_err();
+        assert!(e.message.contains("true or false"), "{e}");
     }
 
     #[test]

@@ -213,8 +213,23 @@ pub struct Block {
     /// The label and the value, for a `KeyValue` block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_value: Option<KeyValue>,
+    /// The hyperlinks in the block's text (or in a table's cells), in reading order; absent
+    /// from the JSON when there are none. Only the JSON carries them: Markdown, HTML and text
+    /// output print the text alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
     /// Where it came from.
     pub provenance: Provenance,
+}
+
+/// A hyperlink: the words that carry it and where it points. Never followed by Folio.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// The linked words, whitespace collapsed (empty for a link around a picture).
+    pub text: String,
+    /// The target as written in the source: an absolute or relative URL, `mailto:`, or
+    /// `#name` for a place inside the document.
+    pub url: String,
 }
 
 /// A form's label and its value, each with its box.
@@ -248,6 +263,7 @@ impl Block {
             lines,
             table: None,
             key_value: None,
+            links: Vec::new(),
             provenance,
         }
     }
@@ -270,6 +286,7 @@ impl Block {
             lines,
             table: None,
             key_value: Some(kv),
+            links: Vec::new(),
             provenance,
         }
     }
@@ -289,6 +306,7 @@ impl Block {
             lines: Vec::new(),
             table: Some(table),
             key_value: None,
+            links: Vec::new(),
             provenance,
         }
     }
@@ -897,6 +915,30 @@ mod tests {
         let v = serde_json::to_value(&b).unwrap();
         assert_eq!(v["type"], "heading");
         assert_eq!(v["level"], 2);
+        let back: Block = serde_json::from_value(v).unwrap();
+        assert_eq!(back, b);
+    }
+
+    #[test]
+    fn links_appear_in_the_json_only_when_there_are_some() {
+        let mut b = Block::from_lines(
+            BlockKind::Paragraph,
+            vec![],
+            Provenance {
+                page: 1,
+                source: Source::TextLayer,
+            },
+        );
+        assert!(serde_json::to_value(&b).unwrap().get("links").is_none());
+        b.links.push(Link {
+            text: "Folio".into(),
+            url: "https://example.org/".into(),
+        });
+        let v = serde_json::to_value(&b).unwrap();
+        assert_eq!(
+            v["links"],
+            serde_json::json!([{"text": "Folio", "url": "https://example.org/"}])
+        );
         let back: Block = serde_json::from_value(v).unwrap();
         assert_eq!(back, b);
     }

@@ -473,6 +473,7 @@ mod tests {
             lines: vec![],
             table: None,
             key_value: None,
+            links: Vec::new(),
             provenance: prov(),
         }
     }

@@ -187,6 +187,7 @@ impl Engine {
             bytes: &bytes,
             kind,
             opts,
+            started,
         })?;
         match opened {
             Opened::Flow(mut doc) => {

@@ -227,6 +227,10 @@ pub struct ExtractOptions {
     pub cancel: Option<Arc<AtomicBool>>,
     /// Named fields to extract after the document pass (`--fields`, `--schema`).
     pub fields: Option<Arc<folio_fields::FieldRequest>>,
+    /// PPTX: each slide's speaker notes after its content (`--notes`).
+    pub notes: bool,
+    /// XLSX, XLS, ODS: hidden sheets too (`--hidden-sheets`).
+    pub hidden_sheets: bool,
 }
 
 impl ExtractOptions {

@@ -47,6 +47,12 @@ pub struct Args {
     /// ~/.cache/folio).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// PPTX: add each slide's speaker notes after its content.
+    #[arg(long)]
+    pub notes: bool,
+    /// XLSX, XLS, ODS: read hidden sheets too (each is a page, as visible ones are).
+    #[arg(long)]
+    pub hidden_sheets: bool,
     /// Mark page boundaries in Markdown and text output.
     #[arg(long)]
     pub page_breaks: bool,
@@ -90,6 +96,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         filename,
         cancel: None,
         fields,
+        notes: args.notes,
+        hidden_sheets: args.hidden_sheets,
     };
     let bar = progress_bar(args.no_progress);
     let engine = args
