@@ -457,6 +457,15 @@ where
 const FORMATS: &str =
     "PDF, PNG, JPEG, TIFF, BMP, WebP, DOCX, PPTX, XLSX, XLS, ODS, HTML, Markdown, CSV/TSV, plain text";
 
+impl ExtractError {
+    /// The error for an input no backend reads, naming the formats Folio reads and what the
+    /// input starts with: what [`Engine::extract`] answers, for front doors that judge an
+    /// input before queueing it.
+    pub fn unsupported_input(input: &[u8]) -> ExtractError {
+        ExtractError::Unsupported(describe_unknown(input))
+    }
+}
+
 /// Names what an unrecognised input looks like, for the error message.
 fn describe_unknown(input: &[u8]) -> String {
     let head = &input[..input.len().min(8)];
