@@ -62,7 +62,7 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
     let mut table = TableBuilder::new(max as usize);
     let mut count: u64 = 0;
     for (i, record) in reader.records().enumerate() {
-        if i % 64 == 0 {
+        if i.is_multiple_of(64) {
             options.check(format)?;
         }
         let record = record.map_err(|source| OfficeError::Csv { format, source })?;

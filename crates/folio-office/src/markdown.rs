@@ -32,7 +32,7 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
     let mut in_head = false;
     let max_depth = options.limits.max_depth;
     for (i, event) in parser.enumerate() {
-        if i % 256 == 0 {
+        if i.is_multiple_of(256) {
             options.check("markdown")?;
         }
         match event {

@@ -66,7 +66,7 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
     b.start_page(0.0, 0.0);
     let mut para: Vec<&str> = Vec::new();
     for (i, line) in text.lines().chain(std::iter::once("")).enumerate() {
-        if i % 256 == 0 {
+        if i.is_multiple_of(256) {
             options.check("text")?;
         }
         if line.trim().is_empty() {

@@ -96,7 +96,7 @@ pub(crate) fn read(
                 let mut cells = Cells::new();
                 let (r0, c0) = range.start().unwrap_or((0, 0));
                 for (i, (r, c, v)) in range.used_cells().enumerate() {
-                    if i % CHECK_EVERY == 0 {
+                    if i.is_multiple_of(CHECK_EVERY) {
                         options.check(name)?;
                     }
                     if cells.len() as u64 >= limits.max_cells_per_sheet {
@@ -168,7 +168,7 @@ fn xlsx_cells(
     let mut cells = Cells::new();
     let mut seen: u64 = 0;
     while let Some((cell, style)) = reader.next_cell_with_style_id().map_err(err)? {
-        if seen % CHECK_EVERY as u64 == 0 {
+        if seen.is_multiple_of(CHECK_EVERY as u64) {
             options.check("xlsx")?;
         }
         seen += 1;
