@@ -39,7 +39,7 @@ fi
 # Which CPU, and which kernels each row ran on: the figures mean little without them.
 "$folio" doctor | grep '^cpu:' || true
 [ -z "$tools_extra" ] || echo "folio-avx2: the same binary with FOLIO_SIMD=avx2 (AVX2 kernels)"
-python3 - "$out" $tools <<'PY'
+CORPUS=$corpus python3 - "$out" $tools <<'PY'
 import json, os, sys
 out = sys.argv[1]
 rows = {n: json.load(open(os.path.join(out, n + ".json")))["summary"] for n in sys.argv[2:]}
@@ -50,4 +50,26 @@ for name, s in rows.items():
     print(f"| {name} | {s['cer_ci']:.4f} | {s['cer']:.4f} | {s['wer']:.4f} | {s['bow_f1']:.4f} | "
           f"{s['total_s_per_page']:.3f} | {s['total_s_per_page'] / t['total_s_per_page']:.2f} | "
           f"{s['cer_ci'] / t['cer_ci']:.2f} | {s['peak_rss_mb_max']:.0f} | {json.dumps(s['status_counts'])} |")
+
+# Small images (under 3 megapixels: most receipts, phone photos, single scanned pages) are where
+# fixed costs weigh most, so they get their own line.
+try:
+    from PIL import Image
+except ImportError:
+    sys.exit("(no Pillow: pip install pillow for the line on images under 3 megapixels)")
+docs = {n: json.load(open(os.path.join(out, n + ".json")))["docs"] for n in rows}
+corpus_docs = os.path.join(os.environ["CORPUS"], "ocr", "docs")
+def megapixels(name):
+    with Image.open(os.path.join(corpus_docs, name)) as im:
+        return im.width * im.height / 1e6
+small = {d["doc"] for d in docs["tesseract"] if megapixels(d["doc"]) < 3.0}
+def per_image(n):
+    times = [d["wall_s"] for d in docs[n] if d["doc"] in small]
+    return sum(times) / max(1, len(times))
+tt = per_image("tesseract")
+print()
+print(f"| images under 3 MP ({len(small)} of {len(docs['tesseract'])}) | s/image | x tesseract time |")
+print("|---|---|---|")
+for n in rows:
+    print(f"| {n} | {per_image(n):.3f} | {per_image(n) / tt:.2f} |")
 PY

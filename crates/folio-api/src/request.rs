@@ -1,8 +1,9 @@
 //! Extraction options as network front doors receive them: named string fields.
 //!
 //! The HTTP service (multipart fields) and the RunPod worker (JSON members) both get `format`,
-//! `pages`, `ocr`, `layout`, `images`, `password`, `fields` and `schema` as text. Parsing them here keeps one set
-//! of names, defaults and error messages for every front door.
+//! `pages`, `ocr`, `layout`, `images`, `password`, `fields`, `schema`, `notes` and
+//! `hidden_sheets` as text (JSON callers may write the last two as `true`/`false`). Parsing
+//! them here keeps one set of names, defaults and error messages for every front door.
 
 use folio_doc::Format;
 use folio_engine::{ExtractOptions, LayoutMode, Limits, OcrMode, PageSelection};
@@ -28,6 +29,10 @@ pub struct RequestOptions {
     /// `images=inline`: each figure's picture in the JSON (`image.data`, base64), within
     /// [`INLINE_IMAGE_BYTES`]. Never a path: a network front door writes no file for a caller.
     pub images: bool,
+    /// PPTX: speaker notes after each slide's content.
+    pub notes: bool,
+    /// XLSX, XLS, ODS: hidden sheets too.
+    pub hidden_sheets: bool,
 }
 
 /// Bytes of figure pictures one answer carries inline (`images=inline`), at most: past it,
@@ -45,6 +50,8 @@ impl Default for RequestOptions {
             filename: None,
             fields: None,
             images: false,
+            notes: false,
+            hidden_sheets: false,
         }
     }
 }
@@ -68,9 +75,23 @@ impl OptionError {
 
 impl RequestOptions {
     /// The option names [`RequestOptions::set`] accepts.
-    pub const FIELDS: [&'static str; 9] = [
-        "format", "pages", "ocr", "layout", "images", "password", "filename", "fields", "schema",
+    pub const FIELDS: [&'static str; 11] = [
+        "format",
+        "pages",
+        "ocr",
+        "layout",
+        "images",
+        "password",
+        "filename",
+        "fields",
+        "schema",
+        "notes",
+        "hidden_sheets",
     ];
+
+    /// The options that are switches: `true` or `false` (also `1`/`0`, `yes`/`no`, and `on`,
+    /// what an HTML checkbox sends).
+    pub const SWITCHES: [&'static str; 2] = ["notes", "hidden_sheets"];
 
     /// Sets one option from its text. An empty value leaves the default in place, since HTML
     /// forms send empty fields for inputs left blank.
@@ -118,6 +139,8 @@ impl RequestOptions {
             // Passwords are taken verbatim: spaces can be part of one.
             "password" => self.password = (!raw.is_empty()).then(|| raw.to_string()),
             "filename" => self.filename = Some(value.to_string()),
+            "notes" => self.notes = switch(field, value)?,
+            "hidden_sheets" => self.hidden_sheets = switch(field, value)?,
             // Names (`company,date,total`) or a JSON Schema; one of the two.
             "fields" | "schema" => {
                 if self.fields.is_some() {
@@ -146,6 +169,7 @@ impl RequestOptions {
             Value::String(s) => Some(s.clone()),
             Value::Null => Some(String::new()),
             Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) if Self::SWITCHES.contains(&field) => Some(b.to_string()),
             Value::Array(items) if field == "pages" => items
                 .iter()
                 .map(|v| match v {
@@ -208,7 +232,21 @@ impl RequestOptions {
             cancel,
             fields: self.fields.clone(),
             images: self.images,
+            notes: self.notes,
+            hidden_sheets: self.hidden_sheets,
         }
+    }
+}
+
+/// A switch's value.
+fn switch(field: &str, value: &str) -> Result<bool, OptionError> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(OptionError {
+            field: field.to_string(),
+            message: format!("option {field:?} must be true or false, not {value:?}"),
+        }),
     }
 }
 
@@ -336,6 +374,37 @@ mod tests {
             serde_json::json!({"type": "object", "properties": {"total": {"type": "number"}}});
         o.set_json("schema", &schema).unwrap();
         assert!(o.fields.as_ref().unwrap().from_schema);
+    }
+
+    #[test]
+    fn notes_and_hidden_sheets_are_switches() {
+        let mut o = RequestOptions::default();
+        assert!(!o.notes && !o.hidden_sheets);
+        o.set("notes", "true").unwrap();
+        o.set("hidden_sheets", "on").unwrap();
+        let e = o.extract_options(Limits::default(), None);
+        assert!(e.notes && e.hidden_sheets);
+        o.set("notes", "0").unwrap();
+        assert!(!o.notes);
+        // A blank form field keeps what is set.
+        o.set("hidden_sheets", "").unwrap();
+        assert!(o.hidden_sheets);
+        let e = o.set("notes", "sometimes").unwrap_err();
+        assert_eq!(e.field, "notes");
+        assert!(e.message.contains("sometimes"), "{e}");
+
+        let mut o = RequestOptions::default();
+        o.set_json("notes", &serde_json::json!(true)).unwrap();
+        o.set_json("hidden_sheets", &serde_json::json!("yes"))
+            .unwrap();
+        assert!(o.notes && o.hidden_sheets);
+        o.set_json("notes", &serde_json::json!(false)).unwrap();
+        assert!(!o.notes);
+        // Booleans are for switches only.
+        let e = o.set_json("pages", &serde_json::json!(true)).unwrap_err();
+        assert!(e.message.contains("must be a string"), "{e}");
+        let e = o.set_json("notes", &serde_json::json!(2)).unwrap_err();
+        assert!(e.message.contains("true or false"), "{e}");
     }
 
     #[test]

@@ -221,6 +221,11 @@ pub struct Block {
     /// (Boxed: most blocks have none, and every block would otherwise carry its size.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<Box<Image>>,
+    /// The hyperlinks in the block's text (or in a table's cells), in reading order; absent
+    /// from the JSON when there are none. Only the JSON carries them: Markdown, HTML and text
+    /// output print the text alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
     /// Where it came from.
     pub provenance: Provenance,
 }
@@ -287,6 +292,16 @@ mod base64_bytes {
     }
 }
 
+/// A hyperlink: the words that carry it and where it points. Never followed by Folio.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// The linked words, whitespace collapsed (empty for a link around a picture).
+    pub text: String,
+    /// The target as written in the source: an absolute or relative URL, `mailto:`, or
+    /// `#name` for a place inside the document.
+    pub url: String,
+}
+
 /// A form's label and its value, each with its box.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeyValue {
@@ -320,6 +335,7 @@ impl Block {
             key_value: None,
             caption: None,
             image: None,
+            links: Vec::new(),
             provenance,
         }
     }
@@ -344,6 +360,7 @@ impl Block {
             key_value: Some(kv),
             caption: None,
             image: None,
+            links: Vec::new(),
             provenance,
         }
     }
@@ -365,6 +382,7 @@ impl Block {
             key_value: None,
             caption: None,
             image: None,
+            links: Vec::new(),
             provenance,
         }
     }
@@ -1014,6 +1032,30 @@ mod tests {
         let v = serde_json::to_value(&b).unwrap();
         assert_eq!(v["type"], "heading");
         assert_eq!(v["level"], 2);
+        let back: Block = serde_json::from_value(v).unwrap();
+        assert_eq!(back, b);
+    }
+
+    #[test]
+    fn links_appear_in_the_json_only_when_there_are_some() {
+        let mut b = Block::from_lines(
+            BlockKind::Paragraph,
+            vec![],
+            Provenance {
+                page: 1,
+                source: Source::TextLayer,
+            },
+        );
+        assert!(serde_json::to_value(&b).unwrap().get("links").is_none());
+        b.links.push(Link {
+            text: "Folio".into(),
+            url: "https://example.org/".into(),
+        });
+        let v = serde_json::to_value(&b).unwrap();
+        assert_eq!(
+            v["links"],
+            serde_json::json!([{"text": "Folio", "url": "https://example.org/"}])
+        );
         let back: Block = serde_json::from_value(v).unwrap();
         assert_eq!(back, b);
     }

@@ -526,6 +526,7 @@ mod tests {
             key_value: None,
             caption: None,
             image: None,
+            links: Vec::new(),
             provenance: prov(),
         }
     }

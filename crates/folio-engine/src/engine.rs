@@ -188,6 +188,7 @@ impl Engine {
             bytes: &bytes,
             kind,
             opts,
+            started,
         })?;
         match opened {
             Opened::Flow(mut doc) => {
@@ -469,6 +470,15 @@ where
 /// Every input format Folio reads, for messages (the 415 answer, the CLI's error).
 const FORMATS: &str =
     "PDF, PNG, JPEG, TIFF, BMP, WebP, DOCX, PPTX, XLSX, XLS, ODS, HTML, Markdown, CSV/TSV, plain text";
+
+impl ExtractError {
+    /// The error for an input no backend reads, naming the formats Folio reads and what the
+    /// input starts with: what [`Engine::extract`] answers, for front doors that judge an
+    /// input before queueing it.
+    pub fn unsupported_input(input: &[u8]) -> ExtractError {
+        ExtractError::Unsupported(describe_unknown(input))
+    }
+}
 
 /// Names what an unrecognised input looks like, for the error message.
 fn describe_unknown(input: &[u8]) -> String {

@@ -234,6 +234,10 @@ pub struct ExtractOptions {
     /// Keep each figure's picture on its block ([`folio_doc::Image`], PNG or the embedded
     /// file's own JPEG/PNG bytes), within [`Limits::max_image_bytes`].
     pub images: bool,
+    /// PPTX: each slide's speaker notes after its content (`--notes`).
+    pub notes: bool,
+    /// XLSX, XLS, ODS: hidden sheets too (`--hidden-sheets`).
+    pub hidden_sheets: bool,
 }
 
 impl ExtractOptions {

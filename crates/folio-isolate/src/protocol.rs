@@ -36,6 +36,10 @@ pub(crate) struct Request {
     password: Option<String>,
     filename: Option<String>,
     fields: Option<folio_fields::FieldRequest>,
+    #[serde(default)]
+    notes: bool,
+    #[serde(default)]
+    hidden_sheets: bool,
     max_input_bytes: u64,
     max_pages: u32,
     max_page_pixels: u64,
@@ -71,6 +75,8 @@ impl Request {
             filename,
             fields,
             images,
+            notes,
+            hidden_sheets,
         } = options;
         Request {
             format: format.name().to_string(),
@@ -81,6 +87,8 @@ impl Request {
             password: password.clone(),
             filename: filename.clone(),
             fields: fields.as_deref().cloned(),
+            notes: *notes,
+            hidden_sheets: *hidden_sheets,
             max_input_bytes: *max_input_bytes,
             max_pages: *max_pages,
             max_page_pixels: *max_page_pixels,
@@ -104,6 +112,8 @@ impl Request {
         options.password = self.password.clone();
         options.filename = self.filename.clone();
         options.fields = self.fields.clone().map(Arc::new);
+        options.notes = self.notes;
+        options.hidden_sheets = self.hidden_sheets;
         let limits = Limits {
             max_input_bytes: self.max_input_bytes,
             max_pages: self.max_pages,
@@ -296,6 +306,8 @@ mod tests {
         options.set("password", " pw ").unwrap();
         options.set("filename", "a.pdf").unwrap();
         options.set("fields", "company,total").unwrap();
+        options.set("notes", "true").unwrap();
+        options.set("hidden_sheets", "true").unwrap();
         let limits = Limits {
             max_input_bytes: 12,
             max_pages: 3,
@@ -321,6 +333,7 @@ mod tests {
         assert_eq!(o.password.as_deref(), Some(" pw "));
         assert_eq!(o.filename.as_deref(), Some("a.pdf"));
         assert_eq!(o.fields, options.fields);
+        assert!(o.notes && o.hidden_sheets);
         assert_eq!(format!("{l:?}"), format!("{limits:?}"));
     }
 

@@ -260,6 +260,30 @@ fn numbered_title(text: &str) -> bool {
 /// Decides which paragraphs are headings and their levels: larger than body text, or bold
 /// (when body text is not) and short, or a short numbered section title. Levels follow the
 /// distinct heading sizes, largest first.
+/// A heading stands alone across its column. Three or more short blocks side by side on one
+/// row are the labels of a diagram, a legend or a table the rules did not find, however large
+/// their letters.
+fn in_row_of_labels(page: &Page, bi: usize) -> bool {
+    let b = &page.blocks[bi];
+    if b.bbox.is_zero() || b.lines.len() > 2 {
+        return false;
+    }
+    let beside = page
+        .blocks
+        .iter()
+        .enumerate()
+        .filter(|&(i, o)| {
+            let overlap = b.bbox.y1.min(o.bbox.y1) - b.bbox.y0.max(o.bbox.y0);
+            i != bi
+                && !o.kind.is_furniture()
+                && o.lines.len() <= 2
+                && overlap >= 0.5 * b.bbox.height().max(o.bbox.height())
+                && (o.bbox.x1 <= b.bbox.x0 || o.bbox.x0 >= b.bbox.x1)
+        })
+        .count();
+    beside >= 2
+}
+
 pub(crate) fn mark_headings(pages: &mut [Page]) {
     let Some(body) = body_size(pages) else {
         return;
@@ -322,7 +346,9 @@ pub(crate) fn mark_headings(pages: &mut [Page]) {
             let numbered = numbered_title(text)
                 && words <= 14
                 && (bold || larger || (b.lines.len() == 1 && !text.ends_with('.')));
-            if ((larger || bold_title) && !ends_like_sentence) || numbered {
+            if (((larger || bold_title) && !ends_like_sentence) || numbered)
+                && !in_row_of_labels(page, bi)
+            {
                 candidates.push((pi, bi, size));
             }
         }
@@ -448,6 +474,34 @@ mod tests {
             BlockKind::Paragraph,
             "a footnote citing a link stays text"
         );
+    }
+
+    #[test]
+    fn large_labels_side_by_side_are_no_headings() {
+        // A diagram's four labels in large letters on one row, then a title alone on its row.
+        let mut blocks: Vec<Block> = (0..4)
+            .map(|i| {
+                let x = 72.0 + i as f32 * 120.0;
+                text_block(
+                    &format!("Goal number {i}"),
+                    BBox::new(x, 600.0, x + 90.0, 614.0),
+                    14.0,
+                    Source::TextLayer,
+                )
+            })
+            .collect();
+        blocks.push(text_block(
+            "Strategic goals",
+            BBox::new(72.0, 100.0, 300.0, 114.0),
+            14.0,
+            Source::TextLayer,
+        ));
+        blocks.extend(body(6));
+        let mut pages = one_page(blocks);
+        mark_headings(&mut pages);
+        let kinds: Vec<BlockKind> = pages[0].blocks.iter().map(|b| b.kind).collect();
+        assert!(kinds[..4].iter().all(|k| *k == BlockKind::Paragraph));
+        assert!(matches!(kinds[4], BlockKind::Heading { .. }));
     }
 
     #[test]

@@ -424,10 +424,7 @@ fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment>
             }
             *b = b.union(&g.glyph.bbox);
         }
-        let kept: String = text
-            .chars()
-            .filter(|c| *c != '\u{00AD}' && !c.is_control())
-            .collect();
+        let kept: String = text.chars().filter(|&c| !is_elongation(c)).collect();
         match words.last_mut() {
             Some((w, b)) if !pending_space => {
                 w.push_str(&kept);
@@ -493,6 +490,14 @@ fn build_fragment(run: &[&FramedGlyph<'_>], orientation: u8) -> Option<Fragment>
         rtl,
         words,
     })
+}
+
+/// Characters that only stretch or break a word on the page and are no part of its text: the
+/// soft hyphen, controls, and the Arabic tatweel (kashida), which justified Arabic text and
+/// display lettering repeat to lengthen a word (a title's "السياســــــــي" is "السياسي";
+/// search and comparison read the word without it, as Arabic normalisers do).
+fn is_elongation(c: char) -> bool {
+    c == '\u{00AD}' || c == '\u{0640}' || c.is_control()
 }
 
 /// Fonts do not always say they are monospaced (unnamed Type 1 fonts say nothing); equal
@@ -609,6 +614,17 @@ mod tests {
         let frags = fragments(&glyphs, &[]);
         assert_eq!(frags[0].text(), "שלום");
         assert!(frags[0].rtl);
+    }
+
+    #[test]
+    fn arabic_elongation_is_not_text() {
+        let f = font();
+        // "السياسي" stretched with tatweels, drawn in visual order (right-to-left reversed).
+        let stretched: String = "السياســــــــي".chars().rev().collect();
+        let glyphs = line(&stretched, 10.0, 50.0, 10.0, &f);
+        let frags = fragments(&glyphs, &[]);
+        assert_eq!(frags.len(), 1);
+        assert_eq!(frags[0].text(), "السياسي");
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Assembling a [`Document`] from the blocks a reader finds, in order.
 
 use folio_doc::{
-    BBox, Block, BlockKind, Cell, Document, Metadata, Page, PageProvenance, Provenance, Source,
-    Table,
+    BBox, Block, BlockKind, Cell, Document, Link, Metadata, Page, PageProvenance, Provenance,
+    Source, Table,
 };
 
 use crate::media::{FigureSource, Pending};
@@ -77,6 +77,17 @@ impl DocBuilder {
     }
 
     pub(crate) fn push_at(&mut self, kind: BlockKind, text: &str, bbox: BBox) {
+        self.push_linked(kind, text, bbox, Vec::new());
+    }
+
+    /// Adds a text block with the hyperlinks found in its text.
+    pub(crate) fn push_linked(
+        &mut self,
+        kind: BlockKind,
+        text: &str,
+        bbox: BBox,
+        links: Vec<Link>,
+    ) {
         let text = if kind == BlockKind::Code {
             text.trim_matches('\n').trim_end().to_string()
         } else {
@@ -95,13 +106,24 @@ impl DocBuilder {
             key_value: None,
             caption: None,
             image: None,
+            links,
             provenance,
         });
     }
 
     /// Adds a figure; `source` says where its picture is, when the file holds one.
     pub(crate) fn push_figure(&mut self, bbox: BBox, source: Option<FigureSource>) {
-        self.push_at(BlockKind::Figure, "", bbox);
+        self.push_figure_linked(bbox, source, Vec::new());
+    }
+
+    /// [`DocBuilder::push_figure`] with the hyperlinks around the picture.
+    pub(crate) fn push_figure_linked(
+        &mut self,
+        bbox: BBox,
+        source: Option<FigureSource>,
+        links: Vec<Link>,
+    ) {
+        self.push_linked(BlockKind::Figure, "", bbox, links);
         if let Some(source) = source {
             let page = self.page();
             let at = (page.number, page.blocks.len() - 1, source);
@@ -110,13 +132,18 @@ impl DocBuilder {
     }
 
     pub(crate) fn push_table(&mut self, table: Table, bbox: BBox) {
+        self.push_table_linked(table, bbox, Vec::new());
+    }
+
+    /// Adds a table with the hyperlinks found in its cells.
+    pub(crate) fn push_table_linked(&mut self, table: Table, bbox: BBox, links: Vec<Link>) {
         if table.cells.is_empty() {
             return;
         }
         let provenance = self.provenance();
-        self.page()
-            .blocks
-            .push(Block::from_table(table, bbox, provenance));
+        let mut block = Block::from_table(table, bbox, provenance);
+        block.links = links;
+        self.page().blocks.push(block);
     }
 
     pub(crate) fn warn(&mut self, message: impl Into<String>) {
@@ -163,6 +190,30 @@ fn unreachable_page() -> Page {
         blocks: Vec::new(),
         provenance: PageProvenance::new(Source::TextLayer, ""),
     }
+}
+
+/// A hyperlink as the document model keeps it, or `None` for a target that must not travel:
+/// an empty one, or a script URL (`javascript:`, `vbscript:`) or inline `data:` payload, which
+/// a consumer that renders links could otherwise be made to run. The scheme is read as
+/// browsers read it: ASCII whitespace and control characters anywhere in it are ignored.
+pub(crate) fn link(text: &str, url: &str) -> Option<Link> {
+    let url = url.trim();
+    if url.is_empty() {
+        return None;
+    }
+    let scheme: String = url
+        .chars()
+        .take_while(|&c| c != ':')
+        .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if url.contains(':') && matches!(scheme.as_str(), "javascript" | "vbscript" | "data") {
+        return None;
+    }
+    Some(Link {
+        text: collapse_ws(text),
+        url: url.to_string(),
+    })
 }
 
 /// Runs of whitespace (including newlines) become one space; ends trimmed.
@@ -265,6 +316,27 @@ impl TableBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn script_links_are_dropped() {
+        assert_eq!(
+            link(" a\n b ", "https://example.org/x").map(|l| (l.text, l.url)),
+            Some(("a b".to_string(), "https://example.org/x".to_string()))
+        );
+        assert_eq!(link("x", "#intro").unwrap().url, "#intro");
+        for bad in [
+            "javascript:alert(1)",
+            " JavaScript:alert(1)",
+            "java\tscript:alert(1)",
+            "vbscript:msgbox",
+            "data:text/html,<script>alert(1)</script>",
+            "  ",
+        ] {
+            assert!(link("x", bad).is_none(), "{bad:?}");
+        }
+        // A relative path that merely contains the word is a link like any other.
+        assert!(link("x", "docs/javascript.html").is_some());
+    }
 
     #[test]
     fn spans_push_later_cells_right() {

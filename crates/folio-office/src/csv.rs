@@ -62,6 +62,9 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
     let mut table = TableBuilder::new(max as usize);
     let mut count: u64 = 0;
     for (i, record) in reader.records().enumerate() {
+        if i.is_multiple_of(64) {
+            options.check(format)?;
+        }
         let record = record.map_err(|source| OfficeError::Csv { format, source })?;
         table.start_row();
         for field in record.iter() {

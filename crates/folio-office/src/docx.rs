@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
-use folio_doc::{BBox, BlockKind, Cell, Document, Table};
+use folio_doc::{BBox, BlockKind, Cell, Document, Link, Table};
 use roxmltree::Node;
 
-use crate::build::{collapse_ws, DocBuilder};
+use crate::build::{collapse_ws, link, DocBuilder};
 use crate::media::FigureSource;
 use crate::package::{parse_xml, relationships, Package, Rel};
 use crate::xml::{attr, child, child_val, children, is_math, local, on};
@@ -156,6 +156,65 @@ struct Para<'a, 'i> {
     deferred: Vec<Deferred<'a, 'i>>,
     /// Every run with text is in a monospaced font.
     monospace: bool,
+    /// Hyperlinks (`w:hyperlink`, HYPERLINK fields) in `text`.
+    links: Vec<Link>,
+    /// Complex fields open at this point (`w:fldChar` begin .. end): the instruction read so far
+    /// and, once `separate` is met, where the field's displayed result starts in `text`.
+    fields: Vec<(String, Option<usize>)>,
+}
+
+impl Para<'_, '_> {
+    fn new(monospace: bool) -> Self {
+        Para {
+            text: String::new(),
+            display_math: Vec::new(),
+            deferred: Vec::new(),
+            monospace,
+            links: Vec::new(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// Keeps the text from `start` on as a link to `url`, when the target may travel.
+    fn link_from(&mut self, start: usize, url: Option<String>) {
+        if let Some(l) = url.and_then(|u| link(self.text.get(start..).unwrap_or(""), &u)) {
+            self.links.push(l);
+        }
+    }
+}
+
+/// The target of a `HYPERLINK` field instruction: `HYPERLINK "https://..."` or, with `\l`, a
+/// bookmark in the document (`#name`).
+fn field_target(instr: &str) -> Option<String> {
+    let rest = instr.trim().strip_prefix("HYPERLINK")?;
+    let mut target = None;
+    let mut anchor = false;
+    let mut parts = rest.split('"');
+    // Outside quotes: switches; inside: arguments.
+    while let Some(outside) = parts.next() {
+        let switches: Vec<&str> = outside.split_whitespace().collect();
+        if switches.iter().any(|s| s.eq_ignore_ascii_case("\\l")) {
+            anchor = true;
+        }
+        let words: Vec<&str> = switches
+            .iter()
+            .copied()
+            .filter(|s| !s.starts_with('\\'))
+            .collect();
+        if target.is_none() {
+            if let Some(w) = words.first() {
+                target = Some(w.to_string());
+            }
+        }
+        let Some(quoted) = parts.next() else { break };
+        if anchor && !quoted.is_empty() {
+            return Some(format!("#{quoted}"));
+        }
+        if target.is_none() && !quoted.is_empty() {
+            target = Some(quoted.to_string());
+        }
+    }
+    target
 }
 
 struct Reader<'o> {
@@ -170,6 +229,8 @@ struct Reader<'o> {
     options: &'o OfficeOptions,
     /// Consecutive code paragraphs are gathered into one block.
     code: Vec<String>,
+    /// Hyperlinks met by [`Reader::flat_text`] (table cells), for the table's block.
+    flat_links: Vec<Link>,
 }
 
 /// Reads a DOCX package.
@@ -193,6 +254,7 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
         note_refs: Vec::new(),
         options,
         code: Vec::new(),
+        flat_links: Vec::new(),
     };
     if let Some(name) = part_of("styles") {
         if let Some(text) = pkg.read_text(&name)? {
@@ -318,6 +380,13 @@ pub(crate) fn core_title(pkg: &mut Package<'_>) -> Result<Option<String>, Office
         .find(|n| n.is_element() && local(*n) == "title")
         .and_then(|n| n.text())
         .map(str::to_string))
+}
+
+/// The relationship id of an element (`r:id`), not an attribute named `id` in another namespace.
+fn rel_id<'a>(n: Node<'a, '_>) -> Option<&'a str> {
+    n.attributes()
+        .find(|a| a.name() == "id" && a.namespace().is_some_and(|ns| ns.contains("relationships")))
+        .map(|a| a.value())
 }
 
 fn is_mono(font: &str) -> bool {
@@ -482,12 +551,15 @@ impl Reader<'_> {
     ) -> Result<(), OfficeError> {
         self.check_depth(depth)?;
         for n in node.children().filter(|n| n.is_element()) {
+            self.options.check(FORMAT)?;
             match local(n) {
                 "p" => self.paragraph(b, n, depth + 1)?,
                 "tbl" => {
                     self.flush_code(b);
+                    self.flat_links.clear();
                     let table = self.table(n, depth + 1)?;
-                    b.push_table(table, BBox::default());
+                    let links = std::mem::take(&mut self.flat_links);
+                    b.push_table_linked(table, BBox::default(), links);
                 }
                 "sdt" => {
                     if let Some(content) = child(n, "sdtContent") {
@@ -578,12 +650,7 @@ impl Reader<'_> {
         p: Node<'a, 'i>,
         depth: usize,
     ) -> Result<(), OfficeError> {
-        let mut para = Para {
-            text: String::new(),
-            display_math: Vec::new(),
-            deferred: Vec::new(),
-            monospace: true,
-        };
+        let mut para = Para::new(true);
         let style_font = self
             .style_id(p)
             .and_then(|s| self.style_prop(s, |st| st.font.clone()));
@@ -611,13 +678,14 @@ impl Reader<'_> {
             }
         });
         if !code && !text.is_empty() {
+            let links = std::mem::take(&mut para.links);
             match (heading, numbered) {
                 (Some(level), n) => {
                     let t = match n {
                         Some((true, label, _)) if !label.is_empty() => format!("{label} {text}"),
                         _ => text,
                     };
-                    b.push(BlockKind::Heading { level }, &t);
+                    b.push_linked(BlockKind::Heading { level }, &t, BBox::default(), links);
                 }
                 (None, Some((ordered, label, lvl))) => {
                     let t = if ordered && !label.is_empty() {
@@ -625,15 +693,19 @@ impl Reader<'_> {
                     } else {
                         text
                     };
-                    b.push(
+                    b.push_linked(
                         BlockKind::ListItem {
                             ordered,
                             level: lvl,
                         },
                         &t,
+                        BBox::default(),
+                        links,
                     );
                 }
-                (None, None) => b.push(BlockKind::Paragraph, &text),
+                (None, None) => {
+                    b.push_linked(BlockKind::Paragraph, &text, BBox::default(), links);
+                }
             }
         }
         for m in para.display_math {
@@ -685,8 +757,25 @@ impl Reader<'_> {
             }
             match local(n) {
                 "r" => self.run(n, para, font, depth + 1)?,
-                "hyperlink" | "ins" | "moveTo" | "smartTag" | "customXml" | "fldSimple" | "bdo"
-                | "dir" => self.inline(n, para, font, depth + 1)?,
+                "hyperlink" => {
+                    let start = para.text.len();
+                    self.inline(n, para, font, depth + 1)?;
+                    // An external relationship (`r:id`) or a bookmark here (`w:anchor`).
+                    let url = rel_id(n)
+                        .and_then(|id| self.rels.get(id))
+                        .filter(|r| r.external)
+                        .map(|r| r.target.clone())
+                        .or_else(|| attr(n, "anchor").map(|a| format!("#{a}")));
+                    para.link_from(start, url);
+                }
+                "fldSimple" => {
+                    let start = para.text.len();
+                    self.inline(n, para, font, depth + 1)?;
+                    para.link_from(start, attr(n, "instr").and_then(field_target));
+                }
+                "ins" | "moveTo" | "smartTag" | "customXml" | "bdo" | "dir" => {
+                    self.inline(n, para, font, depth + 1)?;
+                }
                 "sdt" => {
                     if let Some(c) = child(n, "sdtContent") {
                         self.inline(c, para, font, depth + 1)?;
@@ -725,6 +814,29 @@ impl Reader<'_> {
                 "tab" | "ptab" => para.text.push('\t'),
                 "br" | "cr" => para.text.push('\n'),
                 "noBreakHyphen" => para.text.push('-'),
+                "fldChar" => match attr(c, "fldCharType") {
+                    Some("begin") => para.fields.push((String::new(), None)),
+                    Some("separate") => {
+                        let at = para.text.len();
+                        if let Some(f) = para.fields.last_mut() {
+                            f.1 = Some(at);
+                        }
+                    }
+                    Some("end") => {
+                        if let Some((instr, Some(start))) = para.fields.pop() {
+                            para.link_from(start, field_target(&instr));
+                        }
+                    }
+                    _ => {}
+                },
+                "instrText" => {
+                    if let (Some(f), Some(t)) = (para.fields.last_mut(), c.text()) {
+                        // Bounded: a hostile field cannot grow one string without end.
+                        if f.0.len() < 4096 {
+                            f.0.push_str(t);
+                        }
+                    }
+                }
                 "footnoteReference" | "endnoteReference" => {
                     if let Some(id) = attr(c, "id") {
                         self.note_refs
@@ -811,13 +923,10 @@ impl Reader<'_> {
         for n in node.children().filter(|n| n.is_element()) {
             match local(n) {
                 "p" => {
-                    let mut para = Para {
-                        text: String::new(),
-                        display_math: Vec::new(),
-                        deferred: Vec::new(),
-                        monospace: false,
-                    };
+                    self.options.check(FORMAT)?;
+                    let mut para = Para::new(false);
                     self.inline(n, &mut para, None, depth + 1)?;
+                    self.flat_links.append(&mut para.links);
                     let text = para.text.trim();
                     if !text.is_empty() {
                         let prefix =
@@ -874,6 +983,7 @@ impl Reader<'_> {
             .children()
             .filter(|n| n.is_element() && local(*n) == "tr")
         {
+            self.options.check(FORMAT)?;
             let mut col = tr
                 .children()
                 .find(|n| n.is_element() && local(*n) == "trPr")

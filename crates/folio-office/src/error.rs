@@ -80,6 +80,18 @@ pub enum OfficeError {
         #[source]
         source: csv::Error,
     },
+    /// Reading was cancelled ([`crate::OfficeOptions::cancel`]).
+    #[error("{format}: reading cancelled")]
+    Cancelled {
+        /// The format being read.
+        format: &'static str,
+    },
+    /// Reading ran past [`crate::OfficeOptions::deadline`].
+    #[error("{format}: reading ran past its time limit")]
+    TimedOut {
+        /// The format being read.
+        format: &'static str,
+    },
 }
 
 impl OfficeError {

@@ -2,10 +2,10 @@
 //! tables with spans, code, figures. Nothing is ever fetched: images and links stay references.
 
 use ego_tree::NodeRef;
-use folio_doc::{BBox, BlockKind, Document};
+use folio_doc::{BBox, BlockKind, Document, Link};
 use scraper::{Html, Node};
 
-use crate::build::{DocBuilder, TableBuilder};
+use crate::build::{link, DocBuilder, TableBuilder};
 use crate::media::FigureSource;
 use crate::{OfficeError, OfficeOptions};
 
@@ -102,6 +102,10 @@ struct Reader<'o> {
     lists: Vec<Option<u64>>,
     /// Inside a list item (block elements there join the item's text, as browsers show it).
     in_item: usize,
+    /// Hyperlinks in the buffered text.
+    links: Vec<Link>,
+    /// Blocks flushed so far, to tell whether a link's text is still whole in `buf`.
+    flushes: u64,
     options: &'o OfficeOptions,
 }
 
@@ -131,6 +135,8 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
         pending: None,
         lists: Vec::new(),
         in_item: 0,
+        links: Vec::new(),
+        flushes: 0,
         options,
     };
     let title = html
@@ -138,7 +144,11 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
         .descendants()
         .filter_map(|n| n.value().as_element().map(|e| (n, e)))
         .find(|(_, e)| e.name() == "title")
-        .map(|(n, _)| flat_text(n, 0, options.limits.max_depth).unwrap_or_default());
+        .map(|(n, _)| {
+            flat_text(n, 0, options.limits.max_depth)
+                .map(|(t, _)| t)
+                .unwrap_or_default()
+        });
     r.b.set_title(title.map(|t| crate::build::collapse_ws(&t)));
     r.b.start_page(0.0, 0.0);
     r.walk(*html.root_element(), 0)?;
@@ -168,10 +178,12 @@ impl Reader<'_> {
 
     fn flush(&mut self) {
         let kind = self.pending.take().unwrap_or(BlockKind::Paragraph);
+        let links = std::mem::take(&mut self.links);
         if !self.buf.trim().is_empty() {
-            self.b.push(kind, &self.buf);
+            self.b.push_linked(kind, &self.buf, BBox::default(), links);
         }
         self.buf.clear();
+        self.flushes += 1;
     }
 
     fn walk(&mut self, node: NodeRef<'_, Node>, depth: usize) -> Result<(), OfficeError> {
@@ -196,6 +208,7 @@ impl Reader<'_> {
     }
 
     fn children(&mut self, node: NodeRef<'_, Node>, depth: usize) -> Result<(), OfficeError> {
+        self.options.check(FORMAT)?;
         for child in node.children() {
             self.walk(child, depth + 1)?;
         }
@@ -216,8 +229,9 @@ impl Reader<'_> {
             "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
                 self.flush();
                 let level = name.as_bytes()[1] - b'0';
-                let text = flat_text(node, depth, self.options.limits.max_depth)?;
-                self.b.push(BlockKind::Heading { level }, &text);
+                let (text, links) = flat_text(node, depth, self.options.limits.max_depth)?;
+                self.b
+                    .push_linked(BlockKind::Heading { level }, &text, BBox::default(), links);
             }
             "br" => self.buf.push('\n'),
             "pre" => {
@@ -232,8 +246,21 @@ impl Reader<'_> {
             }
             "table" => {
                 self.flush();
-                let table = self.table(node, depth)?;
-                self.b.push_table(table, BBox::default());
+                let (table, links) = self.table(node, depth)?;
+                self.b.push_table_linked(table, BBox::default(), links);
+            }
+            "a" => {
+                let (start, flushes) = (self.buf.len(), self.flushes);
+                self.children(node, depth)?;
+                if let Some(href) = el.attr("href") {
+                    // A block inside the link flushed part of its text: read it again whole.
+                    let text = if self.flushes == flushes {
+                        self.buf.get(start..).unwrap_or("").to_string()
+                    } else {
+                        flat_text(node, depth, self.options.limits.max_depth)?.0
+                    };
+                    self.links.extend(link(&text, href));
+                }
             }
             "ul" | "ol" | "menu" => {
                 self.flush();
@@ -299,9 +326,10 @@ impl Reader<'_> {
         &self,
         node: NodeRef<'_, Node>,
         depth: usize,
-    ) -> Result<folio_doc::Table, OfficeError> {
+    ) -> Result<(folio_doc::Table, Vec<Link>), OfficeError> {
         let max = self.options.limits.max_depth;
         let mut t = TableBuilder::new(self.options.limits.max_cells_per_sheet as usize);
+        let mut links = Vec::new();
         let mut rows: Vec<(NodeRef<'_, Node>, bool)> = Vec::new();
         for child in node.children() {
             let Some(el) = child.value().as_element() else {
@@ -320,6 +348,7 @@ impl Reader<'_> {
             }
         }
         for (row, in_head) in rows {
+            self.options.check(FORMAT)?;
             t.start_row();
             for cell in row.children() {
                 let Some(el) = cell.value().as_element() else {
@@ -333,7 +362,9 @@ impl Reader<'_> {
                         .and_then(|v| v.trim().parse::<u32>().ok())
                         .unwrap_or(1)
                 };
-                let text = crate::build::collapse_ws(&flat_text(cell, depth + 2, max)?);
+                let (text, cell_links) = flat_text(cell, depth + 2, max)?;
+                links.extend(cell_links);
+                let text = crate::build::collapse_ws(&text);
                 if !t.cell(
                     text,
                     span("rowspan"),
@@ -349,7 +380,7 @@ impl Reader<'_> {
                 }
             }
         }
-        Ok(t.finish())
+        Ok((t.finish(), links))
     }
 }
 
@@ -445,11 +476,17 @@ fn find(bytes: &[u8], from: usize, needle: &[u8]) -> usize {
         .map_or(bytes.len(), |p| from + p + needle.len())
 }
 
-/// The text of a subtree as one line: blocks separated by spaces, list items marked.
-fn flat_text(node: NodeRef<'_, Node>, depth: usize, max: usize) -> Result<String, OfficeError> {
+/// The text of a subtree as one line (blocks separated by spaces, list items marked), and the
+/// hyperlinks in it.
+fn flat_text(
+    node: NodeRef<'_, Node>,
+    depth: usize,
+    max: usize,
+) -> Result<(String, Vec<Link>), OfficeError> {
     let mut out = String::new();
-    flat_into(node, depth, max, &mut out)?;
-    Ok(out)
+    let mut links = Vec::new();
+    flat_into(node, depth, max, &mut out, &mut links)?;
+    Ok((out, links))
 }
 
 fn flat_into(
@@ -457,6 +494,7 @@ fn flat_into(
     depth: usize,
     max: usize,
     out: &mut String,
+    links: &mut Vec<Link>,
 ) -> Result<(), OfficeError> {
     if depth > max {
         return Err(OfficeError::limit(
@@ -493,8 +531,12 @@ fn flat_into(
             if el.name() == "li" {
                 out.push_str("- ");
             }
+            let start = out.len();
             for child in node.children() {
-                flat_into(child, depth + 1, max, out)?;
+                flat_into(child, depth + 1, max, out, links)?;
+            }
+            if let Some(href) = el.attr("href").filter(|_| el.name() == "a") {
+                links.extend(link(&out[start..], href));
             }
             if block {
                 out.push(' ');
@@ -502,7 +544,7 @@ fn flat_into(
         }
         _ => {
             for child in node.children() {
-                flat_into(child, depth + 1, max, out)?;
+                flat_into(child, depth + 1, max, out, links)?;
             }
         }
     }

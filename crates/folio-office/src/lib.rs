@@ -45,6 +45,10 @@ pub use error::OfficeError;
 pub use limits::OfficeLimits;
 pub use sniff::sniff;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
 use folio_doc::Document;
 
 /// A format this crate reads.
@@ -110,6 +114,12 @@ impl std::fmt::Display for Format {
 /// How to read.
 #[derive(Debug, Clone, Default)]
 pub struct OfficeOptions {
+    /// Set to `true` from another thread to stop reading: the readers check it between
+    /// paragraphs, rows, cells and slides and end with [`OfficeError::Cancelled`].
+    pub cancel: Option<Arc<AtomicBool>>,
+    /// The moment reading must stop by; checked where `cancel` is, it ends with
+    /// [`OfficeError::TimedOut`]. The engine sets it from the document's time limit.
+    pub deadline: Option<Instant>,
     /// Bounds on the work a file may cause.
     pub limits: OfficeLimits,
     /// The source's file name, recorded in the metadata.
@@ -123,6 +133,24 @@ pub struct OfficeOptions {
     pub images: bool,
 }
 
+impl OfficeOptions {
+    /// `Err` once reading must stop: cancelled, or past the deadline. Cheap (an atomic load and
+    /// a clock read), so the readers' loops call it once per paragraph, row or slide.
+    pub(crate) fn check(&self, format: &'static str) -> Result<(), OfficeError> {
+        if self
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            return Err(OfficeError::Cancelled { format });
+        }
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(OfficeError::TimedOut { format });
+        }
+        Ok(())
+    }
+}
+
 /// Reads `bytes` as `format`.
 pub fn read(
     bytes: &[u8],
@@ -131,6 +159,7 @@ pub fn read(
 ) -> Result<Document, OfficeError> {
     let _span =
         tracing::debug_span!("office", format = format.name(), bytes = bytes.len()).entered();
+    options.check(format.name())?;
     match format {
         Format::Docx => docx::read(bytes, options),
         Format::Pptx => pptx::read(bytes, options),

@@ -31,7 +31,10 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
     let mut table: Option<TableBuilder> = None;
     let mut in_head = false;
     let max_depth = options.limits.max_depth;
-    for event in parser {
+    for (i, event) in parser.enumerate() {
+        if i.is_multiple_of(256) {
+            options.check("markdown")?;
+        }
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
                 kind = Some(BlockKind::Heading {

@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
-use folio_doc::{BBox, BlockKind, Cell, Document, Table};
+use folio_doc::{BBox, BlockKind, Cell, Document, Link, Table};
 use roxmltree::Node;
 
-use crate::build::{collapse_ws, DocBuilder};
+use crate::build::{collapse_ws, link, DocBuilder};
 use crate::media::FigureSource;
 use crate::package::{parse_xml, relationships, Package, Rel};
 use crate::xml::{attr, child, children, local};
@@ -29,9 +29,32 @@ struct Item {
     bbox: Option<BBox>,
     /// Position in the shape tree, to keep the order of shapes without a position.
     order: usize,
-    blocks: Vec<(BlockKind, String, Option<Table>)>,
+    blocks: Vec<ItemBlock>,
     /// Where the picture of the item's figure is (a `pic` shape's embedded image).
     picture: Option<FigureSource>,
+}
+
+/// A block of an [`Item`]: its kind, text, table and hyperlinks.
+type ItemBlock = (BlockKind, String, Option<Table>, Vec<Link>);
+
+/// A paragraph of a text body.
+struct TextPara {
+    /// `(ordered, level)` for a list item.
+    marker: Option<(bool, u8)>,
+    text: String,
+    /// Hyperlinks on its runs (`a:hlinkClick` to an external target).
+    links: Vec<Link>,
+}
+
+/// The texts of a text body's paragraphs joined by spaces, with their links.
+fn joined(paras: Vec<TextPara>) -> (String, Vec<Link>) {
+    let mut texts = Vec::new();
+    let mut links = Vec::new();
+    for p in paras {
+        texts.push(p.text);
+        links.extend(p.links);
+    }
+    (texts.join(" "), links)
 }
 
 /// Reads a PPTX package.
@@ -86,6 +109,7 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
     let authors = comment_authors(&mut pkg, &pres_rels)?;
     let mut layouts: HashMap<String, Vec<(Placeholder, BBox)>> = HashMap::new();
     for slide in slides {
+        options.check(FORMAT)?;
         b.start_page(width, height);
         let Some(text) = pkg.read_text(&slide)? else {
             b.warn(format!("slide {slide} is missing from the package"));
@@ -122,12 +146,14 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
         }
         for item in order_items(items) {
             let mut picture = item.picture;
-            for (kind, text, table) in item.blocks {
+            for (kind, text, table, links) in item.blocks {
                 let bbox = item.bbox.unwrap_or_default();
                 match table {
-                    Some(t) => b.push_table(t, bbox),
-                    None if kind == BlockKind::Figure => b.push_figure(bbox, picture.take()),
-                    None => b.push_at(kind, &text, bbox),
+                    Some(t) => b.push_table_linked(t, bbox, links),
+                    None if kind == BlockKind::Figure => {
+                        b.push_figure_linked(bbox, picture.take(), links)
+                    }
+                    None => b.push_linked(kind, &text, bbox, links),
                 }
             }
         }
@@ -147,14 +173,20 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
             {
                 if let Some(text) = pkg.read_text(&notes.target)? {
                     let ndoc = parse_xml(&text, FORMAT, &notes.target, &limits)?;
+                    let notes_rels = relationships(&mut pkg, &notes.target)?;
                     for sp in ndoc
                         .descendants()
                         .filter(|n| n.is_element() && local(*n) == "sp")
                     {
                         if placeholder(sp).is_some_and(|p| p.kind == "body") {
                             if let Some(tx) = child(sp, "txBody") {
-                                for (_, t) in paragraphs(tx, false) {
-                                    b.push(BlockKind::Paragraph, &t);
+                                for p in paragraphs(tx, false, &notes_rels) {
+                                    b.push_linked(
+                                        BlockKind::Paragraph,
+                                        &p.text,
+                                        BBox::default(),
+                                        p.links,
+                                    );
                                 }
                             }
                         }
@@ -217,13 +249,7 @@ fn comments(
         let body = match child(cm, "text") {
             Some(t) => t.text().unwrap_or("").to_string(),
             None => child(cm, "txBody")
-                .map(|tx| {
-                    paragraphs(tx, false)
-                        .into_iter()
-                        .map(|(_, t)| t)
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
+                .map(|tx| joined(paragraphs(tx, false, &HashMap::new())).0)
                 .unwrap_or_default(),
         };
         let body = collapse_ws(&body);
@@ -353,16 +379,15 @@ impl SlideCtx<'_, '_> {
                             .is_some_and(|p| p.kind == "body" && p.idx.is_some());
                     let mut blocks = Vec::new();
                     if is_title {
-                        let t: Vec<String> =
-                            paragraphs(tx, false).into_iter().map(|(_, t)| t).collect();
-                        blocks.push((BlockKind::Heading { level: 1 }, t.join(" "), None));
+                        let (t, links) = joined(paragraphs(tx, false, self.rels));
+                        blocks.push((BlockKind::Heading { level: 1 }, t, None, links));
                     } else {
-                        for (list, t) in paragraphs(tx, bulleted) {
-                            let kind = match list {
+                        for p in paragraphs(tx, bulleted, self.rels) {
+                            let kind = match p.marker {
                                 Some((ordered, level)) => BlockKind::ListItem { ordered, level },
                                 None => BlockKind::Paragraph,
                             };
-                            blocks.push((kind, t, None));
+                            blocks.push((kind, p.text, None, p.links));
                         }
                     }
                     self.items.push(Item {
@@ -380,8 +405,8 @@ impl SlideCtx<'_, '_> {
                         .descendants()
                         .find(|x| x.is_element() && local(*x) == "tbl")
                     {
-                        let t = table(tbl, self.options)?;
-                        blocks.push((BlockKind::Table, String::new(), Some(t)));
+                        let (t, links) = table(tbl, self.options, self.rels)?;
+                        blocks.push((BlockKind::Table, String::new(), Some(t), links));
                     } else if let Some(chart) = n
                         .descendants()
                         .find(|x| x.is_element() && local(*x) == "chart")
@@ -395,14 +420,14 @@ impl SlideCtx<'_, '_> {
                             None => None,
                         };
                         if let Some(title) = data.as_ref().and_then(|c| c.title.clone()) {
-                            blocks.push((BlockKind::Caption, title, None));
+                            blocks.push((BlockKind::Caption, title, None, Vec::new()));
                         }
-                        blocks.push((BlockKind::Figure, String::new(), None));
+                        blocks.push((BlockKind::Figure, String::new(), None, Vec::new()));
                         if let Some(t) = data.and_then(|c| c.table) {
-                            blocks.push((BlockKind::Table, String::new(), Some(t)));
+                            blocks.push((BlockKind::Table, String::new(), Some(t), Vec::new()));
                         }
                     } else {
-                        blocks.push((BlockKind::Figure, String::new(), None));
+                        blocks.push((BlockKind::Figure, String::new(), None, Vec::new()));
                     }
                     self.items.push(Item {
                         bbox,
@@ -421,7 +446,7 @@ impl SlideCtx<'_, '_> {
                         .and_then(|id| self.rels.get(id))
                         .filter(|r| !r.external && self.pkg.has(&r.target));
                     if let Some(rel) = embedded {
-                        let blocks = vec![(BlockKind::Figure, String::new(), None)];
+                        let blocks = vec![(BlockKind::Figure, String::new(), None, Vec::new())];
                         self.items.push(Item {
                             bbox: xfrm_box(n),
                             order,
@@ -478,13 +503,40 @@ fn order_items(items: Vec<Item>) -> Vec<Item> {
     keyed.into_iter().map(|(_, it)| it).collect()
 }
 
-/// The paragraphs of a text body: `(list marker, text)`; the marker is `(ordered, level)`.
-fn paragraphs(tx: Node<'_, '_>, bulleted: bool) -> Vec<(Option<(bool, u8)>, String)> {
+/// The external target of a run's `a:hlinkClick` (not a jump to another slide or an action).
+fn run_link(r: Node<'_, '_>, rels: &HashMap<String, Rel>) -> Option<String> {
+    let click = child(r, "rPr").and_then(|p| child(p, "hlinkClick"))?;
+    let id = click
+        .attributes()
+        .find(|a| a.name() == "id" && a.namespace().is_some_and(|ns| ns.contains("relationships")))?
+        .value();
+    rels.get(id)
+        .filter(|rel| rel.external)
+        .map(|rel| rel.target.clone())
+}
+
+/// The paragraphs of a text body with their list markers (`(ordered, level)`) and hyperlinks
+/// (resolved through `rels`, the relationships of the part the body is in).
+fn paragraphs(tx: Node<'_, '_>, bulleted: bool, rels: &HashMap<String, Rel>) -> Vec<TextPara> {
     let mut out = Vec::new();
     let mut counters = [0u64; 10];
     for p in children(tx, "p") {
         let mut text = String::new();
+        let mut links = Vec::new();
+        // The link being read: its target and where its text starts (runs with the same
+        // target one after the other are one link, however their formatting changes).
+        let mut open: Option<(String, usize)> = None;
         for r in p.children().filter(|n| n.is_element()) {
+            let target = match local(r) {
+                "r" | "fld" => run_link(r, rels),
+                _ => None,
+            };
+            if open.as_ref().map(|(u, _)| u) != target.as_ref() {
+                if let Some((url, start)) = open.take() {
+                    links.extend(link(&text[start..], &url));
+                }
+                open = target.map(|u| (u, text.len()));
+            }
             match local(r) {
                 "r" | "fld" => {
                     if let Some(t) = child(r, "t").and_then(|t| t.text()) {
@@ -494,6 +546,9 @@ fn paragraphs(tx: Node<'_, '_>, bulleted: bool) -> Vec<(Option<(bool, u8)>, Stri
                 "br" => text.push('\n'),
                 _ => {}
             }
+        }
+        if let Some((url, start)) = open {
+            links.extend(link(&text[start..], &url));
         }
         let text = collapse_ws(&text);
         if text.is_empty() {
@@ -523,14 +578,22 @@ fn paragraphs(tx: Node<'_, '_>, bulleted: bool) -> Vec<(Option<(bool, u8)>, Stri
                 *c = 0;
             }
             let label = auto_label(attr(auto, "type").unwrap_or("arabicPeriod"), counters[i]);
-            out.push((Some((true, level)), format!("{label} {text}")));
+            out.push(TextPara {
+                marker: Some((true, level)),
+                text: format!("{label} {text}"),
+                links,
+            });
             continue;
         } else if chr || bulleted {
             Some((false, level))
         } else {
             None
         };
-        out.push((marker, text));
+        out.push(TextPara {
+            marker,
+            text,
+            links,
+        });
     }
     out
 }
@@ -584,14 +647,21 @@ fn roman(mut n: u64) -> String {
     out
 }
 
-/// A DrawingML table: `gridSpan`/`rowSpan` start spans, `hMerge`/`vMerge` mark covered cells.
-fn table(tbl: Node<'_, '_>, options: &OfficeOptions) -> Result<Table, OfficeError> {
+/// A DrawingML table: `gridSpan`/`rowSpan` start spans, `hMerge`/`vMerge` mark covered cells;
+/// with the hyperlinks in its cells.
+fn table(
+    tbl: Node<'_, '_>,
+    options: &OfficeOptions,
+    rels: &HashMap<String, Rel>,
+) -> Result<(Table, Vec<Link>), OfficeError> {
     let max = options.limits.max_cells_per_sheet;
     let mut cells = Vec::new();
+    let mut links = Vec::new();
     let mut rows = 0u32;
     let mut cols = 0u32;
     let mut count = 0u64;
     for (r, tr) in children(tbl, "tr").enumerate() {
+        options.check(FORMAT)?;
         rows = r as u32 + 1;
         for (c, tc) in children(tr, "tc").enumerate() {
             count += 1;
@@ -609,15 +679,14 @@ fn table(tbl: Node<'_, '_>, options: &OfficeOptions) -> Result<Table, OfficeErro
                     .unwrap_or(1)
                     .clamp(1, 1000)
             };
-            let text = child(tc, "txBody")
-                .map(|tx| {
-                    paragraphs(tx, false)
-                        .into_iter()
-                        .map(|(_, t)| t)
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .unwrap_or_default();
+            let text = match child(tc, "txBody") {
+                Some(tx) => {
+                    let (text, cell_links) = joined(paragraphs(tx, false, rels));
+                    links.extend(cell_links);
+                    text
+                }
+                None => String::new(),
+            };
             cells.push(Cell {
                 row: r as u32,
                 col: c as u32,
@@ -633,5 +702,5 @@ fn table(tbl: Node<'_, '_>, options: &OfficeOptions) -> Result<Table, OfficeErro
         c.row_span = c.row_span.min(rows - c.row);
         c.col_span = c.col_span.min(cols - c.col);
     }
-    Ok(Table { rows, cols, cells })
+    Ok((Table { rows, cols, cells }, links))
 }

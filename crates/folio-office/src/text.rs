@@ -65,7 +65,10 @@ pub(crate) fn read(bytes: &[u8], options: &OfficeOptions) -> Result<Document, Of
     );
     b.start_page(0.0, 0.0);
     let mut para: Vec<&str> = Vec::new();
-    for line in text.lines().chain(std::iter::once("")) {
+    for (i, line) in text.lines().chain(std::iter::once("")).enumerate() {
+        if i.is_multiple_of(256) {
+            options.check("text")?;
+        }
         if line.trim().is_empty() {
             if !para.is_empty() {
                 b.push(BlockKind::Paragraph, &folio_doc::join_lines(para.drain(..)));

@@ -19,6 +19,8 @@ use crate::{Format, OfficeError, OfficeOptions};
 type Cells = HashMap<(u32, u32), String>;
 /// A merged area: its first and last `(row, col)`.
 type Merge = ((u32, u32), (u32, u32));
+/// Cells read between two looks at the cancel flag and the deadline.
+const CHECK_EVERY: usize = 1024;
 
 /// Reads a workbook of the given format.
 pub(crate) fn read(
@@ -56,6 +58,7 @@ pub(crate) fn read(
             let sheets = wb.sheets_metadata().to_vec();
             check_sheets(name, sheets.len(), options)?;
             for sheet in sheets {
+                options.check(name)?;
                 if !wanted(&sheet, options) {
                     continue;
                 }
@@ -69,7 +72,7 @@ pub(crate) fn read(
                         .into_iter()
                         .map(|d| (d.start, d.end))
                         .collect::<Vec<_>>();
-                    emit_regions(&mut b, &cells, &merges);
+                    emit_regions(&mut b, &cells, &merges, name, options)?;
                 }
                 if let (Some(p), Some(parts)) = (pkg.as_mut(), drawings.get(&sheet.name)) {
                     for part in parts {
@@ -83,6 +86,7 @@ pub(crate) fn read(
             let sheets = wb.sheets_metadata().to_vec();
             check_sheets(name, sheets.len(), options)?;
             for sheet in sheets {
+                options.check(name)?;
                 if !wanted(&sheet, options) || sheet.typ != SheetType::WorkSheet {
                     continue;
                 }
@@ -91,7 +95,10 @@ pub(crate) fn read(
                 let range = wb.worksheet_range(&sheet.name).map_err(spreadsheet)?;
                 let mut cells = Cells::new();
                 let (r0, c0) = range.start().unwrap_or((0, 0));
-                for (r, c, v) in range.used_cells() {
+                for (i, (r, c, v)) in range.used_cells().enumerate() {
+                    if i.is_multiple_of(CHECK_EVERY) {
+                        options.check(name)?;
+                    }
                     if cells.len() as u64 >= limits.max_cells_per_sheet {
                         return Err(OfficeError::limit(
                             name,
@@ -114,7 +121,7 @@ pub(crate) fn read(
                         .collect(),
                     _ => Vec::new(),
                 };
-                emit_regions(&mut b, &cells, &merges);
+                emit_regions(&mut b, &cells, &merges, name, options)?;
             }
         }
         _ => {}
@@ -161,6 +168,9 @@ fn xlsx_cells(
     let mut cells = Cells::new();
     let mut seen: u64 = 0;
     while let Some((cell, style)) = reader.next_cell_with_style_id().map_err(err)? {
+        if seen.is_multiple_of(CHECK_EVERY as u64) {
+            options.check("xlsx")?;
+        }
         seen += 1;
         if seen > max {
             return Err(OfficeError::limit("xlsx", "cells in a sheet", seen, max));
@@ -180,7 +190,13 @@ fn xlsx_cells(
 /// whole extent) becomes one table over its bounding rectangle, in the order of the group's
 /// first cell (row-major). A full-width merged title above a table becomes a paragraph, and a
 /// lone cell a paragraph.
-fn emit_regions(b: &mut DocBuilder, cells: &Cells, merges: &[Merge]) {
+fn emit_regions(
+    b: &mut DocBuilder,
+    cells: &Cells,
+    merges: &[Merge],
+    format: &'static str,
+    options: &OfficeOptions,
+) -> Result<(), OfficeError> {
     // Merged areas over their whole extent (bounded: an area can be huge).
     let mut merged_at: HashMap<(u32, u32), usize> = HashMap::new();
     for (i, (s, e)) in merges.iter().enumerate() {
@@ -202,6 +218,8 @@ fn emit_regions(b: &mut DocBuilder, cells: &Cells, merges: &[Merge]) {
         if visited.contains(&start) {
             continue;
         }
+        // Each region scans the sheet's cells: a look per region costs nothing beside that.
+        options.check(format)?;
         // Flood fill over edge neighbours.
         let (mut r0, mut c0, mut r1, mut c1) = (start.0, start.1, start.0, start.1);
         let mut stack = vec![start];
@@ -233,6 +251,7 @@ fn emit_regions(b: &mut DocBuilder, cells: &Cells, merges: &[Merge]) {
             (r1, c1),
         );
     }
+    Ok(())
 }
 
 /// Emits the cells inside one rectangle as a table (or a paragraph), marking them visited.

@@ -141,6 +141,13 @@ struct Upload {
     /// A JSON Schema (text): an object of named, typed properties, arrays of objects for line
     /// items; instead of `fields`.
     schema: Option<String>,
+    /// PPTX: add each slide's speaker notes after its content (`true` or `false`).
+    #[schema(default = false)]
+    notes: Option<bool>,
+    /// XLSX, XLS, ODS: read hidden sheets too, each a page as visible ones are (`true` or
+    /// `false`).
+    #[schema(default = false)]
+    hidden_sheets: Option<bool>,
 }
 
 /// The multipart body of `POST /v1/jobs`: that of `POST /extract`, plus a webhook.

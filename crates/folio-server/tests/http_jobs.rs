@@ -108,12 +108,11 @@ fn failures_bad_input_and_a_full_queue() {
     let m = get(&s.url(&format!("/v1/jobs/{id}/result")), &[]).assert_error(409, "no_result");
     assert!(m.contains("failed") && m.contains("unreadable"), "{m}");
 
-    // Binary data that is no format Folio reads is refused up front (Office, HTML and text are
-    // documents, as for `POST /extract`: `http_figures.rs` queues a DOCX).
+    // Binary data that is no format Folio reads (a text file is one: plain text).
     let noise: Vec<u8> = (0..512u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
-    let m = post_form(&s.url("/v1/jobs"), &[], &[Part::File("blob.bin", &noise)])
+    let m = post_form(&s.url("/v1/jobs"), &[], &[Part::File("n.bin", &noise)])
         .assert_error(415, "unsupported_media_type");
     assert!(m.contains("DOCX"), "{m}");
     post_form(&s.url("/v1/jobs"), &[], &[Part::File("e.pdf", b"")])

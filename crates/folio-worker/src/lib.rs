@@ -38,12 +38,13 @@ answer.
 # Job input
 
 `{"input": {"file_base64" | "file_url", "filename", "format", "pages", "ocr", "layout",
-"images", "password", "fields", "schema"}}`:
+"images", "password", "fields", "schema", "notes", "hidden_sheets"}}`:
 exactly one of `file_base64` (standard or URL-safe base64, optionally a `data:` URL) or
 `file_url` (http/https only, size- and time-bounded). Every other member is an option parsed by
 [`folio_api::RequestOptions`], exactly as `POST /extract` parses its form fields (same names,
 defaults and `bad_option` messages; a number, for `pages` a list like `[1, "4-5"]`, for
-`fields` a list of names and for `schema` the JSON Schema object, is accepted as well). Unknown members are refused.
+`fields` a list of names, for `schema` the JSON Schema object and for `notes` and
+`hidden_sheets` a boolean, is accepted as well). Unknown members are refused.
 
 `file_url` reaches public addresses only unless [`WorkerConfig::allow_private_urls`] is set:
 the download's resolver ([`folio_net::PublicOnlyResolver`]) refuses a host with any loopback,

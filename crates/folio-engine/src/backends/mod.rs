@@ -37,6 +37,8 @@ pub(crate) struct Input<'a> {
     pub kind: InputKind,
     /// What the caller asked for (password, limits, pages).
     pub opts: &'a ExtractOptions,
+    /// When the extraction started: the document's time limit counts from here.
+    pub started: std::time::Instant,
 }
 
 /// Opens one input format.

@@ -2,7 +2,7 @@
 //! over `folio-office`, which builds the whole document; the engine applies the page selection
 //! (a page is a slide or a sheet; other flow formats are one logical page) and its limits.
 
-use folio_office::OfficeOptions;
+use folio_office::{OfficeError, OfficeOptions};
 
 use super::{Backend, Input, Opened};
 use crate::engine::select_pages;
@@ -31,9 +31,19 @@ impl Backend for Office {
                 max_image_bytes: opts.limits.max_image_bytes,
                 ..folio_office::OfficeLimits::default()
             },
-            ..OfficeOptions::default()
+            notes: opts.notes,
+            hidden_sheets: opts.hidden_sheets,
+            // The reader runs on this thread, not in the page pool: it watches the caller's
+            // cancel flag and the document's time limit itself, between paragraphs, rows and
+            // slides, as the page stages watch theirs.
+            cancel: opts.cancel.clone(),
+            deadline: input.started.checked_add(opts.limits.total_timeout),
         };
-        let mut doc = folio_office::read(input.bytes, format, &options)?;
+        let mut doc = folio_office::read(input.bytes, format, &options).map_err(|e| match e {
+            OfficeError::Cancelled { .. } => ExtractError::Cancelled,
+            OfficeError::TimedOut { .. } => ExtractError::Timeout(opts.limits.total_timeout),
+            e => ExtractError::Office(e),
+        })?;
         let pages = select_pages(doc.pages.len() as u32, opts)?;
         if pages.len() != doc.pages.len() {
             doc.pages.retain(|p| pages.contains(&p.number));

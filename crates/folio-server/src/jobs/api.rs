@@ -131,13 +131,12 @@ pub(crate) async fn create_job(
     }
     // Refuse what no run can read now rather than after the queue (a document in object
     // storage is judged when it is read).
-    // Sniffed as `POST /extract` does (an Office or HTML file too, not PDFs and images only).
-    if upload.source.is_none()
-        && folio_engine::sniff_named(&upload.bytes, upload.options.filename.as_deref()).is_none()
-    {
+    // Judged as the engine judges it (content first, the name only between text formats), so
+    // a job takes every format `POST /extract` takes.
+    let name = upload.options.filename.as_deref();
+    if upload.source.is_none() && folio_engine::sniff_named(&upload.bytes, name).is_none() {
         return Err(ApiError::unsupported_media(
-            "the file is not a document Folio reads (PDF, image, DOCX, PPTX, XLSX, XLS, ODS, \
-             HTML, Markdown, CSV or text)",
+            folio_engine::ExtractError::unsupported_input(&upload.bytes).to_string(),
         ));
     }
     let limit = state.config.limits.max_input_bytes;

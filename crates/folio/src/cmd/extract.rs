@@ -52,6 +52,12 @@ pub struct Args {
     /// `![caption](DIR/page-N-figure-M.png)`, HTML `<img src=...>`, JSON `image.path`.
     #[arg(long, value_name = "DIR")]
     pub images: Option<PathBuf>,
+    /// PPTX: add each slide's speaker notes after its content.
+    #[arg(long)]
+    pub notes: bool,
+    /// XLSX, XLS, ODS: read hidden sheets too (each is a page, as visible ones are).
+    #[arg(long)]
+    pub hidden_sheets: bool,
     /// Mark page boundaries in Markdown and text output.
     #[arg(long)]
     pub page_breaks: bool,
@@ -99,6 +105,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         cancel: None,
         fields,
         images: args.images.is_some(),
+        notes: args.notes,
+        hidden_sheets: args.hidden_sheets,
     };
     let bar = progress_bar(args.no_progress);
     let engine = args
