@@ -17,8 +17,10 @@ use crate::{Format, OfficeError, OfficeOptions};
 
 /// A sheet's non-empty cells, by `(row, col)`, already formatted.
 type Cells = HashMap<(u32, u32), String>;
-/// A merged area: its first and last `(row, col)`.
-type Merge = ((u32, u32), (u32, u32));
+/// A rectangle of cells: its first and last `(row, col)`.
+type Area = ((u32, u32), (u32, u32));
+/// A merged area.
+type Merge = Area;
 /// Cells read between two looks at the cancel flag and the deadline.
 const CHECK_EVERY: usize = 1024;
 
@@ -247,8 +249,7 @@ fn emit_regions(
             merges,
             &merged_at,
             &mut visited,
-            (r0, c0),
-            (r1, c1),
+            ((r0, c0), (r1, c1)),
         );
     }
     Ok(())
@@ -262,8 +263,7 @@ fn region(
     merges: &[Merge],
     merged_at: &HashMap<(u32, u32), usize>,
     visited: &mut HashSet<(u32, u32)>,
-    (r, c): (u32, u32),
-    (r1, c1): (u32, u32),
+    ((r, c), (r1, c1)): Area,
 ) {
     let mut table_cells = Vec::new();
     let mut covered: HashSet<(u32, u32)> = HashSet::new();
