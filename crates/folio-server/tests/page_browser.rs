@@ -256,5 +256,19 @@ mod needs_browser {
         let cells = d.script("return document.querySelectorAll('table td, table th').length;");
         assert!(cells.as_u64().unwrap() > 10, "{cells}");
         d.call("POST", &d.s("/frame/parent"), None);
+
+        // A slide deck with the speaker-notes box ticked: the notes follow each slide.
+        let deck = repo().join("tests/fixtures/office/speaker_notes.pptx");
+        assert_eq!(d.upload(&deck), "1", "{}", d.text("#status"));
+        assert!(!d.text("#markdown").contains("Speaker note"));
+        d.script("document.getElementById('notes').checked = true; return null;");
+        let book = repo().join("tests/fixtures/office/hidden_sheet.xlsx");
+        d.script("document.getElementById('hidden-sheets').checked = true; return null;");
+        assert_eq!(d.upload(&book), "1", "{}", d.text("#status"));
+        let md = d.text("#markdown");
+        assert!(md.contains("| Discount | 0.15 |"), "{md}");
+        assert_eq!(d.upload(&deck), "1", "{}", d.text("#status"));
+        let md = d.text("#markdown");
+        assert!(md.contains("Speaker note 2: mention the budget."), "{md}");
     }
 }

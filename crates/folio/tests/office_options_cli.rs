@@ -1,10 +1,11 @@
 //! The office reading options and hyperlinks end to end: `folio extract --notes` and
-//! `--hidden-sheets`, links in the JSON only, a workbook stopped by `--timeout`, and
-//! `folio serve` (extracting in child processes) taking `notes` and `hidden_sheets` as form
-//! fields.
+//! `--hidden-sheets`, links in the JSON only, a workbook stopped by `--timeout`, `folio serve`
+//! (extracting in child processes) taking `notes` and `hidden_sheets` as form fields, and
+//! `folio worker` taking them as JSON members.
 
 mod cli_common;
 mod serve_common;
+mod worker_common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -211,4 +212,44 @@ fn serve_takes_notes_and_hidden_sheets_through_its_child_processes() {
     assert_eq!(v["error"]["code"], "bad_option", "{v}");
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[test]
+fn worker_jobs_take_notes_and_hidden_sheets_as_json_booleans() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |input: Value| -> Value {
+        let job = serde_json::json!({ "input": input }).to_string();
+        let mut cmd =
+            worker_common::worker_command(&[], &dir.path().join("cache"), &["--test-input", &job]);
+        let out = cmd
+            .current_dir(dir.path())
+            .output()
+            .expect("run folio worker");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    };
+    let pptx = worker_common::base64(&std::fs::read(office("speaker_notes.pptx")).unwrap());
+    let xlsx = worker_common::base64(&std::fs::read(office("hidden_sheet.xlsx")).unwrap());
+    let v = run(serde_json::json!({"file_base64": pptx, "notes": true}));
+    let md = v["output"]["content"].as_str().unwrap_or_default();
+    assert!(md.contains("Speaker note 1: mention the budget."), "{v}");
+    let v = run(serde_json::json!({"file_base64": xlsx, "hidden_sheets": true}));
+    let md = v["output"]["content"].as_str().unwrap_or_default();
+    assert!(md.contains("| Discount | 0.15 |"), "{v}");
+    let v = run(serde_json::json!({"file_base64": xlsx, "hidden_sheets": false}));
+    let md = v["output"]["content"].as_str().unwrap_or_default();
+    assert!(
+        !md.contains("Discount") && md.contains("| North | 120 |"),
+        "{v}"
+    );
+    // The switches mean nothing to a PDF, and change nothing there.
+    let pdf = worker_common::base64(&worker_common::text_pdf(1, 1));
+    let v = run(serde_json::json!({"file_base64": pdf, "notes": true, "hidden_sheets": true}));
+    let md = v["output"]["content"].as_str().unwrap_or_default();
+    assert!(md.contains("Folio worker test page 1"), "{v}");
 }

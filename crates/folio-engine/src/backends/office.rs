@@ -51,3 +51,62 @@ impl Backend for Office {
         Ok(Opened::Flow(doc))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use crate::{Engine, ExtractError, ExtractOptions, Limits};
+
+    /// A CSV long enough that its reading can be stopped midway.
+    fn long_csv() -> Vec<u8> {
+        let mut csv = String::from("id,name,amount\n");
+        for i in 0..60_000 {
+            csv.push_str(&format!("{i},item {i},{}.{:02}\n", i * 3, i % 100));
+        }
+        csv.into_bytes()
+    }
+
+    /// The engine's document time limit and the caller's cancel flag reach the office reader,
+    /// which stops midway with the engine's own errors (the first look, before any reading,
+    /// passes: only the reader's loop can stop it).
+    #[test]
+    fn the_document_deadline_and_cancel_flag_stop_a_flow_reader() {
+        let engine = Engine::new();
+        let bytes = long_csv();
+        let started = Instant::now();
+        engine
+            .extract(&bytes, &ExtractOptions::default())
+            .expect("a full read");
+        let budget = (started.elapsed() / 5).max(Duration::from_millis(1));
+
+        let opts = ExtractOptions {
+            limits: Limits {
+                total_timeout: budget,
+                ..Limits::default()
+            },
+            ..ExtractOptions::default()
+        };
+        let e = engine
+            .extract(&bytes, &opts)
+            .expect_err("past its time limit");
+        assert!(matches!(e, ExtractError::Timeout(d) if d == budget), "{e}");
+        assert_eq!(e.code(), "timeout");
+
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&cancel);
+        let setter = std::thread::spawn(move || {
+            std::thread::sleep(budget);
+            flag.store(true, Ordering::Relaxed);
+        });
+        let opts = ExtractOptions {
+            cancel: Some(cancel),
+            ..ExtractOptions::default()
+        };
+        let e = engine.extract(&bytes, &opts).expect_err("cancelled");
+        assert!(matches!(e, ExtractError::Cancelled), "{e}");
+        setter.join().expect("setter");
+    }
+}
