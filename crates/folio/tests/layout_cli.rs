@@ -29,7 +29,18 @@ fn layout_fast_leaves_the_model_stage_out_and_model_runs_it_on_a_scan() {
     let path = receipt();
     let path = path.to_str().unwrap();
     let run = |layout: &str| {
-        let o = folio(&["extract", path, "--format", "json", "--layout", layout]);
+        // A debug build on a loaded machine can pass the default page limit; the limit is not
+        // what this test is about.
+        let o = folio(&[
+            "extract",
+            path,
+            "--format",
+            "json",
+            "--layout",
+            layout,
+            "--page-timeout",
+            "600",
+        ]);
         assert!(o.status.success(), "{}", stderr(&o));
         serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("JSON")
     };
