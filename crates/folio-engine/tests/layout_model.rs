@@ -333,3 +333,52 @@ fn without_layout_models_a_page_keeps_its_heuristic_layout_and_says_why() {
     assert_eq!(text(&doc), text(&fast));
     assert!(fast.warnings.is_empty(), "{:?}", fast.warnings);
 }
+
+#[test]
+fn a_scanned_charts_picture_is_cropped_from_the_image_with_its_caption() {
+    let opts = ExtractOptions {
+        images: true,
+        ..options(LayoutMode::Auto)
+    };
+    let doc = engine()
+        .extract(&scan_of(chart_page()), &opts)
+        .expect("extract");
+    let page = &doc.pages[0];
+    let figure = page
+        .blocks
+        .iter()
+        .find(|b| b.kind == BlockKind::Figure)
+        .unwrap_or_else(|| panic!("no figure:\n{}", describe(page)));
+    assert!(
+        figure
+            .caption
+            .as_deref()
+            .is_some_and(|c| c.starts_with("Figure 1")),
+        "{:?}",
+        figure.caption
+    );
+    let img = figure.image.as_deref().expect("the figure's picture");
+    let png = image::load_from_memory(img.data.as_deref().expect("bytes"))
+        .expect("a PNG")
+        .to_rgb8();
+    assert_eq!((png.width(), png.height()), (img.width, img.height));
+    // An image is one pixel per point: the crop is the figure's box.
+    let b = figure.bbox;
+    assert!(
+        png.width().abs_diff(b.width().round() as u32) <= 2
+            && png.height().abs_diff(b.height().round() as u32) <= 2,
+        "{}x{} for {b:?}",
+        png.width(),
+        png.height()
+    );
+    // The chart's bars are in it: dark pixels, not only paper.
+    let dark = png
+        .pixels()
+        .filter(|p| p.0.iter().all(|&c| c < 120))
+        .count();
+    assert!(dark > 1000, "{dark} dark pixels");
+    assert!(page
+        .provenance
+        .stages
+        .contains(&"figure_images".to_string()));
+}

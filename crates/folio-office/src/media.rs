@@ -14,6 +14,9 @@ use crate::OfficeError;
 /// kept are bounded by `OfficeLimits::max_image_bytes`.
 const MAX_DECODE_PIXELS: u64 = 40_000_000;
 
+/// Pictures kept from one file, however small (as the engine's `MAX_FIGURE_IMAGES` for pages).
+pub(crate) const MAX_PICTURES: usize = 1_000;
+
 /// Where a figure's picture is.
 #[derive(Debug, Clone)]
 pub(crate) enum FigureSource {
@@ -49,7 +52,14 @@ pub(crate) fn attach(
     // A picture shown many times is one member, read once (each read spends the package's
     // decompression budget).
     let mut members: HashMap<String, Option<Vec<u8>>> = HashMap::new();
+    let mut kept = 0usize;
     for (page, index, source) in pending {
+        if kept == MAX_PICTURES {
+            skip(format!(
+                "the document has more than {MAX_PICTURES} figures with pictures"
+            ));
+            continue;
+        }
         if left == 0 {
             skip(format!(
                 "the document's pictures are over the budget of {max_bytes} bytes"
@@ -111,6 +121,7 @@ pub(crate) fn attach(
             .and_then(|p| p.blocks.get_mut(index))
         {
             block.image = Some(Box::new(image));
+            kept += 1;
         }
     }
     for (why, count) in skipped {

@@ -131,6 +131,26 @@ fn thousands_of_pictures_stay_within_the_budget_with_one_warning() {
 }
 
 #[test]
+fn no_more_than_a_thousand_pictures_however_small() {
+    let png = noise_png(2, 2);
+    let doc = read(
+        &docx_showing(&png, 1_200),
+        Format::Docx,
+        &options(true, 1 << 30),
+    )
+    .expect("read");
+    assert_eq!(pictures(&doc).len(), 1_000);
+    assert_eq!(doc.warnings.len(), 1, "{:?}", doc.warnings);
+    assert!(
+        doc.warnings[0]
+            .message
+            .starts_with("200 figures' pictures left out: the document has more than 1000"),
+        "{}",
+        doc.warnings[0].message
+    );
+}
+
+#[test]
 fn pictures_are_read_only_when_asked_for() {
     let bytes = docx_showing(&noise_png(8, 8), 3);
     let doc = read(&bytes, Format::Docx, &options(false, 1 << 20)).expect("read");

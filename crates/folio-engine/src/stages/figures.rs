@@ -249,5 +249,12 @@ mod tests {
         assert!(err.contains("budget of 100 bytes"), "{err}");
         assert!(budget.take(40).is_ok());
         assert_eq!(budget.count.load(Ordering::SeqCst), MAX_FIGURE_IMAGES - 2);
+        // However small, no more than MAX_FIGURE_IMAGES pictures.
+        let budget = ImageBudget::new(u64::MAX);
+        for _ in 0..MAX_FIGURE_IMAGES {
+            budget.take(1).unwrap();
+        }
+        let err = budget.take(1).unwrap_err();
+        assert!(err.contains("more than 1000 figures"), "{err}");
     }
 }
