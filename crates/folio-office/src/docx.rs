@@ -878,10 +878,11 @@ impl Reader<'_> {
                 }
                 "blip" | "imagedata" => {
                     figure = true;
-                    // `r:embed` (DrawingML) or `r:id` (VML): the first picture of the drawing.
+                    // `r:embed` (DrawingML) or `r:id` / `o:relid` (VML): the first picture of the drawing.
                     let rel = attr(n, "embed")
                         .or_else(|| attr(n, "link"))
                         .or_else(|| attr(n, "id"))
+                        .or_else(|| attr(n, "relid"))
                         .and_then(|id| self.rels.get(id));
                     if source.is_none() {
                         source = rel.map(|r| {

@@ -158,11 +158,12 @@ fn skipped(number: u32, count: usize, why: &str) -> Warning {
 
 /// The page's pixels and how many of them make a page unit, across and down: the image OCR or
 /// the layout model read (an image input's own pixels, upright), or the page rendered within
-/// the pixel budget.
-fn page_picture(page: &PageState, cx: &PageCx<'_>) -> Result<(RgbImage, f32, f32), PageError> {
+/// the pixel budget. The page's own raster is taken, not copied: no stage after this one
+/// reads it.
+fn page_picture(page: &mut PageState, cx: &PageCx<'_>) -> Result<(RgbImage, f32, f32), PageError> {
     let (w, h) = (page.content.width.max(1.0), page.content.height.max(1.0));
-    let img = match &page.raster {
-        Some(img) => img.clone(),
+    let img = match page.raster.take() {
+        Some(img) => img,
         None => {
             let budget = FIGURE_PIXEL_BUDGET.min(cx.max_pixels) as f32;
             let scale = (FIGURE_RENDER_DPI / 72.0).min((budget / (w * h)).sqrt());
