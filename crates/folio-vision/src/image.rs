@@ -402,7 +402,22 @@ fn sample_rows(
     planes: [&mut [f32]; 3],
     row_stride: usize,
 ) {
-    let order: [usize; 3] = if norm.bgr { [2, 1, 0] } else { [0, 1, 2] };
+    match AxisGrid::new(sampler, rows.clone(), w) {
+        Some(grid) => grid.sample(sampler, norm, planes, row_stride),
+        None => sample_rows_anywhere(sampler, rows, w, norm, planes, row_stride),
+    }
+}
+
+/// [`sample_rows`] for any frame (a skewed or turned line), pixel by pixel.
+fn sample_rows_anywhere(
+    sampler: &Sampler<'_>,
+    rows: std::ops::Range<usize>,
+    w: u32,
+    norm: Normalize,
+    planes: [&mut [f32]; 3],
+    row_stride: usize,
+) {
+    let order = channel_order(norm);
     let top = rows.start;
     let [p0, p1, p2] = planes;
     for v in rows {
@@ -414,6 +429,111 @@ fn sample_rows(
             p0[at] = value(0);
             p1[at] = value(1);
             p2[at] = value(2);
+        }
+    }
+}
+
+/// Where each of the model's channels comes from in an RGB pixel.
+fn channel_order(norm: Normalize) -> [usize; 3] {
+    if norm.bgr {
+        [2, 1, 0]
+    } else {
+        [0, 1, 2]
+    }
+}
+
+/// The source taps of an axis-aligned frame (the detector's whole page, most text lines), worked
+/// out once per column and once per row instead of once per pixel: where each sub-sample falls
+/// depends only on the column (x) or only on the row (y). The sums are those of
+/// [`Sampler::sample`], in the same order, so the values are the same to the bit.
+struct AxisGrid {
+    /// Per output column, `sub_u` taps: left and right source column, right weight.
+    cols: Vec<(usize, usize, f32)>,
+    /// Per output row of the band, `sub_v` taps: upper and lower source row, lower weight.
+    rows: Vec<(usize, usize, f32)>,
+    sub_u: usize,
+    sub_v: usize,
+}
+
+impl AxisGrid {
+    fn new(sampler: &Sampler<'_>, rows: std::ops::Range<usize>, w: u32) -> Option<AxisGrid> {
+        let f = &sampler.frame;
+        if f.along.1 != 0.0 || f.across.0 != 0.0 {
+            return None;
+        }
+        let (img_w, img_h) = (sampler.img.width as i64, sampler.img.height as i64);
+        // Each tap as `Sampler::bilinear` takes it: floor, weight, neighbours clamped to the image.
+        let tap = |pos: f32, len: i64| {
+            let p0 = pos.floor();
+            let i = p0 as i64;
+            let clamp = |i: i64| i.clamp(0, len - 1) as usize;
+            (clamp(i), clamp(i + 1), pos - p0)
+        };
+        let (sub_u, sub_v) = (sampler.sub_u as usize, sampler.sub_v as usize);
+        let mut cols = Vec::with_capacity(w as usize * sub_u);
+        for u in 0..w {
+            for su in 0..sampler.sub_u {
+                let fu = (u as f32 + (su as f32 + 0.5) / sampler.sub_u as f32) / sampler.w;
+                let (x, _) = f.at(fu, 0.0);
+                cols.push(tap(x - 0.5, img_w));
+            }
+        }
+        let mut taps = Vec::with_capacity(rows.len() * sub_v);
+        for v in rows {
+            for sv in 0..sampler.sub_v {
+                let fv = (v as f32 + (sv as f32 + 0.5) / sampler.sub_v as f32) / sampler.h;
+                let (_, y) = f.at(0.0, fv);
+                taps.push(tap(y - 0.5, img_h));
+            }
+        }
+        Some(AxisGrid {
+            cols,
+            rows: taps,
+            sub_u,
+            sub_v,
+        })
+    }
+
+    fn sample(
+        &self,
+        sampler: &Sampler<'_>,
+        norm: Normalize,
+        [p0, p1, p2]: [&mut [f32]; 3],
+        row_stride: usize,
+    ) {
+        let order = channel_order(norm);
+        let img = sampler.img;
+        let stride = img.width as usize * 3;
+        let px = |x: usize, y: usize| {
+            let i = y * stride + x * 3;
+            [
+                f32::from(img.data[i]),
+                f32::from(img.data[i + 1]),
+                f32::from(img.data[i + 2]),
+            ]
+        };
+        let n = (self.sub_u * self.sub_v) as f32;
+        for (r, row_taps) in self.rows.chunks_exact(self.sub_v).enumerate() {
+            for (u, col_taps) in self.cols.chunks_exact(self.sub_u).enumerate() {
+                let mut acc = [0.0f32; 3];
+                for &(y0, y1, fy) in row_taps {
+                    for &(x0, x1, fx) in col_taps {
+                        let (a, b, c, d) = (px(x0, y0), px(x1, y0), px(x0, y1), px(x1, y1));
+                        for k in 0..3 {
+                            let top = a[k] + (b[k] - a[k]) * fx;
+                            let bottom = c[k] + (d[k] - c[k]) * fx;
+                            acc[k] += top + (bottom - top) * fy;
+                        }
+                    }
+                }
+                let px = [acc[0] / n, acc[1] / n, acc[2] / n];
+                let at = r * row_stride + u;
+                let value =
+                    |plane: usize| (px[order[plane]] / 255.0 - norm.mean[plane]) / norm.std[plane];
+                p0[at] = value(0);
+                p1[at] = value(1);
+                p2[at] = value(2);
+            }
         }
     }
 }
@@ -469,6 +589,53 @@ mod tests {
         assert!((out[2] - 20.0).abs() < 1e-3, "{}", out[2]);
         // Plane 1 is green = y * 10, row 2.
         assert!((out[12 + 2 * 4] - 20.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn axis_aligned_frames_sample_as_any_frame_does_to_the_bit() {
+        let img = gradient(53, 29);
+        let frames = [
+            Frame::axis_aligned(0.0, 0.0, 53.0, 29.0),
+            Frame::axis_aligned(3.5, 2.25, 40.0, 11.0),
+            // Reaching past the edges: taps are clamped.
+            Frame::axis_aligned(-4.0, -2.0, 60.0, 33.0),
+        ];
+        for frame in frames {
+            // Shrinking with and without sub-samples, and enlarging.
+            for ((w, h), antialias) in [((17, 9), true), ((17, 9), false), ((120, 70), true)] {
+                let norm = Normalize {
+                    antialias,
+                    ..Normalize::PP_OCR
+                };
+                let sampler = Sampler::new(&img, &frame, w, h, if antialias { 4 } else { 1 });
+                let row = w as usize + 3;
+                let run = |fast: bool| {
+                    let mut out = vec![-9.0f32; 3 * h as usize * row];
+                    let (p0, rest) = out.split_at_mut(h as usize * row);
+                    let (p1, p2) = rest.split_at_mut(h as usize * row);
+                    let rows = 1..h as usize;
+                    if fast {
+                        let grid = AxisGrid::new(&sampler, rows, w).expect("axis-aligned");
+                        grid.sample(&sampler, norm, [p0, p1, p2], row);
+                    } else {
+                        sample_rows_anywhere(&sampler, rows, w, norm, [p0, p1, p2], row);
+                    }
+                    out
+                };
+                let (fast, anywhere) = (run(true), run(false));
+                let same = fast
+                    .iter()
+                    .zip(&anywhere)
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(same, "{frame:?} {w}x{h} antialias {antialias}");
+            }
+        }
+        let skewed = Frame {
+            origin: (0.0, 0.0),
+            along: (50.0, 2.0),
+            across: (0.0, 20.0),
+        };
+        assert!(AxisGrid::new(&Sampler::new(&img, &skewed, 10, 4, 4), 0..4, 10).is_none());
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The depthwise convolution of the vendored rten (third_party/rten, patched with a vectorized
-//! stride-1 path) against a direct computation: the OCR models run most of their depthwise
+//! The depthwise convolution of the vendored rten (third_party/rten, patched with vectorized
+//! stride-1 and stride-2 paths) against a direct computation: the OCR models run most of their depthwise
 //! layers through that path, so a wrong sum there would only show as worse text.
 
 mod common;
@@ -76,4 +76,9 @@ fn stride_one_7x7_matches_the_direct_sum() {
 #[test]
 fn stride_two_5x5_matches_the_direct_sum() {
     check("k5s2", 5, 2, 2);
+}
+
+#[test]
+fn stride_two_3x3_matches_the_direct_sum() {
+    check("k3s2", 3, 2, 1);
 }

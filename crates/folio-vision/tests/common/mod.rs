@@ -1,4 +1,6 @@
 //! What the rten convolution tests share: inputs, the model run and the comparison.
+// Each test binary uses a part of what is here.
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 

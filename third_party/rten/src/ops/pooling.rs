@@ -626,6 +626,9 @@ pub fn max_pool(
     padding: Padding,
     round_mode: RoundMode,
 ) -> Result<Tensor, OpError> {
+    if input.ndim() == 4 && kernel_size.len() == 2 && strides.len() == 2 {
+        return max_pool_2d(pool, input, kernel_size, strides, padding, round_mode);
+    }
     pool_impl(
         pool,
         input,
@@ -637,6 +640,78 @@ pub fn max_pool(
         &|x, _window_size| x,
         round_mode,
     )
+}
+
+/// Folio patch: 2D max pooling one channel plane at a time, planes in parallel. Each output row
+/// takes the maximum of its window's input rows first (contiguous, vectorized), then of each
+/// window's columns in that row. The generic `pool_impl` reads a few channels at a time at
+/// scattered addresses and runs on one thread for a batch of one: the PP-OCR detector's one
+/// MaxPool took more time than most of its convolutions. A maximum does not depend on the order
+/// in which it is taken, so results are those of `pool_impl`.
+fn max_pool_2d(
+    pool: &BufferPool,
+    input: TensorView,
+    kernel_size: &[usize],
+    strides: &[usize],
+    padding: Padding,
+    round_mode: RoundMode,
+) -> Result<Tensor, OpError> {
+    let [kernel_h, kernel_w] = [kernel_size[0], kernel_size[1]];
+    let [stride_h, stride_w] = [strides[0], strides[1]];
+    let [batch, chans, in_h, in_w]: [usize; 4] = input
+        .shape()
+        .try_into()
+        .map_err(|_| OpError::invalid_value("expected NCHW input"))?;
+    let (out_h, out_w, [pad_top, pad_left, _, _]) = calc_output_size_and_padding(
+        (in_h, in_w),
+        (kernel_h, kernel_w),
+        (stride_h, stride_w),
+        padding,
+        None, /* dilations */
+        round_mode,
+    )?;
+    let input = input.to_contiguous_in(pool);
+    let in_data = input.data();
+    let plane_in = in_h * in_w;
+    let plane_out = out_h * out_w;
+    let mut out_data = pool.alloc::<f32>(batch * chans * plane_out);
+    out_data.resize(batch * chans * plane_out, f32::NEG_INFINITY);
+    if plane_out > 0 && plane_in > 0 {
+        out_data
+            .par_chunks_mut(plane_out)
+            .zip(in_data.par_chunks(plane_in))
+            .for_each(|(out_plane, in_plane)| {
+                let mut row_max = vec![f32::NEG_INFINITY; in_w];
+                for (out_y, out_row) in out_plane.chunks_mut(out_w).enumerate() {
+                    row_max.fill(f32::NEG_INFINITY);
+                    for k_y in 0..kernel_h {
+                        let Some(y) = (out_y * stride_h + k_y).checked_sub(pad_top) else {
+                            continue;
+                        };
+                        if y >= in_h {
+                            continue;
+                        }
+                        let in_row = &in_plane[y * in_w..][..in_w];
+                        for (m, &v) in row_max.iter_mut().zip(in_row) {
+                            *m = m.max(v);
+                        }
+                    }
+                    for (out_x, out) in out_row.iter_mut().enumerate() {
+                        let mut acc = f32::NEG_INFINITY;
+                        for k_x in 0..kernel_w {
+                            let Some(x) = (out_x * stride_w + k_x).checked_sub(pad_left) else {
+                                continue;
+                            };
+                            if let Some(&m) = row_max.get(x) {
+                                acc = acc.max(m);
+                            }
+                        }
+                        *out = acc;
+                    }
+                }
+            });
+    }
+    Ok(Tensor::from_data(&[batch, chans, out_h, out_w], out_data))
 }
 
 #[derive(Debug)]

@@ -126,7 +126,110 @@ impl DepthwiseConvKernel<f32, f32, f32> for GenericDepthwiseConvKernel {
             f32_rows(params, out_row, out_y, image_chan, kernel_chan, 1);
             return;
         }
+        // Folio patch: with a horizontal stride of 2 each input row is split once into its
+        // even and odd columns; every kernel tap then reads one of the two contiguously, and
+        // the same vectorized loop as for stride 1 applies (the strided loop gathers).
+        if params.stride_w == 2 {
+            STRIDE2_PHASES.with_borrow_mut(|phases| {
+                #[cfg(target_arch = "x86_64")]
+                {
+                    if rten_simd::is_avx512_supported() {
+                        // Safety: the CPU supports the features the function is compiled for.
+                        unsafe {
+                            f32_rows_stride2_avx512(
+                                params, out_row, out_y, image_chan, kernel_chan, phases,
+                            )
+                        };
+                        return;
+                    }
+                    if std::arch::is_x86_feature_detected!("avx2") {
+                        // Safety: as above.
+                        unsafe {
+                            f32_rows_stride2_avx2(
+                                params, out_row, out_y, image_chan, kernel_chan, phases,
+                            )
+                        };
+                        return;
+                    }
+                }
+                f32_rows_stride2(params, out_row, out_y, image_chan, kernel_chan, phases);
+            });
+            return;
+        }
         f32_rows(params, out_row, out_y, image_chan, kernel_chan, params.stride_w);
+    }
+}
+
+thread_local! {
+    /// Folio patch: the even and odd columns of the input row being read (stride 2), reused
+    /// across rows so that splitting a row allocates nothing.
+    static STRIDE2_PHASES: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn f32_rows_stride2_avx512(
+    params: &ConvParams,
+    out_row: &mut [f32],
+    out_y: usize,
+    image_chan: &[f32],
+    kernel_chan: NdTensorView<f32, 2>,
+    phases: &mut Vec<f32>,
+) {
+    f32_rows_stride2(params, out_row, out_y, image_chan, kernel_chan, phases)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn f32_rows_stride2_avx2(
+    params: &ConvParams,
+    out_row: &mut [f32],
+    out_y: usize,
+    image_chan: &[f32],
+    kernel_chan: NdTensorView<f32, 2>,
+    phases: &mut Vec<f32>,
+) {
+    f32_rows_stride2(params, out_row, out_y, image_chan, kernel_chan, phases)
+}
+
+/// Stride-2 rows: the same sums, in the same order, as the strided loop of [`f32_rows`]
+/// (so the same results to the bit), read from the row's even and odd columns.
+#[inline(always)]
+fn f32_rows_stride2(
+    params: &ConvParams,
+    out_row: &mut [f32],
+    out_y: usize,
+    image_chan: &[f32],
+    kernel_chan: NdTensorView<f32, 2>,
+    phases: &mut Vec<f32>,
+) {
+    let kernel_view = kernel_chan.weakly_checked_view();
+    let half = params.in_row_len.div_ceil(2);
+    phases.clear();
+    phases.resize(2 * half, 0.0);
+    let (even, odd) = phases.split_at_mut(half);
+    for k_y in 0..params.kernel_h {
+        let in_y = out_y * params.stride_h + k_y * params.dilation_y;
+        if in_y < params.pad_top || in_y >= params.in_h + params.pad_top {
+            continue;
+        }
+        let in_row_y = in_y - params.pad_top;
+        let in_row = &image_chan[in_row_y * params.in_row_stride..][..params.in_row_len];
+        for (i, pair) in in_row.chunks(2).enumerate() {
+            even[i] = pair[0];
+            if let Some(&v) = pair.get(1) {
+                odd[i] = v;
+            }
+        }
+        for (k_x, (in_range, out_range)) in params.col_range_for_kernel_x.iter().enumerate() {
+            let dest = &mut out_row[out_range.clone()];
+            let phase: &[f32] = if in_range.start % 2 == 0 { even } else { odd };
+            let src = &phase[in_range.start / 2..][..dest.len()];
+            let scale = kernel_view[[k_y, k_x]];
+            for (d, s) in dest.iter_mut().zip(src) {
+                *d += *s * scale;
+            }
+        }
     }
 }
 

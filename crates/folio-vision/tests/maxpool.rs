@@ -1,0 +1,84 @@
+//! The 2D max pooling of the vendored rten (third_party/rten, patched to pool one channel plane
+//! at a time) against a direct computation: the PP-OCR detector runs one MaxPool on its stem.
+
+mod common;
+
+use common::{fixture, values};
+use rten_tensor::prelude::*;
+use rten_tensor::Tensor;
+
+/// The maximum of each window, padding ignored; windows may hang over the bottom and right
+/// edges (ceil mode).
+fn direct(
+    x: &[f32],
+    [n, c, h, w]: [usize; 4],
+    k: usize,
+    stride: usize,
+    pad: usize,
+    (out_h, out_w): (usize, usize),
+) -> Vec<f32> {
+    let mut out = Vec::with_capacity(n * c * out_h * out_w);
+    for plane in 0..n * c {
+        for oy in 0..out_h {
+            for ox in 0..out_w {
+                let mut m = f32::NEG_INFINITY;
+                for ky in 0..k {
+                    for kx in 0..k {
+                        let iy = (oy * stride + ky) as isize - pad as isize;
+                        let ix = (ox * stride + kx) as isize - pad as isize;
+                        if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
+                            m = m.max(x[(plane * h + iy as usize) * w + ix as usize]);
+                        }
+                    }
+                }
+                out.push(m);
+            }
+        }
+    }
+    out
+}
+
+fn check(case: &str, k: usize, stride: usize, pad: usize, ceil: bool) {
+    let model = fixture(&format!("maxpool_{case}.onnx"));
+    let id = |name: &str| model.node_id(name).expect("node");
+    // Odd and even sizes, one plane and several, a batch of two.
+    for shape in [[1, 3, 9, 37], [2, 5, 6, 16], [1, 1, 11, 70], [1, 4, 5, 4]] {
+        let [n, c, h, w] = shape;
+        let x = values(n * c * h * w, (h * w) as u64);
+        let [y] = model
+            .run_n(
+                vec![(id("x"), Tensor::from_data(&shape, x.clone()).into())],
+                [id("y")],
+                None,
+            )
+            .expect("run the pooling");
+        let y: Tensor<f32> = y.into_tensor().expect("a float tensor");
+        let out = |size: usize| {
+            let span = size + 2 * pad - k;
+            if ceil {
+                span.div_ceil(stride) + 1
+            } else {
+                span / stride + 1
+            }
+        };
+        let (out_h, out_w) = (out(h), out(w));
+        assert_eq!(y.shape(), &[n, c, out_h, out_w], "{case} {shape:?}");
+        let want = direct(&x, shape, k, stride, pad, (out_h, out_w));
+        assert_eq!(y.data().expect("contiguous"), &want[..], "{case} {shape:?}");
+    }
+}
+
+#[test]
+fn the_detectors_3x3_stride_2_pooling_matches_the_direct_maximum() {
+    check("k3s2p1", 3, 2, 1, false);
+}
+
+#[test]
+fn windows_over_the_edge_in_ceil_mode_match_the_direct_maximum() {
+    check("k2s2c", 2, 2, 0, true);
+}
+
+#[test]
+fn stride_1_pooling_matches_the_direct_maximum() {
+    check("k3s1p1", 3, 1, 1, false);
+}
