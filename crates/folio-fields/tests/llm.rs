@@ -2,15 +2,15 @@
 //! JSON request bodies with `response_format: json_schema` and `stream: false`, completions
 //! with `choices[0].message.content`, errors as `{"error": {...}}`, 429 with `Retry-After`.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use folio_doc::{
-    BBox, Block, BlockKind, Document, FieldSource, Line, Metadata, Page, PageProvenance,
-    Provenance, Source, Span, Status,
-};
+use common::ocr_page;
+use folio_doc::{BBox, Document, FieldSource, Status};
 use folio_fields::{extract, FieldRequest, LlmClient, LlmConfig, LlmError};
 use serde_json::{json, Value};
 
@@ -117,49 +117,17 @@ fn serve(replies: Vec<Reply>) -> Fake {
 
 /// A one-page receipt built from text boxes.
 fn receipt() -> Document {
-    let mut doc = Document::new(Metadata {
-        format: "png".into(),
-        page_count: 1,
-        ..Metadata::default()
-    });
     let rows = [
         ("ACME TRADING SDN BHD", 50.0, 20.0),
         ("12 JALAN BESAR, 81100 JOHOR BAHRU", 30.0, 45.0),
         ("DATE: 09/01/2019", 10.0, 90.0),
         ("TOTAL: RM31.00", 10.0, 200.0),
     ];
-    let mut blocks = Vec::new();
-    for (text, x, y) in rows {
-        let bbox = BBox::new(x, y, x + 8.0 * text.len() as f32, y + 14.0);
-        let line = Line {
-            bbox,
-            spans: vec![Span {
-                text: text.into(),
-                bbox,
-                font: String::new(),
-                size: 12.0,
-                bold: false,
-                italic: false,
-            }],
-        };
-        blocks.push(Block::from_lines(
-            BlockKind::Paragraph,
-            vec![line],
-            Provenance {
-                page: 1,
-                source: Source::Ocr,
-            },
-        ));
-    }
-    doc.pages.push(Page {
-        number: 1,
-        width: 400.0,
-        height: 300.0,
-        rotation: 0,
-        blocks,
-        provenance: PageProvenance::new(Source::Ocr, ""),
-    });
-    doc
+    let boxes: Vec<(&str, BBox)> = rows
+        .iter()
+        .map(|&(text, x, y)| (text, BBox::new(x, y, x + 8.0 * text.len() as f32, y + 14.0)))
+        .collect();
+    ocr_page(&boxes, 400.0, 300.0)
 }
 
 fn client(url: &str, timeout: Duration, retries: usize) -> LlmClient {

@@ -2,54 +2,26 @@
 //! the issuer's name on top, registration and contact lines around the address, totals by tax
 //! rate before the amount to pay.
 
-use folio_doc::{
-    BBox, Block, BlockKind, Document, Line, Metadata, Page, PageProvenance, Provenance, Source,
-    Span,
-};
+mod common;
+
+use common::ocr_page;
+use folio_doc::{BBox, Document};
 use folio_fields::{extract, FieldRequest};
 use serde_json::Value;
 
 /// A one-page receipt whose lines are `lines`, centred, one every 20 points from the top.
 fn receipt(lines: &[&str]) -> Document {
-    let mut doc = Document::new(Metadata {
-        format: "png".into(),
-        page_count: 1,
-        ..Metadata::default()
-    });
-    let mut blocks = Vec::new();
-    for (i, text) in lines.iter().enumerate() {
-        let width = 7.0 * text.chars().count() as f32;
-        let y = 20.0 + 20.0 * i as f32;
-        let bbox = BBox::new(200.0 - width / 2.0, y, 200.0 + width / 2.0, y + 14.0);
-        let line = Line {
-            bbox,
-            spans: vec![Span {
-                text: (*text).into(),
-                bbox,
-                font: "OCR".into(),
-                size: 12.0,
-                bold: false,
-                italic: false,
-            }],
-        };
-        blocks.push(Block::from_lines(
-            BlockKind::Paragraph,
-            vec![line],
-            Provenance {
-                page: 1,
-                source: Source::Ocr,
-            },
-        ));
-    }
-    doc.pages.push(Page {
-        number: 1,
-        width: 400.0,
-        height: 1000.0,
-        rotation: 0,
-        blocks,
-        provenance: PageProvenance::new(Source::Ocr, ""),
-    });
-    doc
+    let boxes: Vec<(&str, BBox)> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, &text)| {
+            let width = 7.0 * text.chars().count() as f32;
+            let y = 20.0 + 20.0 * i as f32;
+            let bbox = BBox::new(200.0 - width / 2.0, y, 200.0 + width / 2.0, y + 14.0);
+            (text, bbox)
+        })
+        .collect();
+    ocr_page(&boxes, 400.0, 1000.0)
 }
 
 /// Lines after the address, as receipts print them.
