@@ -287,14 +287,21 @@ impl<'a> Sampler<'a> {
         let b = self.img.pixel(xi + 1, yi);
         let c = self.img.pixel(xi, yi + 1);
         let d = self.img.pixel(xi + 1, yi + 1);
-        let mut out = [0.0; 3];
-        for k in 0..3 {
-            let top = a[k] + (b[k] - a[k]) * fx;
-            let bottom = c[k] + (d[k] - c[k]) * fx;
-            out[k] = top + (bottom - top) * fy;
-        }
-        out
+        mix([a, b, c, d], fx, fy)
     }
+}
+
+/// Bilinear mix of the four neighbours (top-left, top-right, bottom-left, bottom-right) at
+/// weights `fx` to the right and `fy` downwards.
+#[inline]
+fn mix([a, b, c, d]: [[f32; 3]; 4], fx: f32, fy: f32) -> [f32; 3] {
+    let mut out = [0.0; 3];
+    for k in 0..3 {
+        let top = a[k] + (b[k] - a[k]) * fx;
+        let bottom = c[k] + (d[k] - c[k]) * fx;
+        out[k] = top + (bottom - top) * fy;
+    }
+    out
 }
 
 /// Per-channel normalisation applied while sampling, in the model's channel order.
@@ -518,11 +525,9 @@ impl AxisGrid {
                 let mut acc = [0.0f32; 3];
                 for &(y0, y1, fy) in row_taps {
                     for &(x0, x1, fx) in col_taps {
-                        let (a, b, c, d) = (px(x0, y0), px(x1, y0), px(x0, y1), px(x1, y1));
+                        let p = mix([px(x0, y0), px(x1, y0), px(x0, y1), px(x1, y1)], fx, fy);
                         for k in 0..3 {
-                            let top = a[k] + (b[k] - a[k]) * fx;
-                            let bottom = c[k] + (d[k] - c[k]) * fx;
-                            acc[k] += top + (bottom - top) * fy;
+                            acc[k] += p[k];
                         }
                     }
                 }
