@@ -129,7 +129,7 @@ impl OcrRuntime {
         let params = OcrParams {
             detect_orientation: false,
             min_line_height,
-            ..self.settings.params.clone()
+            ..self.settings.params
         };
         self.recognize_with(img, &params, cancel)
     }

@@ -570,7 +570,11 @@ fn auto_reads_the_text_inside_a_picture_on_a_text_page_into_its_figure() {
 fn never_and_always_keep_their_meaning_for_a_picture_on_a_text_page() {
     let doc = extract(&picture_pdf(), OcrMode::Never);
     let p = &doc.pages[0];
-    let chars = REPORT.concat().chars().filter(|c| c.is_alphanumeric()).count();
+    let chars = REPORT
+        .concat()
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .count();
     assert_eq!(
         p.provenance.decision,
         format!("text layer ({chars} characters); OCR disabled")
@@ -605,4 +609,37 @@ fn a_few_words_without_a_picture_are_never_sent_to_ocr() {
         p.provenance
     );
     assert_eq!(page_text(&doc, 1), "Part 2");
+}
+
+#[test]
+fn without_models_a_picture_on_a_text_page_keeps_the_text_layer_with_a_warning() {
+    // Models that cannot be found: the page keeps its text, and says what was not read.
+    let missing: folio_engine::ModelLocator =
+        Arc::new(|id| Err(format!("model {id:?} is not installed").into()));
+    let doc = Engine::with_ocr(missing, OcrSettings::default())
+        .extract(&picture_pdf(), &ExtractOptions::default())
+        .expect("a document, not an error");
+    let p = &doc.pages[0];
+    assert_eq!(page_text(&doc, 1).trim_end(), REPORT.join(" "));
+    assert!(
+        p.provenance
+            .decision
+            .ends_with("; 1 pictures not read: OCR unavailable"),
+        "{:?}",
+        p.provenance
+    );
+    assert_eq!(doc.status, folio_doc::Status::Partial);
+    assert_eq!(doc.warnings.len(), 1, "{:?}", doc.warnings);
+    assert_eq!(doc.warnings[0].kind, folio_doc::WarningKind::OcrUnavailable);
+    assert!(
+        doc.warnings[0].message.contains("not installed"),
+        "{:?}",
+        doc.warnings
+    );
+    // An engine started without OCR reads text layers only, as it was asked to.
+    let doc = Engine::new()
+        .extract(&picture_pdf(), &ExtractOptions::default())
+        .unwrap();
+    assert_eq!(doc.status, folio_doc::Status::Success, "{:?}", doc.warnings);
+    assert!(!doc.pages[0].provenance.decision.contains("pictures"));
 }

@@ -139,7 +139,10 @@ impl PageStage for PictureText {
         let scale = (OCR_RENDER_DPI / 72.0)
             .min((page_cap / area.max(1.0)).sqrt())
             .min((render_cap / (w * h)).sqrt());
-        let img = match cx.input.render_page(page.number, scale, cx.max_pixels, cx.cancel) {
+        let img = match cx
+            .input
+            .render_page(page.number, scale, cx.max_pixels, cx.cancel)
+        {
             Ok(img) => img,
             Err(PageError::Cancelled) => return Err(PageError::Cancelled),
             Err(e) => {
@@ -194,9 +197,8 @@ impl PageStage for PictureText {
                 add_lines(&mut page.blocks[index], lines);
             }
         }
-        let mut said = format!(
-            "; OCR of {read} pictures ({pixels} pixels): {lines_found} new lines",
-        );
+        let mut said =
+            format!("; OCR of {read} pictures ({pixels} pixels): {lines_found} new lines",);
         if over_budget > 0 {
             said.push_str(&format!(
                 ", {over_budget} left unread (picture pixel budget spent)"
@@ -218,7 +220,12 @@ fn pictures(page: &PageState) -> Vec<(usize, BBox)> {
     let page_area = (w * h).max(1.0);
     let mut found: Vec<(usize, BBox)> = Vec::new();
     for img in &page.content.images {
-        let clipped = BBox::new(img.x0.max(0.0), img.y0.max(0.0), img.x1.min(w), img.y1.min(h));
+        let clipped = BBox::new(
+            img.x0.max(0.0),
+            img.y0.max(0.0),
+            img.x1.min(w),
+            img.y1.min(h),
+        );
         let (cw, ch) = (clipped.width(), clipped.height());
         let share = cw * ch / page_area;
         if !(MIN_PICTURE_SHARE..MAX_PICTURE_SHARE).contains(&share)
@@ -426,4 +433,135 @@ fn body_size(content: &PageContent) -> f32 {
     }
     sizes.sort_by(f32::total_cmp);
     sizes[sizes.len() / 2]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use folio_content::{Cancel, FontInfo, Glyph};
+
+    use super::*;
+    use crate::stages::testing::{cx, state, FakeInput};
+
+    fn glyph(text: &str, bbox: BBox) -> Glyph {
+        Glyph {
+            text: text.to_string(),
+            bbox,
+            size: 10.0,
+            angle: 0.0,
+            font: Arc::new(FontInfo {
+                name: "Times".into(),
+                bold: false,
+                italic: false,
+                monospace: false,
+            }),
+            seq: 0,
+        }
+    }
+
+    fn figure(bbox: BBox) -> Block {
+        let mut b = Block::from_lines(
+            BlockKind::Figure,
+            Vec::new(),
+            Provenance {
+                page: 1,
+                source: Source::TextLayer,
+            },
+        );
+        b.bbox = bbox;
+        b
+    }
+
+    #[test]
+    fn the_budget_refuses_what_it_has_not_and_keeps_what_it_has() {
+        let budget = PictureBudget::new(100);
+        assert!(budget.take(60));
+        assert!(!budget.take(60));
+        assert!(budget.take(40));
+        assert!(!budget.take(1));
+    }
+
+    #[test]
+    fn words_the_text_layer_has_are_not_added_twice() {
+        let mut content = PageContent::empty(600.0, 800.0);
+        // A label the text layer draws over the picture, where OCR reads it too.
+        content
+            .glyphs
+            .push(glyph("Total", BBox::new(150.0, 200.0, 180.0, 212.0)));
+        let picture = BBox::new(100.0, 150.0, 500.0, 400.0);
+        let line = PictureLine {
+            words: vec![
+                ("Quarterly".into(), BBox::new(110.0, 200.0, 145.0, 212.0)),
+                ("Total".into(), BBox::new(150.0, 200.0, 180.0, 212.0)),
+                ("tonnes".into(), BBox::new(185.0, 200.0, 215.0, 212.0)),
+                ("shipped".into(), BBox::new(220.0, 200.0, 255.0, 212.0)),
+            ],
+            size: 10.0,
+        };
+        let lines = new_lines(&content, &picture, vec![line], 1);
+        let texts: Vec<String> = lines.iter().map(Line::text).collect();
+        assert_eq!(texts.join(" | "), "Quarterly | tonnes shipped");
+        // Nothing new: no lines.
+        let only_label = PictureLine {
+            words: vec![("Total".into(), BBox::new(151.0, 201.0, 179.0, 211.0))],
+            size: 10.0,
+        };
+        assert!(new_lines(&content, &picture, vec![only_label], 1).is_empty());
+    }
+
+    #[test]
+    fn a_lone_character_is_not_text() {
+        let line = |t: &str| PictureLine {
+            words: vec![(t.to_string(), BBox::new(0.0, 0.0, 10.0, 10.0))],
+            size: 10.0,
+        };
+        assert!(!line("A").is_text());
+        assert!(!line("1 .").is_text());
+        assert!(line("OK").is_text());
+    }
+
+    #[test]
+    fn only_pictures_with_a_figure_block_and_of_a_readable_size_are_read() {
+        let mut content = PageContent::empty(600.0, 800.0);
+        // A screenshot, an icon, a full-page background and a picture the layout made no
+        // figure of (inside a table, say).
+        let screenshot = BBox::new(100.0, 100.0, 500.0, 300.0);
+        content.images = vec![
+            screenshot,
+            BBox::new(50.0, 50.0, 62.0, 62.0),
+            BBox::new(0.0, 0.0, 600.0, 800.0),
+            BBox::new(100.0, 500.0, 500.0, 700.0),
+        ];
+        let mut page = state(content, true);
+        page.blocks = vec![figure(screenshot)];
+        assert_eq!(pictures(&page), vec![(0, screenshot)]);
+    }
+
+    #[test]
+    fn a_page_read_some_other_way_is_left_alone() {
+        let input = FakeInput { raster: None };
+        let cancel = Cancel::new();
+        let budget = PictureBudget::new(DOCUMENT_PICTURE_PIXELS);
+        let screenshot = BBox::new(100.0, 100.0, 500.0, 300.0);
+        for (mode, choice) in [
+            (OcrMode::Never, OcrChoice::TextLayer),
+            (OcrMode::Always, OcrChoice::Ocr),
+            (OcrMode::Auto, OcrChoice::Ocr),
+            // With OCR wanted but no OCR in this engine: its choice stands, without a word.
+            (OcrMode::Auto, OcrChoice::TextLayer),
+        ] {
+            let mut content = PageContent::empty(600.0, 800.0);
+            content.images.push(screenshot);
+            let mut page = state(content, true);
+            page.blocks = vec![figure(screenshot)];
+            page.choice = choice;
+            page.decision = "text layer (40 characters)".into();
+            let mut cx = cx(&input, mode, &cancel);
+            cx.pictures = Some(&budget);
+            assert!(!PictureText.run(&mut page, &cx).unwrap());
+            assert_eq!(page.decision, "text layer (40 characters)");
+            assert!(page.warnings.is_empty());
+        }
+    }
 }

@@ -257,7 +257,9 @@ pub fn build_pdf(pages: &[PdfPage<'_>]) -> Vec<u8> {
                     *h as f32 / PX_PER_PT * PICTURE_ZOOM,
                 );
                 let bottom = PAGE_H - PICTURE_TOP - ph;
-                s.push_str(&format!("q {pw} 0 0 {ph} {PICTURE_LEFT} {bottom} cm /Im0 Do Q"));
+                s.push_str(&format!(
+                    "q {pw} 0 0 {ph} {PICTURE_LEFT} {bottom} cm /Im0 Do Q"
+                ));
                 ((PAGE_W, PAGE_H), s, Some((*jpeg, *w, *h)))
             }
             PdfPage::Scan(jpeg, w, h) | PdfPage::ScanWithGarbageText(jpeg, w, h, _) => {
