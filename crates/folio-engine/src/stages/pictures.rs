@@ -283,9 +283,24 @@ fn read_picture(
             OcrFailure::Run(folio_vision::BackendError::Cancelled) => PageError::Cancelled,
             OcrFailure::Run(e) => PageError::Ocr(e),
         })?;
-    // OCR's pixels (the cut, scaled by `fit`) to page units.
+    // OCR's pixels (the cut, scaled by `fit`) to page units. Without the orientation model a
+    // picture is turned, if at all, a half turn (its lines read upside down): its boxes are
+    // then those of the turned picture, turned back here. A quarter turn cannot happen.
+    let (turned_w, turned_h) = (read.page.width as f32, read.page.height as f32);
+    let half_turn = match read.page.turned {
+        0 => false,
+        2 => true,
+        _ => return Ok(Vec::new()),
+    };
     let fit = read.fit.max(f32::MIN_POSITIVE);
-    let to_page = |x: f32, y: f32| ((x / fit + origin.0) / px.0, (y / fit + origin.1) / px.1);
+    let to_page = |x: f32, y: f32| {
+        let (x, y) = if half_turn {
+            (turned_w - x, turned_h - y)
+        } else {
+            (x, y)
+        };
+        ((x / fit + origin.0) / px.0, (y / fit + origin.1) / px.1)
+    };
     Ok(read
         .page
         .lines
@@ -298,7 +313,8 @@ fn read_picture(
                 .map(|w| {
                     let [x0, y0, x1, y1] = w.bbox;
                     let (a, b) = (to_page(x0, y0), to_page(x1, y1));
-                    (w.text.clone(), BBox::new(a.0, a.1, b.0, b.1))
+                    let bbox = BBox::new(a.0.min(b.0), a.1.min(b.1), a.0.max(b.0), a.1.max(b.1));
+                    (w.text.clone(), bbox)
                 })
                 .collect(),
             size: line.height / fit / px.1 / LINE_BOX_PER_SIZE,
