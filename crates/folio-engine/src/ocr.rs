@@ -118,17 +118,14 @@ impl OcrRuntime {
 
     /// Recognises a picture cut from an upright page: as [`OcrRuntime::recognize`], without
     /// the page orientation model (the page is upright, and a screenshot or a chart says
-    /// little about which way is up), so the words' boxes are in the picture's own pixels;
-    /// lines less tall than `min_line_height` pixels are not read.
+    /// little about which way is up), so the words' boxes are in the picture's own pixels.
     pub(crate) fn recognize_picture(
         &self,
         img: RgbImage,
-        min_line_height: f32,
         cancel: &Cancel,
     ) -> Result<OcrRead, OcrFailure> {
         let params = OcrParams {
             detect_orientation: false,
-            min_line_height,
             ..self.settings.params
         };
         self.recognize_with(img, &params, cancel)

@@ -40,10 +40,6 @@ pub struct OcrParams {
     pub classify_lines: bool,
     /// Lines whose recognition score is below this are dropped as noise.
     pub min_line_score: f32,
-    /// Detected lines less tall than this many pixels are not recognised: a caller that only
-    /// wants text from some size up (the large text of a picture) spares the recogniser the
-    /// rest, which on a screenshot is most of its lines.
-    pub min_line_height: f32,
 }
 
 impl Default for OcrParams {
@@ -55,7 +51,6 @@ impl Default for OcrParams {
             orientation_threshold: 0.8,
             classify_lines: true,
             min_line_score: 0.5,
-            min_line_height: 0.0,
         }
     }
 }
@@ -188,11 +183,8 @@ impl Ocr {
         cancel.check()?;
 
         let t = Instant::now();
-        let mut boxes = sort_reading(detect(self.det.as_ref(), img, &p.det, self.threads)?);
+        let boxes = sort_reading(detect(self.det.as_ref(), img, &p.det, self.threads)?);
         timings.det_ms = ms(t);
-        if p.min_line_height > 0.0 {
-            boxes.retain(|b| line_frame(&b.quad).height() >= p.min_line_height);
-        }
 
         cancel.check()?;
         let mut frames: Vec<Frame> = boxes.iter().map(|b| line_frame(&b.quad)).collect();

@@ -172,12 +172,11 @@ impl PageStage for PictureText {
                 over_budget += 1;
                 continue;
             }
-            let min_px = min_size * LINE_BOX_PER_SIZE * px_y;
             let origin = (
                 (bbox.x0 * px_x).floor().max(0.0),
                 (bbox.y0 * px_y).floor().max(0.0),
             );
-            let found = match read_picture(runtime, cut, min_px, origin, (px_x, px_y), cx) {
+            let found = match read_picture(runtime, cut, origin, (px_x, px_y), cx) {
                 Ok(found) => found,
                 Err(PageError::Cancelled) => return Err(PageError::Cancelled),
                 Err(e) => {
@@ -267,17 +266,16 @@ impl PictureLine {
 }
 
 /// Reads one picture, cut from the page's rendering at `origin` (pixels), with `px` pixels per
-/// page unit across and down; lines less tall than `min_line_height` pixels are not read.
+/// page unit across and down.
 fn read_picture(
     runtime: &crate::ocr::OcrRuntime,
     cut: RgbImage,
-    min_line_height: f32,
     origin: (f32, f32),
     px: (f32, f32),
     cx: &PageCx<'_>,
 ) -> Result<Vec<PictureLine>, PageError> {
     let read = runtime
-        .recognize_picture(cut, min_line_height, cx.cancel)
+        .recognize_picture(cut, cx.cancel)
         .map_err(|e| match e {
             OcrFailure::Models(e) => PageError::Models(e),
             OcrFailure::Run(folio_vision::BackendError::Cancelled) => PageError::Cancelled,
