@@ -16,7 +16,8 @@ on CDLA: text, title, figure, caption, table, header, footer and equation region
 Backends ([`BackendKind`]): `rten` (pure Rust, the default), `ort` (feature `ort`: ONNX Runtime
 loaded at run time) and `ort-cuda` (feature `cuda`).
 */
-#![forbid(unsafe_code)]
+// The one exception, `subnormal`, sets a control register of the threads that run the models.
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod backend;
@@ -30,6 +31,7 @@ pub mod layout;
 mod ocr;
 pub mod orientation;
 pub mod rec;
+mod subnormal;
 pub mod table;
 
 pub use backend::{BackendError, BackendKind, Session, Tensor};

@@ -62,10 +62,13 @@ impl PageStage for OcrStage {
             q => format!(", turned upright by {}°", u32::from(q) * 90),
         };
         page.decision = format!(
-            "{}; OCR of {w}x{h} pixels: {} lines{turned} (detection {} ms, recognition {} ms)",
+            "{}; OCR of {w}x{h} pixels: {} lines{turned} (orientation {} ms, detection {} ms, \
+             line direction {} ms, recognition {} ms)",
             page.decision,
             found.lines.len(),
+            t.orientation_ms,
             t.det_ms,
+            t.cls_ms,
             t.rec_ms,
         );
         page.content = content;

@@ -58,6 +58,9 @@ impl OrtSession {
         let mut builder = ort::session::Session::builder(&env)
             .map_err(|e| err(e.to_string()))?
             .with_intra_threads(threads.max(1))
+            .map_err(|e| err(e.to_string()))?
+            // Subnormals as zero on ONNX Runtime's threads too (see `subnormal`).
+            .with_flush_to_zero()
             .map_err(|e| err(e.to_string()))?;
         if cuda {
             builder = cuda_provider(builder).map_err(&err)?;

@@ -33,7 +33,7 @@ impl RtenSession {
         })?;
         Ok(RtenSession {
             model,
-            pool: Arc::new(ThreadPool::with_num_threads(threads.max(1))),
+            pool: model_pool(threads.max(1)),
             threads: threads.max(1),
             lane_pools: OnceLock::new(),
         })
@@ -48,6 +48,16 @@ impl RtenSession {
         options.thread_pool = Some(Arc::clone(pool));
         options
     }
+}
+
+/// A pool of `threads` threads for model runs, each treating subnormal floats as zero (see
+/// `subnormal`): rten runs every kernel of a run on the pool's threads, never the caller's.
+fn model_pool(threads: usize) -> Arc<ThreadPool> {
+    let pool = ThreadPool::with_num_threads(threads);
+    pool.run(|| {
+        rayon::broadcast(|_| crate::subnormal::flush_on_this_thread());
+    });
+    Arc::new(pool)
 }
 
 fn to_tensor(value: rten::Value) -> Result<Tensor, BackendError> {
@@ -96,11 +106,9 @@ impl Session for RtenSession {
     }
 
     fn run_in_lane(&self, lane: usize, input: Tensor) -> Result<Tensor, BackendError> {
-        let pools = self.lane_pools.get_or_init(|| {
-            (0..self.threads)
-                .map(|_| Arc::new(ThreadPool::with_num_threads(1)))
-                .collect()
-        });
+        let pools = self
+            .lane_pools
+            .get_or_init(|| (0..self.threads).map(|_| model_pool(1)).collect());
         let pool = pools.get(lane).ok_or_else(|| {
             BackendError::Run(format!("lane {lane} of a session with {}", self.threads))
         })?;
