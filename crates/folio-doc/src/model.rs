@@ -340,9 +340,15 @@ impl Block {
         }
     }
 
-    /// A key-value block; its text is "key: value" and its lines are those of both parts.
+    /// A key-value block; its lines are those of both parts. Its text is the lines' text as
+    /// printed ("TOTAL : 7.80" keeps the space before the colon, as a transcript does), or
+    /// "key: value" when it has no lines.
     pub fn from_key_value(kv: KeyValue, lines: Vec<Line>, provenance: Provenance) -> Block {
-        let text = if kv.value.is_empty() {
+        let texts: Vec<String> = lines.iter().map(Line::text).collect();
+        let printed = join_lines(texts.iter().map(String::as_str));
+        let text = if !printed.is_empty() {
+            printed
+        } else if kv.value.is_empty() {
             format!("{}:", kv.key)
         } else {
             format!("{}: {}", kv.key, kv.value)

@@ -607,6 +607,20 @@ mod tests {
     }
 
     #[test]
+    fn a_key_value_reads_as_printed() {
+        // A receipt's "TOTAL :" with a space before the colon, its amount far to the right:
+        // the key loses its colon, the text keeps what the page says (a transcript does too).
+        let f = font("OCR");
+        let mut glyphs = prose("TOTAL :", 50.0, 100.0, 10.0, &f);
+        glyphs.extend(prose("7.80", 250.0, 100.0, 10.0, &f));
+        let b = page_blocks(&glyphs);
+        assert_eq!(b[0].kind, BlockKind::KeyValue);
+        let kv = b[0].key_value.as_ref().expect("key_value");
+        assert_eq!((kv.key.as_str(), kv.value.as_str()), ("TOTAL", "7.80"));
+        assert_eq!(b[0].text, "TOTAL : 7.80");
+    }
+
+    #[test]
     fn a_caption_set_apart_from_its_title_is_no_key_value() {
         let f = font("Arial");
         let mut glyphs = prose("Table 2:", 50.0, 100.0, 10.0, &f);

@@ -312,6 +312,10 @@ pub(crate) fn mark_headings(pages: &mut [Page]) {
             .iter()
             .filter(|b| b.kind == BlockKind::Paragraph && b.text.split_whitespace().count() >= 8)
             .count();
+        // A receipt's address lines make paragraphs of eight words too: the text's shape, a
+        // strip, says it is no document, and its large letters (a handwritten note across the
+        // top, a shop's name) are no headings.
+        let receipt = crate::regions::receipt_shaped(page.blocks.iter().map(|b| &b.bbox));
         // The layout model laid the page out: its title regions already made the headings
         // that OCR's lines hold, and font sizes guessed from OCR's boxes add none.
         let model_titles = page
@@ -324,7 +328,7 @@ pub(crate) fn mark_headings(pages: &mut [Page]) {
                 continue;
             }
             if b.provenance.source == Source::Ocr
-                && (model_titles || !ocr_heading_plausible(&b.text, prose))
+                && (model_titles || receipt || !ocr_heading_plausible(&b.text, prose))
             {
                 continue;
             }
@@ -530,6 +534,36 @@ mod tests {
         mark_furniture(&mut pages);
         mark_headings(&mut pages);
         assert_eq!(pages[0].blocks[0].kind, BlockKind::Paragraph);
+    }
+
+    #[test]
+    fn a_handwritten_note_across_a_receipt_is_no_heading() {
+        // A note scrawled over a receipt's top in large letters, read as words, above address
+        // and item lines long enough to pass for prose; the text is a strip `width` wide.
+        let page = |width: f32| {
+            let mut blocks = vec![text_block(
+                "TUKAR KEPALA GAS DAPUR",
+                BBox::new(100.0, 40.0, 100.0 + width, 80.0),
+                30.0,
+                Source::Ocr,
+            )];
+            for i in 0..4 {
+                let y = 120.0 + i as f32 * 150.0;
+                blocks.push(text_block(
+                    "NO. 17-G, JALAN SETIA INDAH, SEKSYEN U13, 40170 SHAH ALAM",
+                    BBox::new(100.0, y, 100.0 + width, y + 30.0),
+                    10.0,
+                    Source::Ocr,
+                ));
+            }
+            let mut pages = one_page(blocks);
+            mark_furniture(&mut pages);
+            mark_headings(&mut pages);
+            pages[0].blocks[0].kind
+        };
+        assert_eq!(page(200.0), BlockKind::Paragraph);
+        // The same lines across a page: a document, whose large line is a heading.
+        assert!(matches!(page(480.0), BlockKind::Heading { .. }));
     }
 
     #[test]

@@ -110,10 +110,7 @@ impl PageLayout {
                     && f.bbox.width() >= PROSE_WIDTH * self.width
             })
             .count();
-        // The text's own extent: a receipt scanned on an A4 sheet is a narrow strip on it.
-        let receipt_shaped = BBox::union_all(self.frags.iter().map(|f| &f.bbox))
-            .is_some_and(|t| t.height() > RECEIPT_ASPECT * t.width());
-        !receipt_shaped
+        !receipt_shaped(self.frags.iter().map(|f| &f.bbox))
             && (prose >= CANDIDATE_ROWS || aligned_rows(&self.frags, self.em) >= CANDIDATE_ROWS)
     }
 
@@ -150,6 +147,12 @@ impl PageLayout {
     pub fn set_regions(&mut self, regions: Vec<ModelRegion>) {
         self.regions = regions;
     }
+}
+
+/// Whether text in these boxes is shaped like a till receipt: its own extent (a receipt scanned
+/// on an A4 sheet is a narrow strip on it) more than [`RECEIPT_ASPECT`] times as tall as wide.
+pub(crate) fn receipt_shaped<'a>(boxes: impl IntoIterator<Item = &'a BBox>) -> bool {
+    BBox::union_all(boxes).is_some_and(|t| t.height() > RECEIPT_ASPECT * t.width())
 }
 
 /// Rows (pieces sharing a baseline band) made of three or more pieces with column gaps
