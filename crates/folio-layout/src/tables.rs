@@ -1139,17 +1139,19 @@ mod tests {
         assert!(blocks.is_empty(), "{:?}", blocks[0].table);
     }
 
+    /// A form's labels and values, the last a pair of checkboxes.
+    const FORM_FIELDS: [(&str, &str); 4] = [
+        ("Name:", "Jane Doe"),
+        ("Date of birth:", "12 May 1990"),
+        ("Member since:", "2019"),
+        ("Newsletter:", "[x] Yes [ ] No"),
+    ];
+
     #[test]
     fn a_form_with_a_rule_under_each_field_is_key_values_not_a_table() {
-        let fields = [
-            ("Name:", "Jane Doe"),
-            ("Date of birth:", "12 May 1990"),
-            ("Member since:", "2019"),
-            ("Newsletter:", "[x] Yes [ ] No"),
-        ];
         let mut content = folio_content::PageContent::empty(600.0, 800.0);
         let mut g = Vec::new();
-        for (k, (label, value)) in fields.iter().enumerate() {
+        for (k, (label, value)) in FORM_FIELDS.iter().enumerate() {
             let y = 100.0 + 24.0 * k as f32;
             text(&mut g, label, 50.0, y, false);
             text(&mut g, value, 200.0, y, false);
@@ -1212,12 +1214,6 @@ mod tests {
     #[test]
     fn a_form_ruled_under_its_labels_only_is_key_values_not_one_cell_of_values() {
         // A frame with a column rule; a rule under each label, none between the values.
-        let fields = [
-            ("Name:", "Jane Doe"),
-            ("Date of birth:", "12 May 1990"),
-            ("Member since:", "2019"),
-            ("Newsletter:", "[x] Yes [ ] No"),
-        ];
         let mut content = folio_content::PageContent::empty(600.0, 800.0);
         let mut g = Vec::new();
         let mut segments = vec![
@@ -1226,7 +1222,7 @@ mod tests {
             vrule(190.0, 84.0, 188.0),
             vrule(450.0, 84.0, 188.0),
         ];
-        for (k, (label, value)) in fields.iter().enumerate() {
+        for (k, (label, value)) in FORM_FIELDS.iter().enumerate() {
             let y = 100.0 + 26.0 * k as f32;
             text(&mut g, label, 50.0, y, false);
             text(&mut g, value, 200.0, y, false);
@@ -1242,32 +1238,38 @@ mod tests {
         assert!(texts.contains(&"Newsletter: [x] Yes [ ] No"), "{texts:?}");
     }
 
+    /// A frame from x 40 to 400 between rules at y 100 and 160, a column rule at each of
+    /// `columns`, and rules at y 115, 130 and 145 from `x0` to `x1` only.
+    fn frame_ruled_in_part(columns: &[f32], x0: f32, x1: f32) -> Vec<Segment> {
+        let mut segments = vec![hrule(100.0, 40.0, 400.0), hrule(160.0, 40.0, 400.0)];
+        segments.extend(columns.iter().map(|&x| vrule(x, 100.0, 160.0)));
+        segments.extend([115.0, 130.0, 145.0].map(|y| hrule(y, x0, x1)));
+        segments
+    }
+
+    /// Four rows 15 points apart from y 111: a label at `x`, a number ending at 395.
+    fn four_rows(g: &mut Vec<Glyph>, rows: [(&str, &str); 4], x: f32) {
+        for (k, (a, b)) in rows.iter().enumerate() {
+            let y = 111.0 + 15.0 * k as f32;
+            text(g, a, x, y, false);
+            text(g, b, 395.0, y, true);
+        }
+    }
+
     #[test]
     fn values_beside_rows_ruled_in_one_column_only_take_their_rows() {
-        let mut segments = vec![
-            hrule(100.0, 40.0, 400.0),
-            hrule(160.0, 40.0, 400.0),
-            vrule(40.0, 100.0, 160.0),
-            vrule(200.0, 100.0, 160.0),
-            vrule(400.0, 100.0, 160.0),
-        ];
-        for y in [115.0, 130.0, 145.0] {
-            segments.push(hrule(y, 40.0, 200.0));
-        }
+        let segments = frame_ruled_in_part(&[40.0, 200.0, 400.0], 40.0, 200.0);
         let mut g = Vec::new();
-        for (k, (a, b)) in [
-            ("Spain", "268"),
-            ("Germany", "233"),
-            ("France", "136"),
-            ("Italy", "92"),
-        ]
-        .iter()
-        .enumerate()
-        {
-            let y = 111.0 + 15.0 * k as f32;
-            text(&mut g, a, 45.0, y, false);
-            text(&mut g, b, 395.0, y, true);
-        }
+        four_rows(
+            &mut g,
+            [
+                ("Spain", "268"),
+                ("Germany", "233"),
+                ("France", "136"),
+                ("Italy", "92"),
+            ],
+            45.0,
+        );
         let (blocks, _) = tables_of(&g, &segments);
         let grid = blocks[0].table.as_ref().expect("table").grid();
         assert_eq!(grid.len(), 4, "{grid:?}");
@@ -1277,34 +1279,21 @@ mod tests {
     #[test]
     fn a_wrapped_label_over_ruled_rows_stays_one_cell() {
         // "Chronic fatigue / syndrome" spans the rows its neighbour column divides.
-        let mut segments = vec![
-            hrule(100.0, 40.0, 400.0),
-            hrule(160.0, 40.0, 400.0),
-            vrule(40.0, 100.0, 160.0),
-            vrule(200.0, 100.0, 160.0),
-            vrule(300.0, 100.0, 160.0),
-            vrule(400.0, 100.0, 160.0),
-        ];
-        for y in [115.0, 130.0, 145.0] {
-            segments.push(hrule(y, 200.0, 400.0));
-        }
+        let segments = frame_ruled_in_part(&[40.0, 200.0, 300.0, 400.0], 200.0, 400.0);
         let mut g = Vec::new();
         text(&mut g, "Chronic fatigue", 45.0, 111.0, false);
         text(&mut g, "syndrome", 45.0, 126.0, false);
         text(&mut g, "and related", 45.0, 141.0, false);
-        for (k, (a, b)) in [
-            ("Count", "19"),
-            ("Percentage", "3.8%"),
-            ("Count", "4"),
-            ("Percentage", "0.8%"),
-        ]
-        .iter()
-        .enumerate()
-        {
-            let y = 111.0 + 15.0 * k as f32;
-            text(&mut g, a, 205.0, y, false);
-            text(&mut g, b, 395.0, y, true);
-        }
+        four_rows(
+            &mut g,
+            [
+                ("Count", "19"),
+                ("Percentage", "3.8%"),
+                ("Count", "4"),
+                ("Percentage", "0.8%"),
+            ],
+            205.0,
+        );
         let (blocks, _) = tables_of(&g, &segments);
         let t = blocks[0].table.as_ref().expect("table");
         let label = t

@@ -3,21 +3,13 @@
 //! cannot get past, with one warning per reason; nothing when they are not asked for; an HTML
 //! `data:` URI decoded, an external `src` never fetched.
 
-use std::io::{Cursor, Write};
+use std::io::Cursor;
 
 use folio_doc::{BlockKind, Document, Status, WarningKind};
 use folio_office::{read, Format, OfficeLimits, OfficeOptions};
 
-fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, data) in members {
-        w.start_file(*name, opts).expect("start member");
-        w.write_all(data).expect("write member");
-    }
-    w.finish().expect("finish zip").into_inner()
-}
+mod common;
+use common::zip_of;
 
 /// A PNG of `w` x `h` pixels of noise (so it does not compress away).
 fn noise_png(w: u32, h: u32) -> Vec<u8> {

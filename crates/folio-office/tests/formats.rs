@@ -1,25 +1,15 @@
 //! What each reader must get right, checked on real documents (tests/fixtures/office) and on
 //! documents generated here.
 
-use std::path::Path;
-
 use folio_doc::{BlockKind, Document};
 use folio_office::{read, sniff, Format, OfficeOptions};
 
-fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/office")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+mod common;
+use common::{blocks, fixture};
 
 fn extract(bytes: &[u8]) -> Document {
     let format = sniff(bytes, None).expect("sniffed");
     read(bytes, format, &OfficeOptions::default()).expect("read")
-}
-
-fn blocks(doc: &Document) -> impl Iterator<Item = &folio_doc::Block> {
-    doc.pages.iter().flat_map(|p| p.blocks.iter())
 }
 
 #[test]

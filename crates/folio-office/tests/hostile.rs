@@ -2,29 +2,12 @@
 //! deterministic fuzz loop of truncated and mutated files of every format. Each must end as a
 //! document or a typed error: never a panic, a hang or unbounded memory.
 
-use std::io::{Read, Write};
-use std::path::Path;
+use std::io::Read;
 
 use folio_office::{read, sniff, Format, OfficeError, OfficeLimits, OfficeOptions};
 
-fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/office")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .large_file(true);
-    for (name, data) in members {
-        w.start_file(*name, opts).expect("start member");
-        w.write_all(data).expect("write member");
-    }
-    w.finish().expect("finish zip").into_inner()
-}
+mod common;
+use common::{fixture, zip_of};
 
 fn docx_with(document_xml: &[u8]) -> Vec<u8> {
     zip_of(&[("word/document.xml", document_xml)])

@@ -1,8 +1,6 @@
 //! The reading options (speaker notes, hidden sheets), hyperlinks in the document model, and
 //! the cancel flag and deadline every reader honours in its long loops.
 
-use std::io::Write;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,32 +8,12 @@ use std::time::{Duration, Instant};
 use folio_doc::{render, Block, Document, Format as Out, Link, RenderOptions};
 use folio_office::{read, sniff, Format, OfficeError, OfficeOptions};
 
-fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/office")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .large_file(true);
-    for (name, data) in members {
-        w.start_file(*name, opts).expect("start member");
-        w.write_all(data).expect("write member");
-    }
-    w.finish().expect("finish zip").into_inner()
-}
+mod common;
+use common::{blocks, fixture, zip_of};
 
 fn read_with(bytes: &[u8], options: &OfficeOptions) -> Result<Document, OfficeError> {
     let format = sniff(bytes, None).expect("sniffed");
     read(bytes, format, options)
-}
-
-fn blocks(doc: &Document) -> impl Iterator<Item = &Block> {
-    doc.pages.iter().flat_map(|p| p.blocks.iter())
 }
 
 fn links(doc: &Document) -> Vec<(String, String)> {

@@ -7,10 +7,8 @@ mod common;
 #[path = "../../folio-pdf/tests/common/pdf_writer.rs"]
 mod pdf_writer;
 
-use std::time::Duration;
-
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// A one-page invoice, its words placed as an invoicing tool writes them (Helvetica).
 fn invoice() -> Vec<u8> {
@@ -147,24 +145,14 @@ fn bad_field_options_are_400_bad_option() {
 fn a_job_keeps_its_fields_option_until_it_runs() {
     let (_dir, s) = server();
     let pdf = invoice();
-    let r = post_form(
-        &s.url("/v1/jobs"),
-        &[],
+    let result = job_result(
+        &s,
         &[
             Part::File("invoice.pdf", &pdf),
             Part::Field("fields", "company,total"),
             Part::Field("format", "fields"),
         ],
     );
-    assert_eq!(r.status, 202, "{}", r.text());
-    let id = r.json()["id"].as_str().unwrap().to_string();
-    let mut last = Value::Null;
-    wait_until(Duration::from_secs(120), "the job to succeed", || {
-        last = get(&s.url(&format!("/v1/jobs/{id}")), &[]).json();
-        last["status"] == "succeeded"
-    });
-    let result = get(&s.url(&format!("/v1/jobs/{id}/result")), &[]);
-    assert_eq!(result.status, 200, "{}", result.text());
     assert_eq!(
         result.json()["content"],
         json!({"company": "Northwind Traders Ltd", "total": 1860.6})

@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use base64::Engine as _;
 use common::*;
 use serde_json::Value;
@@ -111,21 +109,13 @@ fn extract_and_jobs_return_pictures_inline_only_when_asked() {
     assert!(!std::path::Path::new("/tmp/folio-pictures").exists());
 
     // A job answers the same way.
-    let r = post_form(
-        &s.url("/v1/jobs"),
-        &[],
+    let result = job_result(
+        &s,
         &[
             Part::File("anchors.docx", &docx),
             Part::Field("format", "json"),
             Part::Field("images", "inline"),
         ],
     );
-    assert_eq!(r.status, 202, "{}", r.text());
-    let id = r.json()["id"].as_str().unwrap().to_string();
-    wait_until(Duration::from_secs(120), "the job to succeed", || {
-        get(&s.url(&format!("/v1/jobs/{id}")), &[]).json()["status"] == "succeeded"
-    });
-    let result = get(&s.url(&format!("/v1/jobs/{id}/result")), &[]);
-    assert_eq!(result.status, 200, "{}", result.text());
     assert_inline_pictures(&result.json());
 }

@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
 use serde_json::Value;
 
@@ -93,18 +91,10 @@ fn jobs_take_the_same_fields() {
     let dir = tempfile::tempdir().unwrap();
     let s = TestServer::start(config(dir.path()));
     let pptx = office("speaker_notes.pptx");
-    let r = post_form(
-        &s.url("/v1/jobs"),
-        &[],
+    let result = job_result(
+        &s,
         &[Part::File("deck.pptx", &pptx), Part::Field("notes", "true")],
     );
-    assert_eq!(r.status, 202, "{}", r.text());
-    let id = r.json()["id"].as_str().unwrap().to_string();
-    wait_until(Duration::from_secs(120), "the job to succeed", || {
-        get(&s.url(&format!("/v1/jobs/{id}")), &[]).json()["status"] == "succeeded"
-    });
-    let result = get(&s.url(&format!("/v1/jobs/{id}/result")), &[]);
-    assert_eq!(result.status, 200, "{}", result.text());
     assert!(
         content(&result.json()).contains("Speaker note 2: mention the budget."),
         "{}",

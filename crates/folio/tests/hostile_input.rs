@@ -7,14 +7,15 @@ mod cli_common;
 mod hostile;
 #[path = "../../folio-pdf/tests/common/pdf_writer.rs"]
 mod pdf_writer;
+mod serve_common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use cli_common::*;
 use hostile::{flate_bomb_pdf, nested_forms_pdf};
+use serve_common::{agent, children_of, post_form, ticks_of};
 
 /// The address-space cap the bomb runs under: a container's memory limit, far below the 8 GiB
 /// the bomb used to allocate.
@@ -135,29 +136,12 @@ struct Serve {
 
 impl Serve {
     fn start(data: &Path, extra: &[&str]) -> Serve {
-        let mut child = folio_cmd()
-            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        let mut cmd = folio_cmd();
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
             .arg(data)
             .args(["--max-concurrent", "2"])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start folio serve");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { return };
-                if let Some(url) = line.strip_prefix("folio serve: listening on ") {
-                    let _ = tx.send(url.to_string());
-                }
-            }
-        });
-        let base = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("folio serve announces its address");
+            .args(extra);
+        let (child, base) = serve_common::spawn_serve(cmd);
         Serve { child, base }
     }
 
@@ -174,31 +158,11 @@ impl Serve {
     fn cpu_ticks(&self) -> u64 {
         // prlimit execs folio in place, so the child's pid is the server's.
         let pid = self.child.id();
-        let mut pids = vec![pid];
-        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-            for t in tasks.flatten() {
-                let children =
-                    std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
-                pids.extend(
-                    children
-                        .split_whitespace()
-                        .filter_map(|p| p.parse::<u32>().ok()),
-                );
-            }
-        }
-        pids.iter().map(|p| ticks_of(*p)).sum()
+        std::iter::once(pid)
+            .chain(children_of(pid))
+            .map(ticks_of)
+            .sum()
     }
-}
-
-/// utime + stime of a process, 0 once it is gone.
-fn ticks_of(pid: u32) -> u64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return 0;
-    };
-    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after_name.split(' ').collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }
 
 impl Drop for Serve {
@@ -208,43 +172,13 @@ impl Drop for Serve {
     }
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .timeout_global(Some(Duration::from_secs(120)))
-        .build()
-        .into()
-}
-
 /// POSTs `pdf` to `/extract` and returns the status and the JSON body.
 fn extract(s: &Serve, pdf: &[u8]) -> (u16, serde_json::Value) {
     extract_named(s, pdf, "x.pdf")
 }
 
 fn extract_named(s: &Serve, pdf: &[u8], name: &str) -> (u16, serde_json::Value) {
-    let boundary = "hostile-boundary-1f3a";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(pdf);
-    body.extend_from_slice(
-        format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"ocr\"\r\n\r\nnever\r\n--{boundary}--\r\n").as_bytes(),
-    );
-    let mut r = agent()
-        .post(&s.url("/extract"))
-        .header(
-            "Content-Type",
-            &format!("multipart/form-data; boundary={boundary}"),
-        )
-        .send(&body[..])
-        .unwrap();
-    let status = r.status().as_u16();
-    let text = r.body_mut().read_to_string().unwrap();
-    let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
-    (status, json)
+    post_form(&s.url("/extract"), (name, pdf), &[("ocr", "never")])
 }
 
 fn health(s: &Serve) -> u16 {

@@ -15,6 +15,7 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use serve_common::{agent, children_of, post_form, ticks_of};
 
 /// A child's address-space cap far below what the bomb decodes to (one 100 MiB stream, which
 /// the reader's own limits allow), and far above what the child needs for ordinary PDFs.
@@ -63,41 +64,6 @@ impl Drop for Serve {
     }
 }
 
-fn children_of(pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-        for t in tasks.flatten() {
-            let children = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
-            out.extend(
-                children
-                    .split_whitespace()
-                    .filter_map(|p| p.parse::<u32>().ok()),
-            );
-        }
-    }
-    out.sort_unstable();
-    out
-}
-
-/// utime + stime of a process, 0 once it is gone.
-fn ticks_of(pid: u32) -> u64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return 0;
-    };
-    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after_name.split(' ').collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .timeout_global(Some(Duration::from_secs(120)))
-        .build()
-        .into()
-}
-
 fn get(url: &str) -> (u16, String) {
     let mut r = agent().get(url).call().expect("GET");
     let status = r.status().as_u16();
@@ -106,32 +72,7 @@ fn get(url: &str) -> (u16, String) {
 
 /// POSTs `pdf` as a multipart `file` (with `ocr=never`) to `path`.
 fn post(s: &Serve, path: &str, pdf: &[u8]) -> (u16, Value) {
-    let boundary = "isolation-test-7c1e";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.pdf\"\r\n\
-         Content-Type: application/pdf\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(pdf);
-    body.extend_from_slice(
-        format!(
-            "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"ocr\"\r\n\r\nnever\r\n\
-             --{boundary}--\r\n"
-        )
-        .as_bytes(),
-    );
-    let mut r = agent()
-        .post(&s.url(path))
-        .header(
-            "Content-Type",
-            &format!("multipart/form-data; boundary={boundary}"),
-        )
-        .send(&body[..])
-        .expect("POST");
-    let status = r.status().as_u16();
-    let text = r.body_mut().read_to_string().unwrap();
-    let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
-    (status, json)
+    post_form(&s.url(path), ("x.pdf", pdf), &[("ocr", "never")])
 }
 
 /// A counter's value in `/metrics`, by its name with labels (`name{reason="memory"}`).

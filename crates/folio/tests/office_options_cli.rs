@@ -137,40 +137,7 @@ fn a_large_workbook_past_its_time_limit_is_one_clean_error() {
 }
 
 fn post(base: &str, file: (&str, &[u8]), fields: &[(&str, &str)]) -> (u16, Value) {
-    let boundary = "office-options-3f9a";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n",
-        file.0
-    )
-    .into_bytes();
-    body.extend_from_slice(file.1);
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!(
-                "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}"
-            )
-            .as_bytes(),
-        );
-    }
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .timeout_global(Some(Duration::from_secs(120)))
-        .build()
-        .into();
-    let mut r = agent
-        .post(&format!("{base}/extract"))
-        .header(
-            "Content-Type",
-            &format!("multipart/form-data; boundary={boundary}"),
-        )
-        .send(&body[..])
-        .expect("POST");
-    let status = r.status().as_u16();
-    let text = r.body_mut().read_to_string().unwrap();
-    (status, serde_json::from_str(&text).unwrap())
+    serve_common::post_form(&format!("{base}/extract"), file, fields)
 }
 
 #[test]

@@ -252,3 +252,17 @@ pub fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(25));
     }
 }
+
+/// Submits `parts` as a job to `s`, waits (two minutes at most) until it has succeeded, and
+/// returns its result, checked to be a 200.
+pub fn job_result(s: &TestServer, parts: &[Part<'_>]) -> Reply {
+    let r = post_form(&s.url("/v1/jobs"), &[], parts);
+    assert_eq!(r.status, 202, "{}", r.text());
+    let id = r.json()["id"].as_str().expect("a job id").to_string();
+    wait_until(Duration::from_secs(120), "the job to succeed", || {
+        get(&s.url(&format!("/v1/jobs/{id}")), &[]).json()["status"] == "succeeded"
+    });
+    let result = get(&s.url(&format!("/v1/jobs/{id}/result")), &[]);
+    assert_eq!(result.status, 200, "{}", result.text());
+    result
+}
