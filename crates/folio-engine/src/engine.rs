@@ -16,6 +16,7 @@ use crate::models::{ModelLocator, ModelState};
 use crate::ocr::{OcrRuntime, OcrSettings};
 use crate::pool::{PagePool, PoolStats, Slot};
 use crate::stages::figures::ImageBudget;
+use crate::stages::pictures::{PictureBudget, DOCUMENT_PICTURE_PIXELS};
 use crate::stages::{run_document, run_page, DocCx, PageCx, PageError};
 use crate::{sniff_named, ExtractError, ExtractOptions, OcrMode};
 
@@ -228,6 +229,7 @@ impl Engine {
         let images = opts
             .images
             .then(|| ImageBudget::new(opts.limits.max_image_bytes));
+        let pictures = PictureBudget::new(DOCUMENT_PICTURE_PIXELS);
         let outcomes = run_pages(
             &self.pool,
             &pages,
@@ -245,6 +247,7 @@ impl Engine {
                         layout: layout.as_deref(),
                         max_pixels,
                         images: images.as_ref(),
+                        pictures: Some(&pictures),
                         cancel,
                     },
                 )

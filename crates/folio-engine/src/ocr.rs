@@ -113,10 +113,34 @@ impl OcrRuntime {
 
     /// Recognises `img`, scaled down to the pixel budget first; stops soon after `cancel`.
     pub(crate) fn recognize(&self, img: RgbImage, cancel: &Cancel) -> Result<OcrRead, OcrFailure> {
+        self.recognize_with(img, &self.settings.params, cancel)
+    }
+
+    /// Recognises a picture cut from an upright page: as [`OcrRuntime::recognize`], without
+    /// the page orientation model (the page is upright, and a screenshot or a chart says
+    /// little about which way is up), so the words' boxes are in the picture's own pixels.
+    pub(crate) fn recognize_picture(
+        &self,
+        img: RgbImage,
+        cancel: &Cancel,
+    ) -> Result<OcrRead, OcrFailure> {
+        let params = OcrParams {
+            detect_orientation: false,
+            ..self.settings.params
+        };
+        self.recognize_with(img, &params, cancel)
+    }
+
+    fn recognize_with(
+        &self,
+        img: RgbImage,
+        params: &OcrParams,
+        cancel: &Cancel,
+    ) -> Result<OcrRead, OcrFailure> {
         let models = self.models().map_err(OcrFailure::Models)?;
         let (img, fit) = img.fit_pixels(OCR_PIXEL_BUDGET);
         let page = models
-            .recognize_until(&img, &self.settings.params, cancel)
+            .recognize_until(&img, params, cancel)
             .map_err(OcrFailure::Run)?;
         // The coordinates are those of the upright page: so is the image kept for the layout
         // model (turned back the way OCR turned it).

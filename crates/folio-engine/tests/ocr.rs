@@ -486,3 +486,160 @@ fn a_text_layer_of_private_use_characters_is_ocrd() {
     );
     assert_reads_the_crop(&doc, "scan under a private-use text layer");
 }
+
+// ---------------------------------------------------------------- pictures on text pages
+
+const REPORT: [&str; 2] = [
+    "The harbour authority reproduces below the page it quoted.",
+    "Its words are only in the picture, not in this text layer.",
+];
+
+/// A born-digital page whose picture (the crop of the paper page) holds text.
+fn picture_pdf() -> Vec<u8> {
+    let crop = paper_crop();
+    build_pdf(&[PdfPage::TextAndPicture(
+        &REPORT,
+        crop_jpeg(),
+        crop.width,
+        crop.height,
+    )])
+}
+
+#[test]
+fn auto_reads_the_text_inside_a_picture_on_a_text_page_into_its_figure() {
+    let doc = extract(&picture_pdf(), OcrMode::Auto);
+    assert_eq!(doc.status, folio_doc::Status::Success, "{:?}", doc.warnings);
+    let p = &doc.pages[0];
+    // The page keeps its text layer; only the picture went to OCR.
+    assert_eq!(p.provenance.source, Source::TextLayer, "{:?}", p.provenance);
+    assert!(
+        p.provenance.decision.starts_with("text layer (")
+            && p.provenance.decision.contains("; OCR of 1 pictures ("),
+        "{:?}",
+        p.provenance
+    );
+    assert!(
+        p.provenance.stages.iter().any(|s| s == "picture_ocr")
+            && !p.provenance.stages.iter().any(|s| s == "ocr"),
+        "{:?}",
+        p.provenance
+    );
+    let figures: Vec<_> = p
+        .blocks
+        .iter()
+        .filter(|b| b.kind == folio_doc::BlockKind::Figure)
+        .collect();
+    assert_eq!(figures.len(), 1, "{:?}", p.blocks);
+    let figure = figures[0];
+    assert_eq!(figure.provenance.source, Source::Ocr);
+    // Its box is the picture's, and so are its lines'.
+    let (crop_w, crop_h) = (CROP_PT[2] - CROP_PT[0], CROP_PT[3] - CROP_PT[1]);
+    let (x1, y1) = (
+        PICTURE_LEFT + crop_w * PICTURE_ZOOM,
+        PICTURE_TOP + crop_h * PICTURE_ZOOM,
+    );
+    assert!(
+        (figure.bbox.x0 - PICTURE_LEFT).abs() < 2.0
+            && (figure.bbox.y0 - PICTURE_TOP).abs() < 2.0
+            && (figure.bbox.x1 - x1).abs() < 2.0
+            && (figure.bbox.y1 - y1).abs() < 2.0,
+        "{:?}",
+        figure.bbox
+    );
+    for line in &figure.lines {
+        assert!(
+            line.bbox.x0 >= PICTURE_LEFT - 1.0
+                && line.bbox.y0 >= PICTURE_TOP - 1.0
+                && line.bbox.x1 <= x1 + 1.0
+                && line.bbox.y1 <= y1 + 1.0,
+            "{:?}",
+            line.bbox
+        );
+    }
+    assert_recall(&crop_reference(), &figure.text, "picture on a text page");
+    // In reading order: the page's text, then the picture's words, in every text format.
+    for format in [Format::Markdown, Format::Text, Format::Html] {
+        let out = folio_doc::render(&doc, format, RenderOptions::default());
+        let layer = out.find("harbour authority").expect("the text layer");
+        let picture = out.find("Hyper Parameter").expect("the picture's heading");
+        assert!(layer < picture, "{format:?}: {out}");
+    }
+}
+
+#[test]
+fn never_and_always_keep_their_meaning_for_a_picture_on_a_text_page() {
+    let doc = extract(&picture_pdf(), OcrMode::Never);
+    let p = &doc.pages[0];
+    let chars = REPORT
+        .concat()
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .count();
+    assert_eq!(
+        p.provenance.decision,
+        format!("text layer ({chars} characters); OCR disabled")
+    );
+    assert_eq!(page_text(&doc, 1).trim_end(), REPORT.join(" "));
+    assert!(doc.pages[0]
+        .blocks
+        .iter()
+        .all(|b| b.provenance.source == Source::TextLayer));
+    let doc = extract(&picture_pdf(), OcrMode::Always);
+    let p = &doc.pages[0];
+    assert_eq!(p.provenance.source, Source::Ocr, "{:?}", p.provenance);
+    assert!(
+        !p.provenance.decision.contains("pictures"),
+        "{:?}",
+        p.provenance
+    );
+}
+
+#[test]
+fn a_few_words_without_a_picture_are_never_sent_to_ocr() {
+    let doc = extract(&build_pdf(&[PdfPage::Text(&["Part 2"])]), OcrMode::Auto);
+    let p = &doc.pages[0];
+    assert_eq!(p.provenance.source, Source::TextLayer, "{:?}", p.provenance);
+    assert_eq!(
+        p.provenance.decision,
+        "sparse text layer (5 characters); no scanned image to read"
+    );
+    assert!(
+        !p.provenance.stages.iter().any(|s| s.contains("ocr")),
+        "{:?}",
+        p.provenance
+    );
+    assert_eq!(page_text(&doc, 1), "Part 2");
+}
+
+#[test]
+fn without_models_a_picture_on_a_text_page_keeps_the_text_layer_with_a_warning() {
+    // Models that cannot be found: the page keeps its text, and says what was not read.
+    let missing: folio_engine::ModelLocator =
+        Arc::new(|id| Err(format!("model {id:?} is not installed").into()));
+    let doc = Engine::with_ocr(missing, OcrSettings::default())
+        .extract(&picture_pdf(), &ExtractOptions::default())
+        .expect("a document, not an error");
+    let p = &doc.pages[0];
+    assert_eq!(page_text(&doc, 1).trim_end(), REPORT.join(" "));
+    assert!(
+        p.provenance
+            .decision
+            .ends_with("; 1 pictures not read: OCR unavailable"),
+        "{:?}",
+        p.provenance
+    );
+    assert_eq!(doc.status, folio_doc::Status::Partial);
+    assert_eq!(doc.warnings.len(), 1, "{:?}", doc.warnings);
+    assert_eq!(doc.warnings[0].kind, folio_doc::WarningKind::OcrUnavailable);
+    assert!(
+        doc.warnings[0].message.contains("not installed"),
+        "{:?}",
+        doc.warnings
+    );
+    // An engine started without OCR reads text layers only, as it was asked to.
+    let doc = Engine::new()
+        .extract(&picture_pdf(), &ExtractOptions::default())
+        .unwrap();
+    assert_eq!(doc.status, folio_doc::Status::Success, "{:?}", doc.warnings);
+    assert!(!doc.pages[0].provenance.decision.contains("pictures"));
+}

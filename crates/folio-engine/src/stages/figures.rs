@@ -183,7 +183,7 @@ fn page_picture(page: &mut PageState, cx: &PageCx<'_>) -> Result<(RgbImage, f32,
 }
 
 /// The box's pixels, clamped to the image; `None` when too little of it is on the image.
-fn crop(img: &RgbImage, bbox: &BBox, px_x: f32, px_y: f32) -> Option<RgbImage> {
+pub(crate) fn crop(img: &RgbImage, bbox: &BBox, px_x: f32, px_y: f32) -> Option<RgbImage> {
     let clamp = |v: f32, max: u32| (v.max(0.0) as u32).min(max);
     let x0 = clamp((bbox.x0 * px_x).floor(), img.width());
     let y0 = clamp((bbox.y0 * px_y).floor(), img.height());

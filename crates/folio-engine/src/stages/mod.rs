@@ -11,7 +11,9 @@
 //!    figures and their captions, formulas, titles, running heads) on the pages `--layout`
 //!    sends to it;
 //! 6. [`layout`]'s `Blocks`: reading order and block roles;
-//! 7. [`figures`]: each figure's picture cropped from the page, when the request asks for
+//! 7. [`pictures`]: under `--ocr auto`, the text inside the pictures of a page kept on its
+//!    text layer, read by OCR into their figure blocks (within the picture pixel budget);
+//! 8. [`figures`]: each figure's picture cropped from the page, when the request asks for
 //!    pictures (`--images`, `images=inline`).
 //!
 //! **Document stages** ([`DocumentStage`]) run once every page is done, in the order of
@@ -30,6 +32,7 @@ pub(crate) mod figures;
 pub(crate) mod layout;
 pub(crate) mod layout_model;
 pub(crate) mod ocr;
+pub(crate) mod pictures;
 pub(crate) mod tables;
 
 use std::time::Duration;
@@ -106,6 +109,8 @@ pub(crate) struct PageCx<'a> {
     pub max_pixels: u64,
     /// The document's budget for figure pictures, when the request asks for them.
     pub images: Option<&'a figures::ImageBudget>,
+    /// The document's pixels for reading text inside pictures (`--ocr auto`); none, none read.
+    pub pictures: Option<&'a pictures::PictureBudget>,
     /// Set when the page must stop.
     pub cancel: &'a Cancel,
 }
@@ -206,6 +211,7 @@ pub(crate) const PAGE_STAGES: &[&dyn PageStage] = &[
     &tables::Tables,
     &layout_model::LayoutModelStage,
     &layout::Blocks,
+    &pictures::PictureText,
     &figures::FigureImages,
 ];
 
@@ -329,6 +335,7 @@ pub(crate) mod testing {
             layout: None,
             max_pixels: 40_000_000,
             images: None,
+            pictures: None,
             cancel,
         }
     }

@@ -199,7 +199,21 @@ pub enum PdfPage<'a> {
     /// A scan under invisible text whose font maps every code to a private-use character: the
     /// kind of text layer a broken OCR tool or a subset font without Unicode leaves behind.
     ScanWithGarbageText(&'a [u8], u32, u32, &'a str),
+    /// Lines of 10-point Helvetica text on a letter-size page, from the top, and below them a
+    /// JPEG of `width` x `height` pixels drawn at [`PICTURE_ZOOM`] times its size at
+    /// [`RENDER_DPI`], from [`PICTURE_LEFT`]: a picture that holds text the text layer lacks.
+    TextAndPicture(&'a [&'a str], &'a [u8], u32, u32),
 }
+
+/// How much larger than at [`RENDER_DPI`] [`PdfPage::TextAndPicture`] draws its picture: the
+/// paper's 10-point text becomes 14-point text, larger than the page's own.
+pub const PICTURE_ZOOM: f32 = 1.4;
+
+/// Left edge of [`PdfPage::TextAndPicture`]'s picture, in points.
+pub const PICTURE_LEFT: f32 = 72.0;
+
+/// Top of [`PdfPage::TextAndPicture`]'s picture, in points from the top of the page.
+pub const PICTURE_TOP: f32 = 200.0;
 
 /// A PDF built from `pages`.
 pub fn build_pdf(pages: &[PdfPage<'_>]) -> Vec<u8> {
@@ -231,6 +245,22 @@ pub fn build_pdf(pages: &[PdfPage<'_>]) -> Vec<u8> {
                 }
                 s.push_str("ET");
                 ((PAGE_W, PAGE_H), s, None)
+            }
+            PdfPage::TextAndPicture(lines, jpeg, w, h) => {
+                let mut s = String::from("BT /F1 10 Tf 12 TL 72 720 Td\n");
+                for line in *lines {
+                    s.push_str(&format!("({line}) Tj T*\n"));
+                }
+                s.push_str("ET\n");
+                let (pw, ph) = (
+                    *w as f32 / PX_PER_PT * PICTURE_ZOOM,
+                    *h as f32 / PX_PER_PT * PICTURE_ZOOM,
+                );
+                let bottom = PAGE_H - PICTURE_TOP - ph;
+                s.push_str(&format!(
+                    "q {pw} 0 0 {ph} {PICTURE_LEFT} {bottom} cm /Im0 Do Q"
+                ));
+                ((PAGE_W, PAGE_H), s, Some((*jpeg, *w, *h)))
             }
             PdfPage::Scan(jpeg, w, h) | PdfPage::ScanWithGarbageText(jpeg, w, h, _) => {
                 let (pw, ph) = (*w as f32 / PX_PER_PT, *h as f32 / PX_PER_PT);
