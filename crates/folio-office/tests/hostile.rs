@@ -7,7 +7,7 @@ use std::io::Read;
 use folio_office::{read, sniff, Format, OfficeError, OfficeLimits, OfficeOptions};
 
 mod common;
-use common::{fixture, zip_of};
+use common::{fixture, repack, zip_of};
 
 fn docx_with(document_xml: &[u8]) -> Vec<u8> {
     zip_of(&[("word/document.xml", document_xml)])
@@ -207,24 +207,13 @@ fn mutate(bytes: &[u8], rng: &mut Rng) -> Vec<u8> {
 /// Each member of a zip mutated after decompression, then zipped again: this reaches the XML
 /// readers, which mutating the compressed bytes rarely does.
 fn mutate_members(bytes: &[u8], rng: &mut Rng) -> Vec<u8> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
-    let mut members = Vec::new();
-    for i in 0..archive.len() {
-        let mut f = archive.by_index(i).expect("member");
-        let mut data = Vec::new();
-        f.read_to_end(&mut data).expect("read member");
-        let data = if f.name().ends_with(".xml") && rng.below(3) == 0 {
+    repack(bytes, |name, data| {
+        if name.ends_with(".xml") && rng.below(3) == 0 {
             mutate(&data, rng)
         } else {
             data
-        };
-        members.push((f.name().to_string(), data));
-    }
-    let refs: Vec<(&str, &[u8])> = members
-        .iter()
-        .map(|(n, d)| (n.as_str(), d.as_slice()))
-        .collect();
-    zip_of(&refs)
+        }
+    })
 }
 
 fn try_all(bytes: &[u8], format: Format) {

@@ -9,7 +9,7 @@ use folio_doc::{render, Block, Document, Format as Out, Link, RenderOptions};
 use folio_office::{read, sniff, Format, OfficeError, OfficeOptions};
 
 mod common;
-use common::{blocks, fixture, zip_of};
+use common::{blocks, fixture, repack, zip_of};
 
 fn read_with(bytes: &[u8], options: &OfficeOptions) -> Result<Document, OfficeError> {
     let format = sniff(bytes, None).expect("sniffed");
@@ -258,23 +258,13 @@ fn xlsx_with_cells(cells: impl Iterator<Item = (usize, usize)>) -> Vec<u8> {
         sheet.push_str("</row>");
     }
     sheet.push_str("</sheetData></worksheet>");
-    let template = fixture("hidden_sheet.xlsx");
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&template)).expect("zip");
-    let mut members = Vec::new();
-    for i in 0..archive.len() {
-        let mut f = archive.by_index(i).expect("member");
-        let mut data = Vec::new();
-        std::io::Read::read_to_end(&mut f, &mut data).expect("read member");
-        if f.name() == "xl/worksheets/sheet1.xml" {
-            data = sheet.clone().into_bytes();
+    repack(&fixture("hidden_sheet.xlsx"), |name, data| {
+        if name == "xl/worksheets/sheet1.xml" {
+            sheet.clone().into_bytes()
+        } else {
+            data
         }
-        members.push((f.name().to_string(), data));
-    }
-    let refs: Vec<(&str, &[u8])> = members
-        .iter()
-        .map(|(n, d)| (n.as_str(), d.as_slice()))
-        .collect();
-    zip_of(&refs)
+    })
 }
 
 /// A DOCX of `n` paragraphs.

@@ -15,7 +15,7 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use serve_common::{agent, children_of, post_form, ticks_of};
+use serve_common::{children_of, get, post_form, ticks_of};
 
 /// A child's address-space cap far below what the bomb decodes to (one 100 MiB stream, which
 /// the reader's own limits allow), and far above what the child needs for ordinary PDFs.
@@ -62,12 +62,6 @@ impl Drop for Serve {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn get(url: &str) -> (u16, String) {
-    let mut r = agent().get(url).call().expect("GET");
-    let status = r.status().as_u16();
-    (status, r.body_mut().read_to_string().unwrap_or_default())
 }
 
 /// POSTs `pdf` as a multipart `file` (with `ocr=never`) to `path`.

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use folio_store::RequiredModels;
 use serde_json::Value;
+use serve_common::get;
 
 struct Serve {
     child: Child,
@@ -44,43 +45,8 @@ impl Drop for Serve {
     }
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .timeout_global(Some(Duration::from_secs(120)))
-        .build()
-        .into()
-}
-
-fn get(url: &str) -> (u16, String) {
-    let mut r = agent().get(url).call().expect("GET");
-    let status = r.status().as_u16();
-    (status, r.body_mut().read_to_string().unwrap_or_default())
-}
-
 fn post_file(url: &str, name: &str, bytes: &[u8]) -> (u16, Value) {
-    let boundary = "serve-pool-test";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let mut r = agent()
-        .post(url)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .send(&body[..])
-        .expect("POST");
-    let status = r.status().as_u16();
-    let text = r.body_mut().read_to_string().unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON answer: {text}")),
-    )
+    serve_common::post_form(url, (name, bytes), &[])
 }
 
 /// The value of an unlabelled metric.

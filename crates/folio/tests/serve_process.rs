@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use folio_worker::fake::text_pdf;
 use serde_json::Value;
+use serve_common::agent;
 
 const LIMIT: Duration = Duration::from_secs(180);
 
@@ -85,15 +86,6 @@ impl Drop for Serve {
             let _ = c.wait();
         }
     }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .timeout_global(Some(Duration::from_secs(120)))
-        .build()
-        .into()
 }
 
 fn get(url: &str) -> Result<(u16, String), ureq::Error> {

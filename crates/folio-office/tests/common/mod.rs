@@ -35,3 +35,23 @@ pub fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
 pub fn blocks(doc: &Document) -> impl Iterator<Item = &Block> {
     doc.pages.iter().flat_map(|p| p.blocks.iter())
 }
+
+/// The zip package `bytes` with each member's (decompressed) bytes replaced by what
+/// `change(name, bytes)` returns, zipped again with [`zip_of`].
+pub fn repack(bytes: &[u8], mut change: impl FnMut(&str, Vec<u8>) -> Vec<u8>) -> Vec<u8> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+    let mut members = Vec::new();
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i).expect("member");
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut data).expect("read member");
+        let name = f.name().to_string();
+        let data = change(&name, data);
+        members.push((name, data));
+    }
+    let refs: Vec<(&str, &[u8])> = members
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    zip_of(&refs)
+}

@@ -59,6 +59,13 @@ pub fn agent() -> ureq::Agent {
         .into()
 }
 
+/// GETs `url`; returns the status and the body (empty when it cannot be read).
+pub fn get(url: &str) -> (u16, String) {
+    let mut r = agent().get(url).call().expect("GET");
+    let status = r.status().as_u16();
+    (status, r.body_mut().read_to_string().unwrap_or_default())
+}
+
 /// POSTs `file` (its name and bytes) and `fields` to `url` as a multipart form; returns the
 /// status and the JSON answer.
 pub fn post_form(url: &str, file: (&str, &[u8]), fields: &[(&str, &str)]) -> (u16, Value) {
