@@ -165,38 +165,76 @@ impl Ocr {
         let mut timings = OcrTimings::default();
         let mut turned = 0u8;
         let mut upright: Option<RgbImage> = None;
+        let t = Instant::now();
+        let mut boxes = sort_reading(detect(self.det.as_ref(), img, &p.det, self.threads)?);
+        timings.det_ms = ms(t);
+        cancel.check()?;
+
+        // The orientation model tells 0/90/180/270, but lines that run across the page already
+        // say the page is upright or upside down, and the line classifier below tells those two
+        // apart: the model runs only on pages whose lines run up or down.
         if let (true, Some(model)) = (p.detect_orientation, &self.orientation) {
-            let t = Instant::now();
-            let o = orientation::classify(model.as_ref(), img)?;
-            timings.orientation_ms = ms(t);
-            if o.quarter_turns != 0 && o.confidence >= p.orientation_threshold {
-                tracing::debug!(
-                    turns = o.quarter_turns,
-                    confidence = o.confidence,
-                    "page turned"
-                );
-                turned = o.quarter_turns;
-                upright = Some(img.rotated(4 - o.quarter_turns));
+            if !boxes.is_empty() && !lines_run_across(&boxes) {
+                let t = Instant::now();
+                let o = orientation::classify(model.as_ref(), img)?;
+                timings.orientation_ms = ms(t);
+                if o.quarter_turns != 0 && o.confidence >= p.orientation_threshold {
+                    tracing::debug!(
+                        turns = o.quarter_turns,
+                        confidence = o.confidence,
+                        "page turned"
+                    );
+                    turned = o.quarter_turns;
+                    let turned_img = img.rotated(4 - o.quarter_turns);
+                    cancel.check()?;
+                    let t = Instant::now();
+                    boxes = sort_reading(detect(
+                        self.det.as_ref(),
+                        &turned_img,
+                        &p.det,
+                        self.threads,
+                    )?);
+                    timings.det_ms += ms(t);
+                    upright = Some(turned_img);
+                }
             }
         }
-        let img = upright.as_ref().unwrap_or(img);
         cancel.check()?;
 
-        let t = Instant::now();
-        let boxes = sort_reading(detect(self.det.as_ref(), img, &p.det, self.threads)?);
-        timings.det_ms = ms(t);
-
-        cancel.check()?;
         let mut frames: Vec<Frame> = boxes.iter().map(|b| line_frame(&b.quad)).collect();
         if let (true, Some(model)) = (p.classify_lines, &self.cls) {
             let t = Instant::now();
-            for (i, flip) in upside_down_lines(model.as_ref(), img, &frames)? {
+            let page = upright.as_ref().unwrap_or(img);
+            let mut flips = upside_down_lines(model.as_ref(), page, &frames)?;
+            // Most of the surest lines upside down: the page is, so it is turned a half turn
+            // (its lines read in order, its coordinates those of the upright page), read again
+            // (the detector finds lines a little differently the right way up) and its lines
+            // classified again.
+            if turned == 0 && flips.sample_upside_down() {
+                tracing::debug!("page upside down by its lines; turned a half turn");
+                turned = 2;
+                let turned_img = page.rotated(2);
+                cancel.check()?;
+                let t = Instant::now();
+                boxes = sort_reading(detect(
+                    self.det.as_ref(),
+                    &turned_img,
+                    &p.det,
+                    self.threads,
+                )?);
+                timings.det_ms += ms(t);
+                frames = boxes.iter().map(|b| line_frame(&b.quad)).collect();
+                flips = upside_down_lines(model.as_ref(), &turned_img, &frames)?;
+                upright = Some(turned_img);
+            }
+            for (i, flip) in flips.lines {
                 if flip {
                     frames[i] = frames[i].turned_half();
                 }
             }
             timings.cls_ms = ms(t);
         }
+        let img = upright.as_ref().unwrap_or(img);
 
         cancel.check()?;
         let t = Instant::now();
@@ -223,15 +261,31 @@ impl Ocr {
 /// Lines the direction classifier checks before deciding whether the rest need it.
 const CLS_SAMPLE: usize = 12;
 
+/// Which lines read upside down, and how many of the sampled ones did.
+struct Flips {
+    /// Each classified line and whether it reads upside down.
+    lines: Vec<(usize, bool)>,
+    /// Lines in the first sample, and how many of them read upside down.
+    sampled: usize,
+    sampled_upside_down: usize,
+}
+
+impl Flips {
+    /// More than half of the sample, and at least three lines, read upside down.
+    fn sample_upside_down(&self) -> bool {
+        self.sampled_upside_down >= 3 && 2 * self.sampled_upside_down > self.sampled
+    }
+}
+
 /// Which lines read upside down. The classifier first sees the longest lines (the surest
-/// answers); only when one of them is upside down are all the others classified too. A page
-/// the orientation model turned upright rarely holds a flipped line, and this spares most of
-/// the classifier's time on such pages.
+/// answers); only when one of them is upside down are all the others classified too. An
+/// upright page rarely holds a flipped line, and this spares most of the classifier's time on
+/// such pages.
 fn upside_down_lines(
     model: &dyn Session,
     img: &RgbImage,
     frames: &[Frame],
-) -> Result<Vec<(usize, bool)>, BackendError> {
+) -> Result<Flips, BackendError> {
     let mut by_length: Vec<usize> = (0..frames.len()).collect();
     by_length.sort_by(|&a, &b| frames[b].width().total_cmp(&frames[a].width()));
     let (sample, rest) = by_length.split_at(by_length.len().min(CLS_SAMPLE));
@@ -244,11 +298,34 @@ fn upside_down_lines(
             .zip(flips.into_iter().map(|(f, _)| f))
             .collect())
     };
-    let mut out = classify(sample)?;
-    if out.iter().any(|&(_, flip)| flip) {
-        out.extend(classify(rest)?);
+    let mut lines = classify(sample)?;
+    let sampled_upside_down = lines.iter().filter(|&&(_, flip)| flip).count();
+    if sampled_upside_down > 0 {
+        lines.extend(classify(rest)?);
     }
-    Ok(out)
+    Ok(Flips {
+        lines,
+        sampled: sample.len(),
+        sampled_upside_down,
+    })
+}
+
+/// Whether the page's lines run across it (left-right) rather than up or down, weighing each
+/// box by its length; boxes too square to say are left out. A page with no telling box counts
+/// as running across: there is nothing to turn it by.
+fn lines_run_across(boxes: &[TextBox]) -> bool {
+    let d = |a: Point, b: Point| (b.0 - a.0).hypot(b.1 - a.1);
+    let (mut across, mut up) = (0.0f32, 0.0f32);
+    for b in boxes {
+        let [tl, tr, br, bl] = b.quad;
+        let (w, h) = (d(tl, tr).max(d(bl, br)), d(tl, bl).max(d(tr, br)));
+        if w >= 1.5 * h {
+            across += w;
+        } else if h >= 1.5 * w {
+            up += h;
+        }
+    }
+    across >= up
 }
 
 fn ms(t: Instant) -> u64 {
@@ -392,6 +469,23 @@ mod tests {
         ];
         let order: Vec<f32> = sort_reading(boxes).iter().map(|b| b.quad[0].0).collect();
         assert_eq!(order, vec![10.0, 400.0, 10.0]);
+    }
+
+    #[test]
+    fn lines_run_across_by_their_length_not_their_count() {
+        let across = [tb(10.0, 10.0, 400.0, 40.0), tb(10.0, 60.0, 300.0, 90.0)];
+        assert!(lines_run_across(&across));
+        // A page on its side: long boxes standing up; two short level ones do not outweigh them.
+        let up = [
+            tb(10.0, 10.0, 40.0, 500.0),
+            tb(60.0, 10.0, 90.0, 450.0),
+            tb(100.0, 10.0, 160.0, 30.0),
+            tb(100.0, 50.0, 160.0, 70.0),
+        ];
+        assert!(!lines_run_across(&up));
+        // Square boxes (single characters) say nothing either way.
+        let squares = [tb(0.0, 0.0, 20.0, 20.0), tb(0.0, 30.0, 20.0, 50.0)];
+        assert!(lines_run_across(&squares));
     }
 
     #[test]
