@@ -119,13 +119,16 @@ impl OcrRuntime {
     /// Recognises a picture cut from an upright page: as [`OcrRuntime::recognize`], without
     /// the page orientation model (the page is upright, and a screenshot or a chart says
     /// little about which way is up), so the words' boxes are in the picture's own pixels.
+    /// Lines thinner than `min_line_height` pixels of `img` are not recognised.
     pub(crate) fn recognize_picture(
         &self,
         img: RgbImage,
+        min_line_height: f32,
         cancel: &Cancel,
     ) -> Result<OcrRead, OcrFailure> {
         let params = OcrParams {
             detect_orientation: false,
+            min_line_height,
             ..self.settings.params
         };
         self.recognize_with(img, &params, cancel)
@@ -139,8 +142,13 @@ impl OcrRuntime {
     ) -> Result<OcrRead, OcrFailure> {
         let models = self.models().map_err(OcrFailure::Models)?;
         let (img, fit) = img.fit_pixels(OCR_PIXEL_BUDGET);
+        // A height in the given image's pixels is `fit` times as many of the image read.
+        let params = OcrParams {
+            min_line_height: params.min_line_height * fit,
+            ..*params
+        };
         let page = models
-            .recognize_until(&img, params, cancel)
+            .recognize_until(&img, &params, cancel)
             .map_err(OcrFailure::Run)?;
         // The coordinates are those of the upright page: so is the image kept for the layout
         // model (turned back the way OCR turned it).

@@ -40,6 +40,10 @@ pub struct OcrParams {
     pub classify_lines: bool,
     /// Lines whose recognition score is below this are dropped as noise.
     pub min_line_score: f32,
+    /// Lines whose box is thinner than this many pixels across their reading direction are
+    /// not recognised: a caller that keeps text only from some size on (the text inside a
+    /// picture on a text page) spares the recogniser the rest. 0 reads every line.
+    pub min_line_height: f32,
 }
 
 impl Default for OcrParams {
@@ -51,6 +55,7 @@ impl Default for OcrParams {
             orientation_threshold: 0.8,
             classify_lines: true,
             min_line_score: 0.5,
+            min_line_height: 0.0,
         }
     }
 }
@@ -235,6 +240,13 @@ impl Ocr {
             timings.cls_ms = ms(t);
         }
         let img = upright.as_ref().unwrap_or(img);
+        if p.min_line_height > 0.0 {
+            let keep: Vec<usize> = (0..frames.len())
+                .filter(|&i| frames[i].height() >= p.min_line_height)
+                .collect();
+            boxes = keep.iter().map(|&i| boxes[i]).collect();
+            frames = keep.iter().map(|&i| frames[i]).collect();
+        }
 
         cancel.check()?;
         let t = Instant::now();

@@ -176,7 +176,10 @@ impl PageStage for PictureText {
                 (bbox.x0 * px_x).floor().max(0.0),
                 (bbox.y0 * px_y).floor().max(0.0),
             );
-            let found = match read_picture(runtime, cut, origin, (px_x, px_y), cx) {
+            // Lines under the size kept are not even recognised (a screenshot's menus, a
+            // chart's labels): the recogniser's time goes to the lines that can be kept.
+            let min_height = min_size * LINE_BOX_PER_SIZE * px_y;
+            let found = match read_picture(runtime, cut, origin, (px_x, px_y), min_height, cx) {
                 Ok(found) => found,
                 Err(PageError::Cancelled) => return Err(PageError::Cancelled),
                 Err(e) => {
@@ -272,10 +275,11 @@ fn read_picture(
     cut: RgbImage,
     origin: (f32, f32),
     px: (f32, f32),
+    min_line_height: f32,
     cx: &PageCx<'_>,
 ) -> Result<Vec<PictureLine>, PageError> {
     let read = runtime
-        .recognize_picture(cut, cx.cancel)
+        .recognize_picture(cut, min_line_height, cx.cancel)
         .map_err(|e| match e {
             OcrFailure::Models(e) => PageError::Models(e),
             OcrFailure::Run(folio_vision::BackendError::Cancelled) => PageError::Cancelled,
