@@ -154,6 +154,19 @@ impl Ocr {
         })
     }
 
+    /// The detector's lines on `img` in reading order, its time added to `timings`.
+    fn detect_lines(
+        &self,
+        img: &RgbImage,
+        p: &OcrParams,
+        timings: &mut OcrTimings,
+    ) -> Result<Vec<TextBox>, BackendError> {
+        let t = Instant::now();
+        let boxes = sort_reading(detect(self.det.as_ref(), img, &p.det, self.threads)?);
+        timings.det_ms += ms(t);
+        Ok(boxes)
+    }
+
     /// Reads the text of one page image.
     pub fn recognize(&self, img: &RgbImage, p: &OcrParams) -> Result<OcrPage, BackendError> {
         self.recognize_until(img, p, &Cancel::new())
@@ -170,9 +183,7 @@ impl Ocr {
         let mut timings = OcrTimings::default();
         let mut turned = 0u8;
         let mut upright: Option<RgbImage> = None;
-        let t = Instant::now();
-        let mut boxes = sort_reading(detect(self.det.as_ref(), img, &p.det, self.threads)?);
-        timings.det_ms = ms(t);
+        let mut boxes = self.detect_lines(img, p, &mut timings)?;
         cancel.check()?;
 
         // The orientation model tells 0/90/180/270, but lines that run across the page already
@@ -192,14 +203,7 @@ impl Ocr {
                     turned = o.quarter_turns;
                     let turned_img = img.rotated(4 - o.quarter_turns);
                     cancel.check()?;
-                    let t = Instant::now();
-                    boxes = sort_reading(detect(
-                        self.det.as_ref(),
-                        &turned_img,
-                        &p.det,
-                        self.threads,
-                    )?);
-                    timings.det_ms += ms(t);
+                    boxes = self.detect_lines(&turned_img, p, &mut timings)?;
                     upright = Some(turned_img);
                 }
             }
@@ -209,6 +213,8 @@ impl Ocr {
         let mut frames: Vec<Frame> = boxes.iter().map(|b| line_frame(&b.quad)).collect();
         if let (true, Some(model)) = (p.classify_lines, &self.cls) {
             let t = Instant::now();
+            // Detection run again in here counts as detection.
+            let det_before = timings.det_ms;
             let page = upright.as_ref().unwrap_or(img);
             let mut flips = upside_down_lines(model.as_ref(), page, &frames)?;
             // Most of the surest lines upside down: the page is, so it is turned a half turn
@@ -220,14 +226,7 @@ impl Ocr {
                 turned = 2;
                 let turned_img = page.rotated(2);
                 cancel.check()?;
-                let t = Instant::now();
-                boxes = sort_reading(detect(
-                    self.det.as_ref(),
-                    &turned_img,
-                    &p.det,
-                    self.threads,
-                )?);
-                timings.det_ms += ms(t);
+                boxes = self.detect_lines(&turned_img, p, &mut timings)?;
                 frames = boxes.iter().map(|b| line_frame(&b.quad)).collect();
                 flips = upside_down_lines(model.as_ref(), &turned_img, &frames)?;
                 upright = Some(turned_img);
@@ -237,7 +236,7 @@ impl Ocr {
                     frames[i] = frames[i].turned_half();
                 }
             }
-            timings.cls_ms = ms(t);
+            timings.cls_ms = ms(t).saturating_sub(timings.det_ms - det_before);
         }
         let img = upright.as_ref().unwrap_or(img);
         if p.min_line_height > 0.0 {
