@@ -325,11 +325,9 @@ fn upside_down_lines(
 /// box by its length; boxes too square to say are left out. A page with no telling box counts
 /// as running across: there is nothing to turn it by.
 fn lines_run_across(boxes: &[TextBox]) -> bool {
-    let d = |a: Point, b: Point| (b.0 - a.0).hypot(b.1 - a.1);
     let (mut across, mut up) = (0.0f32, 0.0f32);
     for b in boxes {
-        let [tl, tr, br, bl] = b.quad;
-        let (w, h) = (d(tl, tr).max(d(bl, br)), d(tl, bl).max(d(tr, br)));
+        let (w, h) = quad_sides(&b.quad);
         if w >= 1.5 * h {
             across += w;
         } else if h >= 1.5 * w {
@@ -383,13 +381,19 @@ fn sort_reading(mut boxes: Vec<TextBox>) -> Vec<TextBox> {
         .collect()
 }
 
+/// A box's width (top and bottom sides) and height (left and right sides), the longer of each
+/// pair.
+fn quad_sides(q: &[Point; 4]) -> (f32, f32) {
+    let [tl, tr, br, bl] = *q;
+    let d = |a: Point, b: Point| (b.0 - a.0).hypot(b.1 - a.1);
+    (d(tl, tr).max(d(bl, br)), d(tl, bl).max(d(tr, br)))
+}
+
 /// The frame that reads a detected box left to right; a box much taller than wide holds
 /// vertical text, read top to bottom (PP-OCR turns such crops a quarter turn).
 fn line_frame(q: &[Point; 4]) -> Frame {
     let [tl, tr, br, bl] = *q;
-    let d = |a: Point, b: Point| (b.0 - a.0).hypot(b.1 - a.1);
-    let w = d(tl, tr).max(d(bl, br));
-    let h = d(tl, bl).max(d(tr, br));
+    let (w, h) = quad_sides(q);
     if h >= 1.5 * w {
         Frame {
             origin: tr,
