@@ -202,6 +202,22 @@ fn is_math_char(c: char) -> bool {
         || ('\u{1D400}'..='\u{1D7FF}').contains(&c)
 }
 
+/// Whether most of these spans' characters are mathematics (a math font, or a relation,
+/// operator or Greek letter): a matrix's entries or a formula's pieces, not a table's cells.
+pub(crate) fn mostly_math(spans: &[Span]) -> bool {
+    let (mut n, mut math) = (0usize, 0usize);
+    for span in spans {
+        let math_font = is_math_font(&span.font);
+        for c in span.text.chars().filter(|c| !c.is_whitespace()) {
+            n += 1;
+            if math_font || is_math_char(c) {
+                math += 1;
+            }
+        }
+    }
+    n > 0 && math * 2 >= n
+}
+
 /// A displayed formula line: a relation or a big operator, mostly mathematical symbols or
 /// math-font letters, and hardly any words of prose.
 pub(crate) fn is_formula_line(l: &TextLine) -> bool {

@@ -21,7 +21,7 @@
 use folio_doc::{BBox, Block, BlockKind, Provenance, Source};
 
 use crate::analyze::PageLayout;
-use crate::blocks::{formula_text, lines, TextLine};
+use crate::blocks::{formula_text, lines, mostly_math, TextLine};
 use crate::order::{reading_order, Columns};
 use crate::words::Fragment;
 
@@ -66,8 +66,13 @@ pub struct ModelRegion {
     pub score: f32,
 }
 
-/// Rows of text with at least this many pieces set apart make a page a table candidate.
+/// Rows of text with at least this many pieces set apart make a page read by OCR a table
+/// candidate.
 const CANDIDATE_ROWS: usize = 3;
+/// A block of at least this many rows whose columns line up makes a born-digital page a table
+/// candidate: a header and three rows. Three rows line up by chance in a figure's labels, a
+/// matrix set in roman type or a glossary on a two-column page (11 of GeoTopo's 117 pages).
+const CANDIDATE_BLOCK_ROWS: usize = 4;
 /// A line of prose has at least this many words...
 const PROSE_WORDS: usize = 6;
 /// ...and spans at least this share of the page's width.
@@ -76,6 +81,9 @@ const PROSE_WIDTH: f32 = 0.4;
 const RECEIPT_ASPECT: f32 = 1.6;
 /// Pieces of a row further apart than this many font sizes are in different columns.
 const COLUMN_GAP_EM: f32 = 1.5;
+/// Rows of one table block are at most this many font sizes apart (room for a row of empty
+/// cells or a wrapped cell between them).
+const BLOCK_GAP_EM: f32 = 4.0;
 /// A margin band (top or bottom) where the model's header and footer regions are believed.
 const MARGIN_BAND: f32 = 0.15;
 /// A figure region covering more of the page than this is the page, not a picture on it.
@@ -85,13 +93,16 @@ const MIN_FIGURE_GRAPHICS: usize = 3;
 
 impl PageLayout {
     /// Whether the layout model may add something to this born-digital page that the
-    /// heuristics do not: at least three rows of running text (what the table stage left) in
-    /// three or more pieces set apart by column gaps, an unruled table the heuristics did not
-    /// take. Tables the rules or the alignment found are not a reason: on the dev tables and
-    /// text sets the models added nothing on such pages (same scores) and cost 0.4 s a page,
-    /// 15 to 35 times the page's extraction. A cheap test: the words are already grouped.
+    /// heuristics do not: a block of at least four rows of running text (what the table stage
+    /// left) in three or more pieces whose column gaps line up from row to row, an unruled table
+    /// the heuristics did not take. Tables the rules or the alignment found are not a reason: on
+    /// the dev tables and text sets the models added nothing on such pages (same scores) and
+    /// cost 0.4 s a page, 15 to 35 times the page's extraction. Nor are rows set apart here and
+    /// there (displayed formulas, a date line, a signature block): their gaps do not line up,
+    /// and on the speed set's 359 pages they sent 21 pages to the models for no table at all.
+    /// A cheap test: the words are already grouped.
     pub fn wants_model(&self) -> bool {
-        aligned_rows(&self.frags, self.em) >= CANDIDATE_ROWS
+        column_block_rows(&self.frags, self.em) >= CANDIDATE_BLOCK_ROWS
     }
 
     /// Whether the layout model may add something to this page read by OCR: its text reads
@@ -155,12 +166,12 @@ pub(crate) fn receipt_shaped<'a>(boxes: impl IntoIterator<Item = &'a BBox>) -> b
     BBox::union_all(boxes).is_some_and(|t| t.height() > RECEIPT_ASPECT * t.width())
 }
 
-/// Rows (pieces sharing a baseline band) made of three or more pieces with column gaps
-/// between them.
-fn aligned_rows(frags: &[Fragment], em: f32) -> usize {
-    let mut order: Vec<&Fragment> = frags.iter().filter(|f| f.orientation == 0).collect();
+/// The upright pieces grouped into rows (pieces sharing a baseline band), top to bottom, each
+/// row's boxes left to right.
+fn rows<'a>(frags: impl IntoIterator<Item = &'a Fragment>) -> Vec<Vec<BBox>> {
+    let mut order: Vec<&Fragment> = frags.into_iter().filter(|f| f.orientation == 0).collect();
     order.sort_by(|a, b| a.bbox.y0.total_cmp(&b.bbox.y0));
-    let mut rows = 0;
+    let mut rows = Vec::new();
     let mut start = 0;
     while start < order.len() {
         let first = order[start].bbox;
@@ -173,16 +184,92 @@ fn aligned_rows(frags: &[Fragment], em: f32) -> usize {
         }
         let mut row: Vec<BBox> = order[start..end].iter().map(|f| f.bbox).collect();
         row.sort_by(|a, b| a.x0.total_cmp(&b.x0));
-        let apart = row
-            .windows(2)
-            .filter(|w| w[1].x0 - w[0].x1 >= COLUMN_GAP_EM * em.max(1.0))
-            .count();
-        if apart >= 2 {
-            rows += 1;
-        }
+        rows.push(row);
         start = end;
     }
     rows
+}
+
+/// The column gaps of a row (left piece's right edge, right piece's left edge): spaces between
+/// neighbouring pieces of at least [`COLUMN_GAP_EM`] font sizes.
+fn column_gaps(row: &[BBox], em: f32) -> Vec<(f32, f32)> {
+    row.windows(2)
+        .filter(|w| w[1].x0 - w[0].x1 >= COLUMN_GAP_EM * em.max(1.0))
+        .map(|w| (w[0].x1, w[1].x0))
+        .collect()
+}
+
+/// Rows made of three or more pieces with column gaps between them, anywhere on the page.
+fn aligned_rows(frags: &[Fragment], em: f32) -> usize {
+    rows(frags)
+        .iter()
+        .filter(|row| column_gaps(row, em).len() >= 2)
+        .count()
+}
+
+/// The most rows of three or more pieces in one block whose column gaps line up: at least two
+/// gutters (white strips a font size wide) run through every such row of the block, each row
+/// lies below the one before (not overlapping it) within [`BLOCK_GAP_EM`] font sizes, and no
+/// row between them runs across a gutter (a line of prose through it ends a table).
+/// Pieces that are mostly mathematics are left out: a matrix's entries line up like cells. Rows with fewer pieces (a section label, a row
+/// with empty cells) may sit inside the block.
+fn column_block_rows(frags: &[Fragment], em: f32) -> usize {
+    let em = em.max(1.0);
+    let mut best = 0;
+    let mut run = 0;
+    // The run's last aligned row's bottom, and the gutters (white strips at least a font size
+    // wide) that run through every aligned row of the run.
+    let mut last: Option<(f32, Vec<(f32, f32)>)> = None;
+    for row in rows(frags.iter().filter(|f| !mostly_math(&f.spans))) {
+        let Some(extent) = BBox::union_all(row.iter()) else {
+            continue;
+        };
+        let gaps = column_gaps(&row, em);
+        if gaps.len() < 2 {
+            // Text through one of the run's gutters ends it.
+            let crosses = last.as_ref().is_some_and(|(_, gutters)| {
+                gutters.iter().any(|g| {
+                    row.iter()
+                        .any(|b| b.x0 < g.0 + 0.1 * em && b.x1 > g.1 - 0.1 * em)
+                })
+            });
+            if crosses {
+                run = 0;
+                last = None;
+            }
+            continue;
+        }
+        // A row overlapping the one before it is a formula's sub- or superscripts, or its
+        // tall brackets, not the next row of a table.
+        let narrowed = last.as_ref().and_then(|(bottom, gutters)| {
+            let below = extent.y0 - bottom;
+            if !(-0.2 * em..=BLOCK_GAP_EM * em).contains(&below) {
+                return None;
+            }
+            let kept: Vec<(f32, f32)> = gutters
+                .iter()
+                .filter_map(|g| {
+                    gaps.iter()
+                        .map(|r| (g.0.max(r.0), g.1.min(r.1)))
+                        .find(|i| i.1 - i.0 >= em)
+                })
+                .collect();
+            (kept.len() >= 2).then_some(kept)
+        });
+        let gutters = match narrowed {
+            Some(kept) => {
+                run += 1;
+                kept
+            }
+            None => {
+                run = 1;
+                gaps
+            }
+        };
+        best = best.max(run);
+        last = Some((extent.y1, gutters));
+    }
+    best
 }
 
 /// What the regions took out of the running text, placed in reading order by the caller.
@@ -673,7 +760,7 @@ mod tests {
     fn table_candidates_are_rows_of_pieces_set_apart() {
         let f = font("Times");
         let mut glyphs = Vec::new();
-        for (i, y) in [100.0f32, 120.0, 140.0].iter().enumerate() {
+        for (i, y) in [100.0f32, 120.0, 140.0, 160.0].iter().enumerate() {
             glyphs.extend(prose(&format!("Item {i}"), 72.0, *y, 10.0, &f));
             glyphs.extend(prose("12.50", 250.0, *y, 10.0, &f));
             glyphs.extend(prose("3", 400.0, *y, 10.0, &f));
@@ -689,9 +776,43 @@ mod tests {
         prose_only.glyphs = prose(BODY, 72.0, 100.0, 10.0, &f);
         assert!(!PageLayout::new(&prose_only, 1, Source::TextLayer).wants_model());
 
+        // Rows in three pieces whose gaps do not line up (displayed formulas, a date line): no
+        // table, however many there are.
+        let mut scattered = PageContent::empty(612.0, 792.0);
+        for (i, y) in [100.0f32, 120.0, 140.0, 160.0].iter().enumerate() {
+            let shift = 60.0 * i as f32;
+            scattered
+                .glyphs
+                .extend(prose("f(x)", 72.0 + shift, *y, 10.0, &f));
+            scattered
+                .glyphs
+                .extend(prose("=", 130.0 + shift, *y, 10.0, &f));
+            scattered
+                .glyphs
+                .extend(prose("x+1", 170.0 + shift, *y, 10.0, &f));
+        }
+        assert!(!PageLayout::new(&scattered, 1, Source::TextLayer).wants_model());
+
+        // The table's rows with a line of prose across the gutter between them: two blocks of
+        // one and three rows, not a table of four.
+        let mut interrupted = PageContent::empty(612.0, 792.0);
+        for (i, y) in [100.0f32, 150.0, 170.0, 190.0].iter().enumerate() {
+            interrupted
+                .glyphs
+                .extend(prose(&format!("Item {i}"), 72.0, *y, 10.0, &f));
+            interrupted
+                .glyphs
+                .extend(prose("12.50", 250.0, *y, 10.0, &f));
+            interrupted.glyphs.extend(prose("3", 400.0, *y, 10.0, &f));
+        }
+        interrupted
+            .glyphs
+            .extend(prose(BODY, 72.0, 125.0, 10.0, &f));
+        assert!(!PageLayout::new(&interrupted, 1, Source::TextLayer).wants_model());
+
         // The same rows inside ruled cells: the rules take them, and nothing is left to ask.
         let mut ruled = content.clone();
-        for y in [88.0, 107.0, 127.0, 147.0] {
+        for y in [88.0, 107.0, 127.0, 147.0, 167.0] {
             ruled.segments.push(Segment {
                 x0: 60.0,
                 y0: y,
@@ -704,7 +825,7 @@ mod tests {
                 x0: x,
                 y0: 88.0,
                 x1: x,
-                y1: 147.0,
+                y1: 167.0,
             });
         }
         let mut layout = PageLayout::new(&ruled, 1, Source::TextLayer);
