@@ -9,7 +9,8 @@ counted, as a user pays it), with a per-document time limit. Pages come from PyM
                            [--sets text,text_words,robust] [--timeout 30] [--json out.json]
 
 Also builds a 500+ page PDF (pdfunite of a corpus document) and reports folio's peak RSS on it.
-Folio runs with `--ocr never`: this compares text-layer extraction with text-layer extractors
+Folio runs twice, with the default `--layout auto` and with `--layout fast`, and the documents on
+which auto cost more than fast are listed. Folio runs with `--ocr never`: this compares text-layer extraction with text-layer extractors
 (the robust set holds scanned pages that folio would otherwise read by OCR, which
 bench/ocr.sh measures against OCR tools).
 """
@@ -20,6 +21,9 @@ CORPUS = os.environ.get("FOLIO_CORPUS") or os.path.normpath(os.path.join(HERE, "
 
 # A document on which any tool spends longer than this is reported apart as well.
 SLOW_S = 5.0
+# A document on which `--layout auto` takes this much longer than `--layout fast` is listed: the
+# layout models ran on some of its pages.
+MODEL_COST_S = 0.1
 PY_PYMUPDF = "import sys,pymupdf\nd=pymupdf.open(sys.argv[1])\nfor p in d: sys.stdout.write(p.get_text())"
 PY_PYPDF = "import sys,pypdf\nr=pypdf.PdfReader(sys.argv[1])\nfor p in r.pages: sys.stdout.write(p.extract_text() or '')"
 
@@ -88,6 +92,10 @@ def main():
     n_pages = sum(pages.values())
     tools = [
         ("folio", lambda f: [a.folio, "extract", f, "--format", "markdown", "--ocr", "never"]),
+        # The default `--layout auto` against `fast` (no layout or table model on any page): the
+        # difference is what the models cost on the pages auto sends them.
+        ("folio-fast", lambda f: [a.folio, "extract", f, "--format", "markdown", "--ocr", "never",
+                                  "--layout", "fast"]),
         ("pdftotext", lambda f: ["pdftotext", f, "-"]),
         ("pymupdf", lambda f: [sys.executable, "-c", PY_PYMUPDF, f]),
         ("pypdf", lambda f: [sys.executable, "-c", PY_PYPDF, f]),
@@ -107,10 +115,16 @@ def main():
         base[r["tool"]] = r
         print(f"{r['tool']:<10} {r['pages_per_s']:>9.1f} {r['pages_per_s_without_timeouts']:>9.1f} "
               f"{r['seconds']:>8.2f} {r['peak_rss_mb']:>8.1f}  {r['status']}")
-    f, p = base["folio"], base["pdftotext"]
-    print(f"folio / pdftotext: {f['pages_per_s'] / p['pages_per_s']:.2f}x pages/s "
-          f"({f['pages_per_s_without_timeouts'] / p['pages_per_s_without_timeouts']:.2f}x without the "
-          f"{len(slow)} slow document(s): {', '.join(os.path.basename(x) for x in sorted(slow))})")
+    p = base["pdftotext"]
+    for name in ("folio", "folio-fast"):
+        f = base[name]
+        print(f"{name} / pdftotext: {f['pages_per_s'] / p['pages_per_s']:.2f}x pages/s "
+              f"({f['pages_per_s_without_timeouts'] / p['pages_per_s_without_timeouts']:.2f}x without the "
+              f"{len(slow)} slow document(s): {', '.join(os.path.basename(x) for x in sorted(slow))})")
+    fast = {f: t for (f, t, _) in base["folio-fast"]["per_file"]}
+    costly = [(t - fast[f], f) for (f, t, _) in base["folio"]["per_file"] if t - fast[f] > MODEL_COST_S]
+    for extra, f in sorted(costly, reverse=True):
+        print(f"  --layout auto +{extra:.2f} s on {os.path.basename(f)}")
     print(f"* pages/s without documents on which any tool hit the time limit or took over {SLOW_S:.0f} s")
 
     # Memory on a long document: 5 copies of the longest corpus PDF, joined with pdfunite.
