@@ -79,14 +79,7 @@ pub fn ctc_greedy(
     let mut prev = 0usize;
     let mut steps = Vec::new();
     for (t, row) in probs.chunks_exact(classes).enumerate() {
-        let (idx, p) = row
-            .iter()
-            .copied()
-            .enumerate()
-            .fold(
-                (0, f32::MIN),
-                |best, (i, v)| if v > best.1 { (i, v) } else { best },
-            );
+        let (idx, p) = step_argmax(row);
         if idx != 0 && idx != prev {
             text.push_str(&dict.symbols[idx]);
             // One step per emitted symbol, even for a multi-character symbol.
@@ -101,6 +94,23 @@ pub fn ctc_greedy(
     }
     let score = if kept == 0 { 0.0 } else { sum / kept as f32 };
     Ok(Decoded { text, score, steps })
+}
+
+/// A probability above this is a step's arg-max: the other classes share less than the rest.
+const SURE: f32 = 0.5;
+
+/// The arg-max of one step's probabilities (the first of equals). Most steps are the blank
+/// (class 0) or a symbol read with a probability above one half, which no other class can
+/// beat, so the scan stops there: the full scan read every class (18,710 on the PP-OCR models,
+/// out of cache for every step), about a tenth of recognition's time on a receipt.
+fn step_argmax(row: &[f32]) -> (usize, f32) {
+    if let Some(i) = row.iter().position(|&v| v > SURE) {
+        return (i, row[i]);
+    }
+    row.iter().copied().enumerate().fold(
+        (0, f32::MIN),
+        |best, (i, v)| if v > best.1 { (i, v) } else { best },
+    )
 }
 
 #[cfg(test)]
@@ -147,6 +157,41 @@ mod tests {
                 steps: Vec::new(),
             }
         );
+    }
+
+    #[test]
+    fn step_argmax_matches_a_full_scan_on_probabilities() {
+        let full = |row: &[f32]| {
+            let mut best = (0, f32::MIN);
+            for (i, &v) in row.iter().enumerate() {
+                if v > best.1 {
+                    best = (i, v);
+                }
+            }
+            best
+        };
+        // No class above one half: the largest, the first of equals.
+        assert_eq!(step_argmax(&[0.3, 0.35, 0.35]), (1, 0.35));
+        assert_eq!(step_argmax(&[0.2, 0.1, 0.45, 0.25]), (2, 0.45));
+        // Softmax rows of pseudo-random logits, sharp and flat, against the full scan.
+        let mut x = 0x9e37_79b9u32;
+        for sharpness in [0.5f32, 2.0, 8.0, 30.0] {
+            for _ in 0..200 {
+                let logits: Vec<f32> = (0..97)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 17;
+                        x ^= x << 5;
+                        sharpness * (x % 1000) as f32 / 1000.0
+                    })
+                    .collect();
+                let top = logits.iter().copied().fold(f32::MIN, f32::max);
+                let exps: Vec<f32> = logits.iter().map(|l| (l - top).exp()).collect();
+                let sum: f32 = exps.iter().sum();
+                let probs: Vec<f32> = exps.iter().map(|e| e / sum).collect();
+                assert_eq!(step_argmax(&probs), full(&probs), "{probs:?}");
+            }
+        }
     }
 
     #[test]
