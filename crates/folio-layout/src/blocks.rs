@@ -202,9 +202,9 @@ fn is_math_char(c: char) -> bool {
         || ('\u{1D400}'..='\u{1D7FF}').contains(&c)
 }
 
-/// Whether most of these spans' characters are mathematics (a math font, or a relation,
-/// operator or Greek letter): a matrix's entries or a formula's pieces, not a table's cells.
-pub(crate) fn mostly_math(spans: &[Span]) -> bool {
+/// The spans' characters other than spaces, and how many of them are mathematics (a math
+/// font's, or a relation, operator or Greek letter).
+fn math_chars(spans: &[Span]) -> (usize, usize) {
     let (mut n, mut math) = (0usize, 0usize);
     for span in spans {
         let math_font = is_math_font(&span.font);
@@ -215,6 +215,13 @@ pub(crate) fn mostly_math(spans: &[Span]) -> bool {
             }
         }
     }
+    (n, math)
+}
+
+/// Whether most of these spans' characters are mathematics: a matrix's entries or a
+/// formula's pieces, not a table's cells.
+pub(crate) fn mostly_math(spans: &[Span]) -> bool {
+    let (n, math) = math_chars(spans);
     n > 0 && math * 2 >= n
 }
 
@@ -224,42 +231,36 @@ pub(crate) fn is_formula_line(l: &TextLine) -> bool {
     if l.monospace {
         return false;
     }
-    let (mut n, mut math, mut prose_words) = (0usize, 0usize, 0usize);
-    let mut relation = false;
-    for span in &l.line.spans {
-        let math_font = is_math_font(&span.font);
-        for c in span.text.chars().filter(|c| !c.is_whitespace()) {
-            n += 1;
-            if math_font || is_math_char(c) {
-                math += 1;
-            }
-            if matches!(
-                c,
-                '=' | '≤'
-                    | '≥'
-                    | '≈'
-                    | '≠'
-                    | '≡'
-                    | '<'
-                    | '>'
-                    | '∈'
-                    | '→'
-                    | '∝'
-                    | '∑'
-                    | '∏'
-                    | '∫'
-            ) {
-                relation = true;
-            }
-        }
-        if !math_font {
-            prose_words += span
-                .text
+    let spans = &l.line.spans;
+    let (n, math) = math_chars(spans);
+    let relation = spans.iter().flat_map(|s| s.text.chars()).any(|c| {
+        matches!(
+            c,
+            '=' | '≤'
+                | '≥'
+                | '≈'
+                | '≠'
+                | '≡'
+                | '<'
+                | '>'
+                | '∈'
+                | '→'
+                | '∝'
+                | '∑'
+                | '∏'
+                | '∫'
+        )
+    });
+    let prose_words: usize = spans
+        .iter()
+        .filter(|s| !is_math_font(&s.font))
+        .map(|s| {
+            s.text
                 .split_whitespace()
                 .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 3)
-                .count();
-        }
-    }
+                .count()
+        })
+        .sum();
     n >= 3 && relation && math * 10 >= n * 3 && prose_words <= 1
 }
 

@@ -210,9 +210,9 @@ fn aligned_rows(frags: &[Fragment], em: f32) -> usize {
 /// The most rows of three or more pieces in one block whose column gaps line up: at least two
 /// gutters (white strips a font size wide) run through every such row of the block, each row
 /// lies below the one before (not overlapping it) within [`BLOCK_GAP_EM`] font sizes, and no
-/// row between them runs across a gutter (a line of prose through it ends a table).
-/// Pieces that are mostly mathematics are left out: a matrix's entries line up like cells. Rows with fewer pieces (a section label, a row
-/// with empty cells) may sit inside the block.
+/// row between them runs across a gutter (a line of prose through it ends a table). Rows with
+/// fewer pieces (a section label, a row with empty cells) may sit inside the block. Pieces
+/// that are mostly mathematics are left out: a matrix's entries line up like cells.
 fn column_block_rows(frags: &[Fragment], em: f32) -> usize {
     let em = em.max(1.0);
     let mut best = 0;
