@@ -171,16 +171,25 @@ fn group_into_runs<'a, 'g>(
         }
         let mut best: Option<(usize, f32)> = None;
         for (i, run) in open.iter().enumerate() {
+            // Most open runs are other lines of the page: reject them before the arithmetic
+            // below (a run that does not overlap the glyph has a ratio of zero).
+            if run.y0 >= gy1 || run.y1 <= gy0 {
+                continue;
+            }
             let overlap = (run.y1.min(gy1) - run.y0.max(gy0)).max(0.0);
             let ratio = overlap / gh.min((run.y1 - run.y0).max(0.01));
             // Overlapping glyphs far behind the run's end belong to another line drawn on top.
             let behind =
                 run.x1 - g.frame.x0 > 0.6 * run.size.max(g.glyph.size) + (g.frame.x1 - g.frame.x0);
-            let cy = (gy0 + gy1) / 2.0;
-            let across_rule = !rules.is_empty() && ruled(run.x1 - 0.5, g.frame.x0 + 0.5, cy);
-            if ratio >= 0.5 && !behind && !across_rule && best.is_none_or(|(_, r)| ratio > r) {
-                best = Some((i, ratio));
+            let better = ratio >= 0.5 && !behind && best.is_none_or(|(_, r)| ratio > r);
+            if !better {
+                continue;
             }
+            let cy = (gy0 + gy1) / 2.0;
+            if !rules.is_empty() && ruled(run.x1 - 0.5, g.frame.x0 + 0.5, cy) {
+                continue;
+            }
+            best = Some((i, ratio));
         }
         match best {
             Some((i, _)) => {
