@@ -1,6 +1,7 @@
 //! A hayro `Device` that records glyphs, ruling segments and image boxes instead of painting.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use folio_content::{
@@ -9,7 +10,8 @@ use folio_content::{
 use folio_doc::BBox;
 use hayro::hayro_interpret::font::{Glyph as HayroGlyph, GlyphRun};
 use hayro::hayro_interpret::{
-    BlendMode, CacheKey, ClipPath, Device, DrawMode, DrawProps, Image, ImageDrawProps, SoftMask,
+    BlendMode, CacheKey, ClipPath, Device, DrawMode, DrawProps, Image, ImageDrawProps, Paint,
+    SoftMask,
 };
 use hayro::kurbo::{Affine, BezPath, PathEl, Point};
 
@@ -32,6 +34,23 @@ struct Fill {
     x1: f64,
     y1: f64,
     paint: u128,
+}
+
+/// A key equal for fills of the same paint. A colour is keyed by its components as drawn, not
+/// converted to RGB as hayro's own key does: converting a CMYK colour first builds its
+/// profile's transform, which costs more than reading the text of a page.
+fn paint_key(paint: &Paint<'_>) -> u128 {
+    match paint {
+        Paint::Color(color) => {
+            let mut hasher = std::hash::DefaultHasher::new();
+            color.color_space().num_components().hash(&mut hasher);
+            for c in color.components() {
+                c.to_bits().hash(&mut hasher);
+            }
+            u128::from(hasher.finish())
+        }
+        Paint::Pattern(_) => paint.cache_key(),
+    }
 }
 
 pub(crate) struct Collector {
@@ -326,7 +345,7 @@ impl<'a> Device<'a> for Collector {
                         y0,
                         x1,
                         y1,
-                        paint: props.paint.cache_key(),
+                        paint: paint_key(&props.paint),
                     });
                 } else {
                     self.dropped_segments += 4;

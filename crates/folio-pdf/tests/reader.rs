@@ -180,3 +180,50 @@ fn edges_hidden_inside_a_fill_of_the_same_colour_are_no_rules() {
     // A box of another colour inside the cell shows: its edges stay.
     assert!(horizontal_at(165.0, 200.0) && horizontal_at(195.0, 200.0));
 }
+
+#[test]
+fn icc_cmyk_fills_are_keyed_without_conversion_and_still_painted() {
+    // A cell and its line shaded in one ICC-based CMYK cyan (the profile hayro uses for
+    // DeviceCMYK, so the same colour painted as DeviceCMYK must render alike), and a DeviceCMYK
+    // box beside them. Reading the page compares the paints by their components; the CMYK
+    // transform is only built when the page is painted.
+    let profile = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../third_party/hayro-interpret/assets/CGATS001Compat-v2-micro.icc"
+    ));
+    let content = "/CS0 cs 1 0 0 0 sc 50 100 200 40 re f 60 120 100 20 re f \
+                   1 0 0 0 k 300 100 50 40 re f";
+    let objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 300] /Contents 4 0 R \
+           /Resources << /ColorSpace << /CS0 [/ICCBased 5 0 R] >> >> >>"
+            .to_vec(),
+        pdf_writer::stream("", content.as_bytes()),
+        pdf_writer::stream("/N 4", profile),
+    ];
+    let doc = PdfDocument::open(Arc::new(pdf_writer::pdf(&objects)), None).unwrap();
+    let page = doc.page_content(0, &Cancel::new()).unwrap();
+    // The line fill's lower edge (PDF y 120, 180 from the top) lies inside the cell of the
+    // same paint; the cell's own edges stay.
+    let horizontal_at = |y: f32| {
+        page.segments
+            .iter()
+            .any(|s| s.is_horizontal() && (s.y0 - y).abs() < 0.5 && s.x0.min(s.x1) <= 100.0)
+    };
+    assert!(
+        horizontal_at(160.0) && horizontal_at(200.0),
+        "{:?}",
+        page.segments
+    );
+    assert!(!horizontal_at(180.0), "{:?}", page.segments);
+
+    let r = doc.render_page(0, 1.0, 1_000_000, &Cancel::new()).unwrap();
+    let pixel = |x: usize, y: usize| {
+        let i = (y * r.width as usize + x) * 3;
+        [r.rgb[i], r.rgb[i + 1], r.rgb[i + 2]]
+    };
+    let (icc, device) = (pixel(100, 190), pixel(325, 180));
+    assert_eq!(icc, device);
+    assert!(icc[0] < 80 && icc[2] > 180, "cyan expected, got {icc:?}");
+}

@@ -4,7 +4,8 @@ use moxcms::{
     TransformOptions,
 };
 use std::fmt::{Debug, Formatter};
-use std::sync::{Arc, OnceLock};
+use rustc_hash::FxHashMap;
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, OnceLock, PoisonError};
 
 struct ICCColorRepr {
     number_components: usize,
@@ -20,6 +21,18 @@ struct ICCColorRepr {
 #[derive(Clone)]
 pub(crate) struct ICCProfile(Arc<ICCColorRepr>);
 
+/// Distinct profiles kept by [`ICCProfile::new`]; documents carry a handful at most, and a
+/// file made of many distinct ones is simply not cached past this.
+const MAX_CACHED_PROFILES: usize = 64;
+
+type BuiltProfiles = FxHashMap<(u128, usize), Option<ICCProfile>>;
+
+fn built_profiles() -> MutexGuard<'static, BuiltProfiles> {
+    static BUILT: LazyLock<Mutex<BuiltProfiles>> = LazyLock::new(Default::default);
+    // A panic while the lock was held left the map as it was: keep using it.
+    BUILT.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl Debug for ICCProfile {
     fn fmt(&self, f: &mut Formatter<'_>) -> std::fmt::Result {
         write!(f, "ICCColor {{..}}")
@@ -28,6 +41,23 @@ impl Debug for ICCProfile {
 
 impl ICCProfile {
     pub(super) fn new(profile: &[u8], number_components: usize) -> Option<Self> {
+        // Building a profile's transforms costs milliseconds (a CMYK profile samples a 4D
+        // lookup table), and the interpreter's own cache lives for one page: keep what each
+        // profile gave, by content, for the whole process. The result depends on the bytes
+        // alone, so sharing it changes nothing but the time.
+        let key = (crate::util::hash128(profile), number_components);
+        if let Some(built) = built_profiles().get(&key) {
+            return built.clone();
+        }
+        let built = Self::build(profile, number_components);
+        let mut cache = built_profiles();
+        if cache.len() < MAX_CACHED_PROFILES {
+            cache.insert(key, built.clone());
+        }
+        built
+    }
+
+    fn build(profile: &[u8], number_components: usize) -> Option<Self> {
         let src_profile = ColorProfile::new_from_slice(profile).ok()?;
 
         const SRGB_MARKER: &[u8] = b"sRGB";
@@ -79,7 +109,12 @@ impl ICCProfile {
         } else {
             None
         };
-        let (src_profile, transform_u8) = if transform_in_place_u8.is_some() {
+        // A CMYK profile's transform samples a 4D lookup table (milliseconds) and only painting
+        // needs it, not reading text: build it on first use. Should it fail then, `convert`
+        // falls back to a plain CMYK conversion, as a profile-less DeviceN would be shown.
+        let (src_profile, transform_u8) = if transform_in_place_u8.is_some()
+            || src_layout == Layout::Rgba
+        {
             (Some(src_profile), OnceLock::new())
         } else {
             let transform_u8 = src_profile
@@ -144,7 +179,11 @@ impl ICCProfile {
 
 impl ToRgb for ICCProfile {
     fn convert(&self, input: &[u8], output: &mut [u8]) -> Option<()> {
-        self.transform_u8()?.transform(input, output).ok()?;
+        match self.transform_u8() {
+            Some(transform) => transform.transform(input, output).ok()?,
+            None if self.0.src_layout == Layout::Rgba => plain_cmyk_to_rgb(input, output),
+            None => return None,
+        }
 
         Some(())
     }
@@ -171,5 +210,15 @@ impl ToLuma for ICCProfile {
             .ok()?;
 
         Some(())
+    }
+}
+
+/// CMYK to RGB without a profile, for a CMYK profile whose transform cannot be built.
+fn plain_cmyk_to_rgb(input: &[u8], output: &mut [u8]) {
+    for (cmyk, rgb) in input.chunks_exact(4).zip(output.chunks_exact_mut(3)) {
+        let white = 255 - u16::from(cmyk[3]);
+        for (out, ink) in rgb.iter_mut().zip(&cmyk[..3]) {
+            *out = ((255 - u16::from(*ink)) * white / 255) as u8;
+        }
     }
 }
