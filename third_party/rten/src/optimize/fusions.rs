@@ -16,7 +16,7 @@ use crate::ops::transform_inputs::TransformInputsBuilder;
 use crate::ops::{
     AddSoftmax, BatchNormalization, Cast, ComputeShape, Conv, ConvInteger, ConvIntegerToFloat,
     FusedMatMul, Gelu, GroupedQueryAttentionMatMul, LayerNormalization, MatMulIntegerToFloat,
-    RMSNormalization, Reciprocal, ReduceMean, RepeatInterleave, Shape, Silu, Softmax, Swish,
+    HardSwish, RMSNormalization, Reciprocal, ReduceMean, RepeatInterleave, Shape, Silu, Softmax, Swish,
     SymbolInfo, Transpose,
 };
 use crate::optimize::pattern_matcher::{Match, Pattern};
@@ -585,6 +585,45 @@ impl PatternFusion for SiluFusion {
 
     fn maybe_fuse(&self, _: &Match, _: &Graph) -> Result<Silu, FusionError> {
         Ok(Silu {})
+    }
+}
+
+/// `x * Clip(x + 3, 0, 6) / 6`, the hard swish as Paddle's ONNX export writes it: four
+/// passes over the tensor instead of one.
+pub struct HardSwishFusion {}
+
+impl PatternFusion for HardSwishFusion {
+    type Operator = HardSwish;
+
+    fn name(&self) -> &str {
+        "HardSwishFusion"
+    }
+
+    fn pattern(&self) -> Pattern {
+        let x = Pattern::symbol("x");
+        let relu6 = Pattern::operator(
+            "Clip",
+            [
+                x.clone() + 3.0,
+                Pattern::constant(0.0),
+                Pattern::constant(6.0),
+            ],
+        );
+        Pattern::any_of(
+            [
+                (x.clone() * relu6.clone()) / 6.0,
+                x.clone() * relu6 * (1.0 / 6.0),
+            ]
+            .into(),
+        )
+    }
+
+    fn inputs(&self) -> &[&str] {
+        &["x"]
+    }
+
+    fn maybe_fuse(&self, _: &Match, _: &Graph) -> Result<HardSwish, FusionError> {
+        Ok(HardSwish {})
     }
 }
 
