@@ -49,8 +49,14 @@ fn paddle_hard_swish_is_fused_and_keeps_its_values() {
         let (got, want) = (run(&fused, &x), run(&plain, &x));
         for ((g, w), v) in got.iter().zip(&want).zip(x.to_vec()) {
             let direct = v * (v + 3.0).clamp(0.0, 6.0) / 6.0;
-            assert!((g - w).abs() <= 1e-6 * (1.0 + w.abs()), "{name}: {v}: {g} vs {w}");
-            assert!((g - direct).abs() <= 1e-6 * (1.0 + direct.abs()), "{name}: {v}");
+            assert!(
+                (g - w).abs() <= 1e-6 * (1.0 + w.abs()),
+                "{name}: {v}: {g} vs {w}"
+            );
+            assert!(
+                (g - direct).abs() <= 1e-6 * (1.0 + direct.abs()),
+                "{name}: {v}"
+            );
         }
     }
 }
