@@ -38,7 +38,21 @@ fn direct(
     out
 }
 
-fn check(case: &str, k: usize, stride: usize, pad: usize, ceil: bool) {
+/// How a case's output size follows from its input size.
+#[derive(Clone, Copy)]
+enum Size {
+    /// Explicit padding of `pad` on every side, in floor or ceil mode.
+    Padded { pad: usize, ceil: bool },
+    /// ONNX's `SAME_UPPER` at stride 1: the output is the input's size, the window's extra
+    /// column and row hang over the right and bottom.
+    SameUpper,
+}
+
+fn padded(pad: usize, ceil: bool) -> Size {
+    Size::Padded { pad, ceil }
+}
+
+fn check(case: &str, k: usize, stride: usize, size: Size) {
     let model = fixture(&format!("maxpool_{case}.onnx"));
     let id = |name: &str| model.node_id(name).expect("node");
     // Odd and even sizes, one plane and several, a batch of two.
@@ -53,12 +67,19 @@ fn check(case: &str, k: usize, stride: usize, pad: usize, ceil: bool) {
             )
             .expect("run the pooling");
         let y: Tensor<f32> = y.into_tensor().expect("a float tensor");
-        let out = |size: usize| {
-            let span = size + 2 * pad - k;
-            if ceil {
-                span.div_ceil(stride) + 1
-            } else {
-                span / stride + 1
+        let (pad, ceil) = match size {
+            Size::Padded { pad, ceil } => (pad, ceil),
+            Size::SameUpper => (0, false),
+        };
+        let out = |len: usize| match size {
+            Size::SameUpper => len,
+            Size::Padded { .. } => {
+                let span = len + 2 * pad - k;
+                if ceil {
+                    span.div_ceil(stride) + 1
+                } else {
+                    span / stride + 1
+                }
             }
         };
         let (out_h, out_w) = (out(h), out(w));
@@ -70,15 +91,20 @@ fn check(case: &str, k: usize, stride: usize, pad: usize, ceil: bool) {
 
 #[test]
 fn the_detectors_3x3_stride_2_pooling_matches_the_direct_maximum() {
-    check("k3s2p1", 3, 2, 1, false);
+    check("k3s2p1", 3, 2, padded(1, false));
 }
 
 #[test]
 fn windows_over_the_edge_in_ceil_mode_match_the_direct_maximum() {
-    check("k2s2c", 2, 2, 0, true);
+    check("k2s2c", 2, 2, padded(0, true));
 }
 
 #[test]
 fn stride_1_pooling_matches_the_direct_maximum() {
-    check("k3s1p1", 3, 1, 1, false);
+    check("k3s1p1", 3, 1, padded(1, false));
+}
+
+#[test]
+fn the_stems_2x2_same_upper_pooling_matches_the_direct_maximum() {
+    check("k2s1same", 2, 1, Size::SameUpper);
 }

@@ -674,10 +674,12 @@ fn max_pool_2d(
     let in_data = input.data();
     let plane_in = in_h * in_w;
     let plane_out = out_h * out_w;
-    let mut out_data = pool.alloc::<f32>(batch * chans * plane_out);
-    out_data.resize(batch * chans * plane_out, f32::NEG_INFINITY);
+    let len = batch * chans * plane_out;
+    let mut out_data = pool.alloc::<f32>(len);
     if plane_out > 0 && plane_in > 0 {
-        out_data
+        // Every output is written below, by the thread that pools its plane, so the buffer
+        // is not filled first on one thread.
+        out_data.spare_capacity_mut()[..len]
             .par_chunks_mut(plane_out)
             .zip(in_data.par_chunks(plane_in))
             .for_each(|(out_plane, in_plane)| {
@@ -696,22 +698,69 @@ fn max_pool_2d(
                             *m = m.max(v);
                         }
                     }
-                    for (out_x, out) in out_row.iter_mut().enumerate() {
-                        let mut acc = f32::NEG_INFINITY;
-                        for k_x in 0..kernel_w {
-                            let Some(x) = (out_x * stride_w + k_x).checked_sub(pad_left) else {
-                                continue;
-                            };
-                            if let Some(&m) = row_max.get(x) {
-                                acc = acc.max(m);
-                            }
-                        }
-                        *out = acc;
-                    }
+                    max_pool_columns(&row_max, out_row, kernel_w, stride_w, pad_left);
                 }
             });
+        // Safety: `max_pool_columns` wrote every element of every output row.
+        unsafe { out_data.set_len(len) };
+    } else {
+        out_data.resize(len, f32::NEG_INFINITY);
     }
     Ok(Tensor::from_data(&[batch, chans, out_h, out_w], out_data))
+}
+
+/// Folio patch: the maximum of each output column's window of `row_max` (one row, the maximum
+/// of its window's input rows), written to every element of `out`. With stride 1 the windows
+/// that lie inside the row are taken as whole shifted slices, which vectorize; the others
+/// (padding at the edges, or strides above 1) one at a time.
+fn max_pool_columns(
+    row_max: &[f32],
+    out: &mut [MaybeUninit<f32>],
+    kernel_w: usize,
+    stride_w: usize,
+    pad_left: usize,
+) {
+    let window_max = |out_x: usize| {
+        let mut acc = f32::NEG_INFINITY;
+        for k_x in 0..kernel_w {
+            let Some(x) = (out_x * stride_w + k_x).checked_sub(pad_left) else {
+                continue;
+            };
+            if let Some(&m) = row_max.get(x) {
+                acc = acc.max(m);
+            }
+        }
+        acc
+    };
+    // Output columns whose whole window lies inside the row, for stride 1.
+    let (lo, hi) = if stride_w == 1 && kernel_w > 0 && row_max.len() >= kernel_w {
+        let lo = pad_left.min(out.len());
+        let hi = (row_max.len() + pad_left + 1 - kernel_w).clamp(lo, out.len());
+        (lo, hi)
+    } else {
+        (out.len(), out.len())
+    };
+    for (out_x, o) in out.iter_mut().enumerate().take(lo) {
+        o.write(window_max(out_x));
+    }
+    if hi > lo {
+        let first = lo - pad_left;
+        let inner = &mut out[lo..hi];
+        for (o, &m) in inner.iter_mut().zip(&row_max[first..]) {
+            o.write(m);
+        }
+        // Safety: every element of `inner` was written just above.
+        let inner =
+            unsafe { std::slice::from_raw_parts_mut(inner.as_mut_ptr() as *mut f32, inner.len()) };
+        for k_x in 1..kernel_w {
+            for (o, &m) in inner.iter_mut().zip(&row_max[first + k_x..]) {
+                *o = o.max(m);
+            }
+        }
+    }
+    for (out_x, o) in out.iter_mut().enumerate().skip(hi) {
+        o.write(window_max(out_x));
+    }
 }
 
 #[derive(Debug)]
