@@ -1,5 +1,7 @@
 use std::mem::MaybeUninit;
 
+use rayon::prelude::*;
+
 use rten_base::bit_set::BitSet;
 use rten_shape_inference::ops as shape_ops;
 use rten_tensor::prelude::*;
@@ -60,13 +62,66 @@ where
     Ok(typed_inputs)
 }
 
-fn concat_impl<T: Copy>(
+/// Folio patch: outputs of at least this many elements are copied on the thread pool.
+const PARALLEL_CONCAT_MIN: usize = 1 << 20;
+
+/// Folio patch: the most elements one task of a parallel concatenation copies.
+const CONCAT_PIECE: usize = 1 << 16;
+
+/// Folio patch: concatenates contiguous inputs into a new buffer, the copies shared out in
+/// pieces over the thread pool. A concatenation is a copy into memory never touched before, so
+/// on one thread it also took every page fault of its output alone: the PP-OCR detector
+/// concatenates two [1, 24, 576, 288] maps on a receipt, 32 MB, in 25 ms. Returns `None` (the
+/// caller appends one input at a time) for small outputs, non-contiguous inputs, or many small
+/// slices.
+fn concat_parallel<T: Copy + Send + Sync>(
+    pool: &BufferPool,
+    out_shape: &[usize],
+    axis: usize,
+    inputs: &[&TensorView<T>],
+) -> Option<Tensor<T>> {
+    let len: usize = out_shape.iter().product();
+    let outer: usize = out_shape[..axis].iter().product();
+    if len < PARALLEL_CONCAT_MIN || outer == 0 || outer * inputs.len() > len / CONCAT_PIECE {
+        return None;
+    }
+    let sources: Vec<&[T]> = inputs.iter().map(|t| t.data()).collect::<Option<_>>()?;
+    let mut data = pool.alloc::<T>(len);
+    let mut pieces: Vec<(&[T], &mut [MaybeUninit<T>])> = Vec::new();
+    let mut rest = &mut data.spare_capacity_mut()[..len];
+    // The output is, for each index before the axis, each input's slice in turn.
+    for o in 0..outer {
+        for source in &sources {
+            let inner = source.len() / outer;
+            let (dest, tail) = std::mem::take(&mut rest).split_at_mut(inner);
+            rest = tail;
+            let source = &source[o * inner..][..inner];
+            pieces.extend(source.chunks(CONCAT_PIECE).zip(dest.chunks_mut(CONCAT_PIECE)));
+        }
+    }
+    debug_assert!(rest.is_empty());
+    pieces
+        .into_par_iter()
+        .for_each(|(source, dest)| {
+            write_slice(dest, source);
+        });
+    // Safety: the pieces cover the first `len` elements, each written once above (the input
+    // shapes were checked against `out_shape` by `concatenated_shape`).
+    unsafe { data.set_len(len) };
+    Some(Tensor::from_data(out_shape, data))
+}
+
+fn concat_impl<T: Copy + Send + Sync>(
     pool: &BufferPool,
     out_shape: &[usize],
     axis: usize,
     first_input: &TensorView<T>,
     inputs: &[TensorView<T>],
 ) -> Result<Tensor<T>, OpError> {
+    let all: SmallVec<[&TensorView<T>; 4]> = std::iter::once(first_input).chain(inputs).collect();
+    if let Some(output) = concat_parallel(pool, out_shape, axis, &all) {
+        return Ok(output);
+    }
     let mut output = Tensor::with_capacity_in(pool, out_shape, axis);
     for input in std::iter::once(first_input).chain(inputs) {
         output.append(axis, input).expect("should have capacity");
@@ -74,7 +129,7 @@ fn concat_impl<T: Copy>(
     Ok(output)
 }
 
-pub fn concat<T: Copy>(
+pub fn concat<T: Copy + Send + Sync>(
     pool: &BufferPool,
     inputs: &[TensorView<T>],
     axis: isize,
@@ -84,7 +139,7 @@ pub fn concat<T: Copy>(
     concat_impl(pool, &out_shape, axis, &inputs[0], &inputs[1..])
 }
 
-pub fn concat_in_place<T: Copy>(
+pub fn concat_in_place<T: Copy + Send + Sync>(
     pool: &BufferPool,
     mut output: Tensor<T>,
     inputs: &[TensorView<T>],
