@@ -227,3 +227,55 @@ fn icc_cmyk_fills_are_keyed_without_conversion_and_still_painted() {
     assert_eq!(icc, device);
     assert!(icc[0] < 80 && icc[2] > 180, "cyan expected, got {icc:?}");
 }
+
+/// A CMYK output profile that parses (a valid header, no tags) but from which no transform can
+/// be built: it has no lookup tables.
+fn cmyk_profile_without_tables() -> Vec<u8> {
+    let mut icc = vec![0u8; 132];
+    icc[8..12].copy_from_slice(&0x0430_0000u32.to_be_bytes()); // version 4.3
+    icc[12..16].copy_from_slice(b"prtr");
+    icc[16..20].copy_from_slice(b"CMYK");
+    icc[20..24].copy_from_slice(b"Lab ");
+    icc[36..40].copy_from_slice(b"acsp");
+    // D50, the only illuminant a profile may name, in s15.16.
+    for (at, v) in [(68, 0.9642f64), (72, 1.0), (76, 0.8249)] {
+        icc[at..at + 4].copy_from_slice(&((v * 65536.0).round() as i32).to_be_bytes());
+    }
+    let len = icc.len() as u32;
+    icc[0..4].copy_from_slice(&len.to_be_bytes());
+    icc
+}
+
+#[test]
+fn a_cmyk_profile_whose_transform_cannot_be_built_paints_by_the_plain_formula() {
+    // The profile is read when the page names the colour space, and its transform is built
+    // only when something is painted: building it fails, and the fill is converted by
+    // RGB = (1 - ink) x (1 - black) rather than dropped or shown through another profile.
+    let profile = cmyk_profile_without_tables();
+    let content = "/CS0 cs 1 0 0 0 sc 50 100 200 40 re f 0 0 0 0.5 sc 260 100 30 40 re f \
+                   1 0 0 0 k 300 100 50 40 re f";
+    let objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 300] /Contents 4 0 R \
+           /Resources << /ColorSpace << /CS0 [/ICCBased 5 0 R] >> >> >>"
+            .to_vec(),
+        pdf_writer::stream("", content.as_bytes()),
+        pdf_writer::stream("/N 4", &profile),
+    ];
+    let doc = PdfDocument::open(Arc::new(pdf_writer::pdf(&objects)), None).unwrap();
+    let r = doc.render_page(0, 1.0, 1_000_000, &Cancel::new()).unwrap();
+    let pixel = |x: usize, y: usize| {
+        let i = (y * r.width as usize + x) * 3;
+        [r.rgb[i], r.rgb[i + 1], r.rgb[i + 2]]
+    };
+    assert_eq!(pixel(100, 180), [0, 255, 255], "plain cyan");
+    // Half black: 255 x (1 - 0.5), rounded either way.
+    let grey = pixel(275, 180);
+    assert!(
+        grey.iter().all(|&c| (127..=128).contains(&c)),
+        "half black, got {grey:?}"
+    );
+    // DeviceCMYK goes through hayro's own profile, whose cyan is not the plain one.
+    assert_ne!(pixel(325, 180), [0, 255, 255]);
+}
