@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use folio_content::Cancel;
-use folio_pdf::{PdfDocument, PdfError};
+use folio_pdf::{PdfDocument, PdfError, Raster};
 
 fn open(rel: &str, password: Option<&str>) -> Result<PdfDocument, PdfError> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -181,6 +181,27 @@ fn edges_hidden_inside_a_fill_of_the_same_colour_are_no_rules() {
     assert!(horizontal_at(165.0, 200.0) && horizontal_at(195.0, 200.0));
 }
 
+/// A 400 x 300 page drawn by `content`, whose colour space `/CS0` is ICC-based with `profile`
+/// (four components).
+fn icc_cmyk_page(profile: &[u8], content: &str) -> PdfDocument {
+    let objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 300] /Contents 4 0 R \
+           /Resources << /ColorSpace << /CS0 [/ICCBased 5 0 R] >> >> >>"
+            .to_vec(),
+        pdf_writer::stream("", content.as_bytes()),
+        pdf_writer::stream("/N 4", profile),
+    ];
+    PdfDocument::open(Arc::new(pdf_writer::pdf(&objects)), None).unwrap()
+}
+
+/// The colour of pixel (`x`, `y`) of a rendered page.
+fn rgb_at(r: &Raster, x: usize, y: usize) -> [u8; 3] {
+    let i = (y * r.width as usize + x) * 3;
+    [r.rgb[i], r.rgb[i + 1], r.rgb[i + 2]]
+}
+
 #[test]
 fn icc_cmyk_fills_are_keyed_without_conversion_and_still_painted() {
     // A cell and its line shaded in one ICC-based CMYK cyan (the profile hayro uses for
@@ -193,16 +214,7 @@ fn icc_cmyk_fills_are_keyed_without_conversion_and_still_painted() {
     ));
     let content = "/CS0 cs 1 0 0 0 sc 50 100 200 40 re f 60 120 100 20 re f \
                    1 0 0 0 k 300 100 50 40 re f";
-    let objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 300] /Contents 4 0 R \
-           /Resources << /ColorSpace << /CS0 [/ICCBased 5 0 R] >> >> >>"
-            .to_vec(),
-        pdf_writer::stream("", content.as_bytes()),
-        pdf_writer::stream("/N 4", profile),
-    ];
-    let doc = PdfDocument::open(Arc::new(pdf_writer::pdf(&objects)), None).unwrap();
+    let doc = icc_cmyk_page(profile, content);
     let page = doc.page_content(0, &Cancel::new()).unwrap();
     // The line fill's lower edge (PDF y 120, 180 from the top) lies inside the cell of the
     // same paint; the cell's own edges stay.
@@ -219,10 +231,7 @@ fn icc_cmyk_fills_are_keyed_without_conversion_and_still_painted() {
     assert!(!horizontal_at(180.0), "{:?}", page.segments);
 
     let r = doc.render_page(0, 1.0, 1_000_000, &Cancel::new()).unwrap();
-    let pixel = |x: usize, y: usize| {
-        let i = (y * r.width as usize + x) * 3;
-        [r.rgb[i], r.rgb[i + 1], r.rgb[i + 2]]
-    };
+    let pixel = |x: usize, y: usize| rgb_at(&r, x, y);
     let (icc, device) = (pixel(100, 190), pixel(325, 180));
     assert_eq!(icc, device);
     assert!(icc[0] < 80 && icc[2] > 180, "cyan expected, got {icc:?}");
@@ -254,21 +263,9 @@ fn a_cmyk_profile_whose_transform_cannot_be_built_paints_by_the_plain_formula() 
     let profile = cmyk_profile_without_tables();
     let content = "/CS0 cs 1 0 0 0 sc 50 100 200 40 re f 0 0 0 0.5 sc 260 100 30 40 re f \
                    1 0 0 0 k 300 100 50 40 re f";
-    let objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 300] /Contents 4 0 R \
-           /Resources << /ColorSpace << /CS0 [/ICCBased 5 0 R] >> >> >>"
-            .to_vec(),
-        pdf_writer::stream("", content.as_bytes()),
-        pdf_writer::stream("/N 4", &profile),
-    ];
-    let doc = PdfDocument::open(Arc::new(pdf_writer::pdf(&objects)), None).unwrap();
+    let doc = icc_cmyk_page(&profile, content);
     let r = doc.render_page(0, 1.0, 1_000_000, &Cancel::new()).unwrap();
-    let pixel = |x: usize, y: usize| {
-        let i = (y * r.width as usize + x) * 3;
-        [r.rgb[i], r.rgb[i + 1], r.rgb[i + 2]]
-    };
+    let pixel = |x: usize, y: usize| rgb_at(&r, x, y);
     assert_eq!(pixel(100, 180), [0, 255, 255], "plain cyan");
     // Half black: 255 x (1 - 0.5), rounded either way.
     let grey = pixel(275, 180);
