@@ -9,6 +9,7 @@ use folio_content::{
 };
 use folio_doc::BBox;
 use hayro::hayro_interpret::font::{Glyph as HayroGlyph, GlyphRun};
+use hayro::hayro_interpret::hayro_cmap::WritingMode;
 use hayro::hayro_interpret::{
     BlendMode, CacheKey, ClipPath, Device, DrawMode, DrawProps, Image, ImageDrawProps, Paint,
     SoftMask,
@@ -374,6 +375,10 @@ impl<'a> Device<'a> for Collector {
             return;
         };
         let font = self.font_of(first);
+        // A vertical font (CMap WMode 1: Japanese and Chinese set top to bottom) stacks its
+        // glyphs downwards from an upright glyph: the text runs a quarter turn clockwise of the
+        // glyph's own baseline, and reads as a line in that direction, not as one line per glyph.
+        let vertical = run.writing_mode() == WritingMode::Vertical;
         for pg in glyphs {
             if self.glyphs.len() >= self.max_glyphs {
                 self.dropped_glyphs += 1;
@@ -400,7 +405,10 @@ impl<'a> Device<'a> for Collector {
             // The em square's vertical extent is the rendered font size.
             let size = ((c * c + d * d).sqrt() * 1000.0) as f32;
             // Baseline direction; device y grows downwards, so negate it for a CCW angle.
-            let angle = (-b).atan2(a).to_degrees() as f32;
+            let mut angle = (-b).atan2(a).to_degrees() as f32;
+            if vertical {
+                angle -= 90.0;
+            }
             if !bbox.is_finite() || !size.is_finite() || size <= 0.0 || !self.in_page(&bbox) {
                 continue;
             }

@@ -276,3 +276,68 @@ fn a_cmyk_profile_whose_transform_cannot_be_built_paints_by_the_plain_formula() 
     // DeviceCMYK goes through hayro's own profile, whose cyan is not the plain one.
     assert_ne!(pixel(325, 180), [0, 255, 255]);
 }
+
+/// A page showing the CIDs 1 to 4 (text "ABCD" by its ToUnicode map) in a CID font whose CMap
+/// is `encoding` (`Identity-H` or `Identity-V`).
+fn cid_font_page(encoding: &str) -> PdfDocument {
+    let to_unicode = "/CIDInit /ProcSet findresource begin 12 dict begin begincmap \
+        /CMapName /Test-UCS def /CMapType 2 def \
+        1 begincodespacerange <0000> <FFFF> endcodespacerange \
+        1 beginbfrange <0001> <0004> <0041> endbfrange \
+        endcmap CMapName currentdict /CMap defineresource pop end end";
+    let objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 300] /Contents 4 0 R \
+           /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_vec(),
+        pdf_writer::stream(
+            "",
+            b"BT /F1 12 Tf 1 0 0 1 100 250 Tm <0001000200030004> Tj ET",
+        ),
+        format!(
+            "<< /Type /Font /Subtype /Type0 /BaseFont /MSGothic /Encoding /{encoding} \
+               /DescendantFonts [6 0 R] /ToUnicode 7 0 R >>"
+        )
+        .into_bytes(),
+        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /MSGothic \
+           /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> \
+           /FontDescriptor 8 0 R /DW 1000 >>"
+            .to_vec(),
+        pdf_writer::stream("", to_unicode.as_bytes()),
+        b"<< /Type /FontDescriptor /FontName /MSGothic /Flags 4 /FontBBox [0 -120 1000 880] \
+           /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 700 /StemV 80 >>"
+            .to_vec(),
+    ];
+    PdfDocument::open(Arc::new(pdf_writer::pdf(&objects)), None).unwrap()
+}
+
+#[test]
+fn a_vertical_font_runs_its_text_downwards() {
+    let across = cid_font_page("Identity-H")
+        .page_content(0, &Cancel::new())
+        .unwrap();
+    let down = cid_font_page("Identity-V")
+        .page_content(0, &Cancel::new())
+        .unwrap();
+    for page in [&across, &down] {
+        let text: String = page.glyphs.iter().map(|g| g.text.as_str()).collect();
+        assert_eq!(text, "ABCD");
+    }
+    // Set horizontally: one baseline, left to right.
+    assert!(across.glyphs.iter().all(|g| g.angle.abs() < 1.0));
+    assert!(across
+        .glyphs
+        .windows(2)
+        .all(|w| w[1].bbox.x0 > w[0].bbox.x0));
+    // Set vertically: each glyph below the one before, and the text's direction is down the
+    // page (a quarter turn clockwise), so that layout reads the four glyphs as one line.
+    assert!(
+        down.glyphs.windows(2).all(|w| w[1].bbox.y0 > w[0].bbox.y0),
+        "{:?}",
+        down.glyphs
+    );
+    for g in &down.glyphs {
+        assert!((g.angle.rem_euclid(360.0) - 270.0).abs() < 1.0, "{g:?}");
+    }
+}
