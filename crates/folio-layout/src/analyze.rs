@@ -11,6 +11,8 @@ use folio_content::{PageContent, Segment};
 
 /// Images smaller than this share of the page are decoration (bullets, logos in a line).
 const MIN_FIGURE_AREA: f32 = 0.02;
+/// Rules within this many points of the page's edge, or past it, are the page's frame.
+const EDGE_MARGIN: f32 = 1.0;
 
 /// One thing placed in reading order.
 enum Item {
@@ -70,7 +72,7 @@ impl PageLayout {
             source,
             width: content.width,
             height: content.height,
-            segments: content.segments.clone(),
+            segments: page_rules(&content.segments, content.width, content.height),
             images: content.images.clone(),
             em: median_size(&frags),
             frags,
@@ -203,6 +205,24 @@ pub fn analyze_page(content: &PageContent, page_number: u32, source: Source) -> 
     let mut layout = PageLayout::new(content, page_number, source);
     layout.find_tables();
     layout.into_blocks()
+}
+
+/// The rules drawn on the page, less the page's own frame: a line along an edge of the page or
+/// reaching past it (a spread's two page outlines and its fold, crop marks, a bleed band) is
+/// no table's rule, and a grid of them would hide the whole page from the table search as a
+/// chart's plot area.
+fn page_rules(segments: &[Segment], width: f32, height: f32) -> Vec<Segment> {
+    let inside = |v: f32, limit: f32| (EDGE_MARGIN..=limit - EDGE_MARGIN).contains(&v);
+    segments
+        .iter()
+        .filter(|s| {
+            inside(s.x0.min(s.x1), width)
+                && inside(s.x0.max(s.x1), width)
+                && inside(s.y0.min(s.y1), height)
+                && inside(s.y0.max(s.y1), height)
+        })
+        .copied()
+        .collect()
 }
 
 fn median_size(frags: &[Fragment]) -> f32 {

@@ -864,3 +864,79 @@ mod tests {
         assert!(!PageLayout::new(&strip, 1, Source::Ocr).wants_model_on_scan());
     }
 }
+
+#[cfg(test)]
+mod spread_tests {
+    use folio_content::{PageContent, Segment};
+    use folio_doc::Source;
+
+    use crate::analyze::PageLayout;
+    use crate::test_support::{font, prose};
+
+    const BODY: &str = "Body text of the page runs on in sentences of ordinary length here.";
+
+    /// A two-page spread as printed to one PDF page: each half outlined by a rectangle (the
+    /// right one past the page's edges, with the fold between them), prose down the left half,
+    /// and in the right half three lines of prose over a matrix of options ticked with stars
+    /// under a two-line head, its rows beside the left half's lines.
+    fn spread() -> PageContent {
+        let f = font("Helvetica");
+        let mut page = PageContent::empty(1224.0, 792.0);
+        for y in (0..24).map(|i| 80.0 + 18.0 * i as f32) {
+            page.glyphs.extend(prose(BODY, 60.0, y, 10.0, &f));
+        }
+        for y in [80.0f32, 98.0, 116.0] {
+            page.glyphs.extend(prose(BODY, 700.0, y, 10.0, &f));
+        }
+        page.glyphs
+            .extend(prose("State funded", 950.0, 160.0, 10.0, &f));
+        page.glyphs.extend(prose("CSOs", 1080.0, 160.0, 10.0, &f));
+        page.glyphs
+            .extend(prose("legal aid", 958.0, 172.0, 10.0, &f));
+        let groups = [
+            "Persons with disabilities",
+            "Children",
+            "Women",
+            "The elderly",
+            "Migrants",
+        ];
+        for (i, group) in groups.iter().enumerate() {
+            let y = 200.0 + 18.0 * i as f32;
+            page.glyphs.extend(prose(group, 700.0, y, 10.0, &f));
+            page.glyphs.extend(prose("*", 975.0, y, 10.0, &f));
+            page.glyphs.extend(prose("*", 1090.0, y, 10.0, &f));
+        }
+        let outline = |x0: f32, y0: f32, x1: f32, y1: f32| {
+            [
+                (x0, y0, x1, y0),
+                (x0, y1, x1, y1),
+                (x0, y0, x0, y1),
+                (x1, y0, x1, y1),
+            ]
+            .map(|(x0, y0, x1, y1)| Segment { x0, y0, x1, y1 })
+        };
+        page.segments.extend(outline(0.0, 0.0, 612.0, 792.0));
+        page.segments.extend(outline(612.0, -14.0, 1238.0, 806.0));
+        page
+    }
+
+    #[test]
+    fn a_matrix_of_stars_in_one_half_of_a_spread_is_a_table_of_that_half() {
+        let mut layout = PageLayout::new(&spread(), 1, Source::TextLayer);
+        assert_eq!(layout.find_tables(), 1);
+        let table = layout.tables()[0].table.clone().expect("a table block");
+        let grid = table.grid();
+        assert_eq!(grid[0][1..], ["State funded legal aid", "CSOs"], "{grid:?}");
+        assert_eq!(grid.len(), 6, "{grid:?}");
+        for (row, group) in grid[1..]
+            .iter()
+            .zip(["Persons with disabilities", "Children"])
+        {
+            assert_eq!(row, &[group, "*", "*"], "{grid:?}");
+        }
+        // The left half's lines beside the rows stay running text, and the table leaves no
+        // aligned block for the layout model to look at.
+        assert!(grid.iter().flatten().all(|cell| !cell.contains("Body")));
+        assert!(!layout.wants_model());
+    }
+}

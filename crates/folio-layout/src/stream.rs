@@ -24,6 +24,14 @@ const MIN_STREAM_FILL: f32 = 0.4;
 const HEAD_GAP_EM: f32 = 0.6;
 /// Cells of a table hold few words on average; prose holds many.
 const MAX_MEAN_WORDS: f32 = 6.0;
+/// A gutter between text columns is at least this many font sizes wide...
+const TEXT_GUTTER_EM: f32 = 2.0;
+/// ...with at least this many lines of prose on each side...
+const MIN_PROSE_LINES: usize = 3;
+/// ...a line of prose having at least this many words.
+const PROSE_LINE_WORDS: usize = 6;
+/// Columns split off columns at most this deep (bounds the work on pathological pages).
+const MAX_COLUMN_SPLITS: usize = 4;
 
 /// A value cell: a number, an amount, a percentage, or a placeholder for a missing value.
 pub(crate) fn is_numeric(text: &str) -> bool {
@@ -350,8 +358,11 @@ pub(crate) fn aligned_table(
     let numeric_line = |l: &Vec<usize>| {
         let values: Vec<String> = l.iter().skip(1).map(|&i| frags[i].text()).collect();
         l.len() >= 2
-            && values.iter().any(|t| is_numeric(t))
-            && !values.iter().filter(|t| is_numeric(t)).all(|t| year(t))
+            && values.iter().any(|t| is_numeric(t) || is_mark(t))
+            && !values
+                .iter()
+                .filter(|t| is_numeric(t) || is_mark(t))
+                .all(|t| year(t))
     };
     let first_body = lines.iter().position(numeric_line);
     let body_start = match first_body {
@@ -713,7 +724,10 @@ fn convincing(table: &Table, pieces: &[Fragment], body: &[GridLine]) -> bool {
         return false;
     }
     let later: Vec<&&Cell> = body_cells.iter().filter(|c| c.col > 0).collect();
-    let numeric = later.iter().filter(|c| is_numeric(&c.text)).count();
+    let numeric = later
+        .iter()
+        .filter(|c| is_numeric(&c.text) || is_mark(&c.text))
+        .count();
     let numeric_share = numeric as f32 / later.len().max(1) as f32;
     let _ = pieces;
     if table.cols == 2 {
@@ -723,6 +737,38 @@ fn convincing(table: &Table, pieces: &[Fragment], body: &[GridLine]) -> bool {
         // Columns of short labels alone are as often a questionnaire's options or a form.
         numeric_share >= 0.5
     }
+}
+
+/// A cell holding one mark, as a matrix of options ticks its cells: a check mark, a cross, a
+/// star, a dot or a box. Such cells are a table's values as much as numbers are.
+pub(crate) fn is_mark(text: &str) -> bool {
+    let mut chars = text.chars().filter(|c| !c.is_whitespace());
+    matches!(
+        (chars.next(), chars.next()),
+        (
+            Some(
+                '*' | '✓'
+                    | '✔'
+                    | '✗'
+                    | '✘'
+                    | '×'
+                    | '•'
+                    | '●'
+                    | '○'
+                    | '◯'
+                    | '■'
+                    | '□'
+                    | '☐'
+                    | '☑'
+                    | '☒'
+                    | '◆'
+                    | '◇'
+                    | '+'
+                    | 'X'
+            ),
+            None
+        )
+    )
 }
 
 /// A form's label: words ending in ':' ("Name:"), not the ':' that statistical tables print
@@ -747,6 +793,83 @@ pub(crate) fn ends_a_table(text: &str) -> bool {
 /// not (a section label, a wrapped cell), and short lines just above them (header lines).
 /// Returns the tables with their boxes, and the fragments they did not take.
 pub(crate) fn find_tables(frags: Vec<Fragment>, em: f32) -> (Vec<(Table, BBox)>, Vec<Fragment>) {
+    let columns = text_columns(&frags, em);
+    if columns.len() < 2 {
+        return find_tables_in(frags, em);
+    }
+    let mut slots: Vec<Option<Fragment>> = frags.into_iter().map(Some).collect();
+    let mut tables = Vec::new();
+    let mut rest = Vec::new();
+    for column in columns {
+        let pieces = column.into_iter().filter_map(|i| slots[i].take()).collect();
+        let (found, left) = find_tables_in(pieces, em);
+        tables.extend(found);
+        rest.extend(left);
+    }
+    (tables, rest)
+}
+
+/// The page's text columns, as indices into `frags`: the text split at every white gutter at
+/// least [`TEXT_GUTTER_EM`] font sizes wide that runs through all of it (or through all of a
+/// side already split off) with lines of prose on both sides, as on a two-page spread or a
+/// page of columns with no title across them. A table's rows are looked for in one column: a
+/// line of the next column beside them is no cell of theirs. A gutter between columns of
+/// values or short labels is a table's own and splits nothing.
+fn text_columns(frags: &[Fragment], em: f32) -> Vec<Vec<usize>> {
+    let mut columns = Vec::new();
+    split_text_columns(
+        frags,
+        (0..frags.len()).collect(),
+        em.max(1.0),
+        0,
+        &mut columns,
+    );
+    columns
+}
+
+fn split_text_columns(
+    frags: &[Fragment],
+    items: Vec<usize>,
+    em: f32,
+    depth: usize,
+    out: &mut Vec<Vec<usize>>,
+) {
+    let prose_lines = |side: &[usize]| {
+        side.iter()
+            .filter(|&&i| frags[i].text().split_whitespace().count() >= PROSE_LINE_WORDS)
+            .count()
+    };
+    if depth < MAX_COLUMN_SPLITS {
+        let mut spans: Vec<(f32, f32)> = items
+            .iter()
+            .map(|&i| (frags[i].bbox.x0, frags[i].bbox.x1))
+            .collect();
+        spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut gutters = Vec::new();
+        let mut reach = f32::MIN;
+        for (start, end) in spans {
+            if reach != f32::MIN && start - reach >= TEXT_GUTTER_EM * em {
+                gutters.push((reach, start));
+            }
+            reach = reach.max(end);
+        }
+        gutters.sort_by(|a, b| (b.1 - b.0).total_cmp(&(a.1 - a.0)));
+        for (start, end) in gutters {
+            let mid = (start + end) / 2.0;
+            let (left, right): (Vec<usize>, Vec<usize>) =
+                items.iter().partition(|&&i| frags[i].bbox.x1 <= mid);
+            if prose_lines(&left) >= MIN_PROSE_LINES && prose_lines(&right) >= MIN_PROSE_LINES {
+                split_text_columns(frags, left, em, depth + 1, out);
+                split_text_columns(frags, right, em, depth + 1, out);
+                return;
+            }
+        }
+    }
+    out.push(items);
+}
+
+/// Finds unruled tables among the fragments of one text column (see [`find_tables`]).
+fn find_tables_in(frags: Vec<Fragment>, em: f32) -> (Vec<(Table, BBox)>, Vec<Fragment>) {
     let upright: Vec<usize> = (0..frags.len())
         .filter(|&i| frags[i].orientation == 0 && !frags[i].rtl)
         .collect();
