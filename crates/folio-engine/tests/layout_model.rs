@@ -382,3 +382,56 @@ fn a_scanned_charts_picture_is_cropped_from_the_image_with_its_caption() {
         .stages
         .contains(&"figure_images".to_string()));
 }
+
+/// Born-digital pages under `--layout model`: the models run on the rendered page while the
+/// words stay the text layer's. The chart becomes a figure with its caption after it, and the
+/// ruled table stays the one exact table of the rules (the model's table region over it adds
+/// no second table and takes no words from it).
+#[test]
+fn born_digital_pages_keep_their_text_layer_and_gain_the_models_regions() {
+    let doc = engine()
+        .extract(&chart_page(), &options(LayoutMode::Model))
+        .expect("extract");
+    let page = &doc.pages[0];
+    assert!(
+        page.provenance.stages.iter().any(|s| s == "layout_model"),
+        "{:?}",
+        page.provenance
+    );
+    assert!(
+        page.blocks
+            .iter()
+            .all(|b| b.provenance.source == folio_doc::Source::TextLayer),
+        "{}",
+        describe(page)
+    );
+    let at = page
+        .blocks
+        .iter()
+        .position(|b| b.kind == BlockKind::Figure)
+        .unwrap_or_else(|| panic!("no figure:\n{}", describe(page)));
+    // Page units are points here: the chart was drawn over 120..500 x 200..440.
+    let b = page.blocks[at].bbox;
+    let (cx, cy) = ((b.x0 + b.x1) / 2.0, (b.y0 + b.y1) / 2.0);
+    assert!(
+        (200.0..420.0).contains(&cx) && (250.0..400.0).contains(&cy),
+        "figure centred at ({cx}, {cy}):\n{}",
+        describe(page)
+    );
+    let caption = page.blocks.get(at + 1).expect("a block after the figure");
+    assert_eq!(caption.kind, BlockKind::Caption, "{}", describe(page));
+    assert!(caption.text.starts_with("Figure 1"), "{}", caption.text);
+
+    let (pdf_bytes, cells) = ruled_table_page();
+    let doc = engine()
+        .extract(&pdf_bytes, &options(LayoutMode::Model))
+        .expect("extract");
+    let page = &doc.pages[0];
+    let tables: Vec<_> = page
+        .blocks
+        .iter()
+        .filter(|b| b.kind == BlockKind::Table)
+        .collect();
+    assert_eq!(tables.len(), 1, "{}", describe(page));
+    assert_eq!(tables[0].table.as_ref().expect("cells").grid(), cells);
+}
