@@ -213,22 +213,20 @@ fn chart_page() -> Vec<u8> {
     letter_pdf(&s)
 }
 
-#[test]
-fn a_scanned_chart_becomes_a_figure_followed_by_its_caption() {
-    let doc = engine()
-        .extract(&scan_of(chart_page()), &options(LayoutMode::Auto))
-        .expect("extract");
-    let page = &doc.pages[0];
+/// Asserts that `page` (in units of `per_point` a point) has a figure block where
+/// [`chart_page`] draws its chart (120..500 x 200..440 points), with the chart's caption as the
+/// next block.
+fn assert_chart_then_caption(page: &Page, per_point: f32) {
     let at = page
         .blocks
         .iter()
         .position(|b| b.kind == BlockKind::Figure)
         .unwrap_or_else(|| panic!("no figure:\n{}", describe(page)));
-    let figure = &page.blocks[at];
-    // The chart was drawn over 120..500 x 200..440 points.
-    let k = RENDER_DPI / 72.0;
-    let b = figure.bbox;
-    let (cx, cy) = ((b.x0 + b.x1) / 2.0 / k, (b.y0 + b.y1) / 2.0 / k);
+    let b = page.blocks[at].bbox;
+    let (cx, cy) = (
+        (b.x0 + b.x1) / 2.0 / per_point,
+        (b.y0 + b.y1) / 2.0 / per_point,
+    );
     assert!(
         (200.0..420.0).contains(&cx) && (250.0..400.0).contains(&cy),
         "figure centred at ({cx}, {cy}) points:\n{}",
@@ -237,6 +235,16 @@ fn a_scanned_chart_becomes_a_figure_followed_by_its_caption() {
     let caption = page.blocks.get(at + 1).expect("a block after the figure");
     assert_eq!(caption.kind, BlockKind::Caption, "{}", describe(page));
     assert!(caption.text.starts_with("Figure 1"), "{}", caption.text);
+}
+
+#[test]
+fn a_scanned_chart_becomes_a_figure_followed_by_its_caption() {
+    let doc = engine()
+        .extract(&scan_of(chart_page()), &options(LayoutMode::Auto))
+        .expect("extract");
+    let page = &doc.pages[0];
+    // An image's page units are its pixels.
+    assert_chart_then_caption(page, RENDER_DPI / 72.0);
     // The caption is said once.
     let said = page
         .blocks
@@ -405,22 +413,8 @@ fn born_digital_pages_keep_their_text_layer_and_gain_the_models_regions() {
         "{}",
         describe(page)
     );
-    let at = page
-        .blocks
-        .iter()
-        .position(|b| b.kind == BlockKind::Figure)
-        .unwrap_or_else(|| panic!("no figure:\n{}", describe(page)));
-    // Page units are points here: the chart was drawn over 120..500 x 200..440.
-    let b = page.blocks[at].bbox;
-    let (cx, cy) = ((b.x0 + b.x1) / 2.0, (b.y0 + b.y1) / 2.0);
-    assert!(
-        (200.0..420.0).contains(&cx) && (250.0..400.0).contains(&cy),
-        "figure centred at ({cx}, {cy}):\n{}",
-        describe(page)
-    );
-    let caption = page.blocks.get(at + 1).expect("a block after the figure");
-    assert_eq!(caption.kind, BlockKind::Caption, "{}", describe(page));
-    assert!(caption.text.starts_with("Figure 1"), "{}", caption.text);
+    // Page units are points here.
+    assert_chart_then_caption(page, 1.0);
 
     let (pdf_bytes, cells) = ruled_table_page();
     let doc = engine()
