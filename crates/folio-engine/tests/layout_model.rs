@@ -49,6 +49,26 @@ fn describe(page: &Page) -> String {
         .join("\n")
 }
 
+/// Asserts that the layout-model stage changed `page` (its provenance names the stage).
+fn assert_models_ran(page: &Page) {
+    assert!(
+        page.provenance.stages.iter().any(|s| s == "layout_model"),
+        "{:?}",
+        page.provenance
+    );
+}
+
+/// The page's only table block (asserts there is exactly one).
+fn the_one_table(page: &Page) -> &folio_doc::Block {
+    let tables: Vec<_> = page
+        .blocks
+        .iter()
+        .filter(|b| b.kind == BlockKind::Table)
+        .collect();
+    assert_eq!(tables.len(), 1, "{}", describe(page));
+    tables[0]
+}
+
 /// A letter page drawn by `content` (a PDF content stream with Helvetica as /F1).
 fn letter_pdf(content: &str) -> Vec<u8> {
     pdf(&[
@@ -143,23 +163,14 @@ fn a_scanned_ruled_table_becomes_a_table_block_with_its_cells() {
         .extract(&scan_of(pdf_bytes), &options(LayoutMode::Auto))
         .expect("extract");
     let page = &doc.pages[0];
-    assert!(
-        page.provenance.stages.iter().any(|s| s == "layout_model"),
-        "{:?}",
-        page.provenance
-    );
-    let tables: Vec<_> = page
-        .blocks
-        .iter()
-        .filter(|b| b.kind == BlockKind::Table)
-        .collect();
-    assert_eq!(tables.len(), 1, "{}", describe(page));
-    let table = tables[0].table.as_ref().expect("cells");
+    assert_models_ran(page);
+    let table_block = the_one_table(page);
+    let table = table_block.table.as_ref().expect("cells");
     assert_eq!((table.rows, table.cols), (4, 3), "{:?}", table.grid());
     assert_eq!(table.grid(), cells, "{}", describe(page));
     // Every cell has a box inside the table's, and the table sits where it was drawn
     // (90..510 x 200..304 points; an image's page units are its pixels, here at 200 dpi).
-    let b = tables[0].bbox;
+    let b = table_block.bbox;
     let k = RENDER_DPI / 72.0;
     assert!(
         (b.x0 / k - 90.0).abs() < 15.0 && (b.y0 / k - 200.0).abs() < 15.0,
@@ -401,11 +412,7 @@ fn born_digital_pages_keep_their_text_layer_and_gain_the_models_regions() {
         .extract(&chart_page(), &options(LayoutMode::Model))
         .expect("extract");
     let page = &doc.pages[0];
-    assert!(
-        page.provenance.stages.iter().any(|s| s == "layout_model"),
-        "{:?}",
-        page.provenance
-    );
+    assert_models_ran(page);
     assert!(
         page.blocks
             .iter()
@@ -421,11 +428,6 @@ fn born_digital_pages_keep_their_text_layer_and_gain_the_models_regions() {
         .extract(&pdf_bytes, &options(LayoutMode::Model))
         .expect("extract");
     let page = &doc.pages[0];
-    let tables: Vec<_> = page
-        .blocks
-        .iter()
-        .filter(|b| b.kind == BlockKind::Table)
-        .collect();
-    assert_eq!(tables.len(), 1, "{}", describe(page));
-    assert_eq!(tables[0].table.as_ref().expect("cells").grid(), cells);
+    let table = the_one_table(page).table.as_ref().expect("cells");
+    assert_eq!(table.grid(), cells, "{}", describe(page));
 }
