@@ -103,7 +103,7 @@ fn row_order(boxes: &[BBox], items: &mut [usize]) {
 }
 
 /// Whitespace bands along one axis: (start, end) of gaps between the merged extents.
-fn gaps(mut spans: Vec<(f32, f32)>) -> Vec<(f32, f32)> {
+pub(crate) fn gaps(mut spans: Vec<(f32, f32)>) -> Vec<(f32, f32)> {
     spans.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut out = Vec::new();
     let mut reach = f32::MIN;

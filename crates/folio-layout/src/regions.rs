@@ -863,17 +863,6 @@ mod tests {
         }
         assert!(!PageLayout::new(&strip, 1, Source::Ocr).wants_model_on_scan());
     }
-}
-
-#[cfg(test)]
-mod spread_tests {
-    use folio_content::{PageContent, Segment};
-    use folio_doc::Source;
-
-    use crate::analyze::PageLayout;
-    use crate::test_support::{font, prose};
-
-    const BODY: &str = "Body text of the page runs on in sentences of ordinary length here.";
 
     /// A two-page spread as printed to one PDF page: each half outlined by a rectangle (the
     /// right one past the page's edges, with the fold between them), prose down the left half,

@@ -358,11 +358,8 @@ pub(crate) fn aligned_table(
     let numeric_line = |l: &Vec<usize>| {
         let values: Vec<String> = l.iter().skip(1).map(|&i| frags[i].text()).collect();
         l.len() >= 2
-            && values.iter().any(|t| is_numeric(t) || is_mark(t))
-            && !values
-                .iter()
-                .filter(|t| is_numeric(t) || is_mark(t))
-                .all(|t| year(t))
+            && values.iter().any(|t| is_value(t))
+            && !values.iter().filter(|t| is_value(t)).all(|t| year(t))
     };
     let first_body = lines.iter().position(numeric_line);
     let body_start = match first_body {
@@ -724,10 +721,7 @@ fn convincing(table: &Table, pieces: &[Fragment], body: &[GridLine]) -> bool {
         return false;
     }
     let later: Vec<&&Cell> = body_cells.iter().filter(|c| c.col > 0).collect();
-    let numeric = later
-        .iter()
-        .filter(|c| is_numeric(&c.text) || is_mark(&c.text))
-        .count();
+    let numeric = later.iter().filter(|c| is_value(&c.text)).count();
     let numeric_share = numeric as f32 / later.len().max(1) as f32;
     let _ = pieces;
     if table.cols == 2 {
@@ -739,9 +733,14 @@ fn convincing(table: &Table, pieces: &[Fragment], body: &[GridLine]) -> bool {
     }
 }
 
+/// What a table's value cell holds: a number (see [`is_numeric`]) or a mark (see [`is_mark`]).
+fn is_value(text: &str) -> bool {
+    is_numeric(text) || is_mark(text)
+}
+
 /// A cell holding one mark, as a matrix of options ticks its cells: a check mark, a cross, a
 /// star, a dot or a box. Such cells are a table's values as much as numbers are.
-pub(crate) fn is_mark(text: &str) -> bool {
+fn is_mark(text: &str) -> bool {
     let mut chars = text.chars().filter(|c| !c.is_whitespace());
     matches!(
         (chars.next(), chars.next()),
@@ -816,56 +815,52 @@ pub(crate) fn find_tables(frags: Vec<Fragment>, em: f32) -> (Vec<(Table, BBox)>,
 /// line of the next column beside them is no cell of theirs. A gutter between columns of
 /// values or short labels is a table's own and splits nothing.
 fn text_columns(frags: &[Fragment], em: f32) -> Vec<Vec<usize>> {
+    let prose: Vec<bool> = frags
+        .iter()
+        .map(|f| f.text().split_whitespace().count() >= PROSE_LINE_WORDS)
+        .collect();
     let mut columns = Vec::new();
-    split_text_columns(
+    let page = ColumnSplit {
         frags,
-        (0..frags.len()).collect(),
-        em.max(1.0),
-        0,
-        &mut columns,
-    );
+        prose: &prose,
+        em: em.max(1.0),
+    };
+    page.split((0..frags.len()).collect(), 0, &mut columns);
     columns
 }
 
-fn split_text_columns(
-    frags: &[Fragment],
-    items: Vec<usize>,
+/// What every level of [`text_columns`]' splitting reads.
+struct ColumnSplit<'a> {
+    frags: &'a [Fragment],
+    /// Whether each fragment is a line of prose.
+    prose: &'a [bool],
     em: f32,
-    depth: usize,
-    out: &mut Vec<Vec<usize>>,
-) {
-    let prose_lines = |side: &[usize]| {
-        side.iter()
-            .filter(|&&i| frags[i].text().split_whitespace().count() >= PROSE_LINE_WORDS)
-            .count()
-    };
-    if depth < MAX_COLUMN_SPLITS {
-        let mut spans: Vec<(f32, f32)> = items
-            .iter()
-            .map(|&i| (frags[i].bbox.x0, frags[i].bbox.x1))
-            .collect();
-        spans.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let mut gutters = Vec::new();
-        let mut reach = f32::MIN;
-        for (start, end) in spans {
-            if reach != f32::MIN && start - reach >= TEXT_GUTTER_EM * em {
-                gutters.push((reach, start));
-            }
-            reach = reach.max(end);
-        }
-        gutters.sort_by(|a, b| (b.1 - b.0).total_cmp(&(a.1 - a.0)));
-        for (start, end) in gutters {
-            let mid = (start + end) / 2.0;
-            let (left, right): (Vec<usize>, Vec<usize>) =
-                items.iter().partition(|&&i| frags[i].bbox.x1 <= mid);
-            if prose_lines(&left) >= MIN_PROSE_LINES && prose_lines(&right) >= MIN_PROSE_LINES {
-                split_text_columns(frags, left, em, depth + 1, out);
-                split_text_columns(frags, right, em, depth + 1, out);
-                return;
+}
+
+impl ColumnSplit<'_> {
+    fn split(&self, items: Vec<usize>, depth: usize, out: &mut Vec<Vec<usize>>) {
+        if depth < MAX_COLUMN_SPLITS {
+            let boxes = |i: usize| self.frags[i].bbox;
+            let mut gutters: Vec<(f32, f32)> =
+                crate::order::gaps(items.iter().map(|&i| (boxes(i).x0, boxes(i).x1)).collect())
+                    .into_iter()
+                    .filter(|(start, end)| end - start >= TEXT_GUTTER_EM * self.em)
+                    .collect();
+            gutters.sort_by(|a, b| (b.1 - b.0).total_cmp(&(a.1 - a.0)));
+            let prose_lines = |side: &[usize]| side.iter().filter(|&&i| self.prose[i]).count();
+            for (start, end) in gutters {
+                let mid = (start + end) / 2.0;
+                let (left, right): (Vec<usize>, Vec<usize>) =
+                    items.iter().partition(|&&i| boxes(i).x1 <= mid);
+                if prose_lines(&left) >= MIN_PROSE_LINES && prose_lines(&right) >= MIN_PROSE_LINES {
+                    self.split(left, depth + 1, out);
+                    self.split(right, depth + 1, out);
+                    return;
+                }
             }
         }
+        out.push(items);
     }
-    out.push(items);
 }
 
 /// Finds unruled tables among the fragments of one text column (see [`find_tables`]).
