@@ -5,7 +5,8 @@
 # Debian tesseract-ocr tesseract-ocr-eng. Usage: bash bench/ocr.sh [path/to/folio] [corpus dir]
 # (defaults: the release build, and $FOLIO_CORPUS or ../shared/corpus beside the repository). Extra folio flags can go in FOLIO_FLAGS. FOLIO_ORT_BIN=path/to/folio built
 # with `--features ort` (and ORT_DYLIB_PATH set to libonnxruntime) adds a row for the ort backend.
-# On an AVX-512 CPU a folio-avx2 row runs the same binary on its AVX2 kernels (FOLIO_SIMD=avx2).
+# On an AVX-512 CPU a folio-avx2 row runs the same binary on its AVX2 kernels (FOLIO_SIMD=avx2);
+# a folio-f32 row runs it with the recogniser in f32 (FOLIO_REC_PRECISION=f32).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 folio=${1:-$root/target/release/folio}
@@ -27,6 +28,9 @@ if grep -qw avx512f /proc/cpuinfo 2>/dev/null && [ -z "${FOLIO_SIMD:-}" ]; then
   run folio-avx2 "FOLIO_SIMD=avx2 $folio extract {input} --format text --ocr always ${FOLIO_FLAGS:-}"
   tools_extra=folio-avx2
 fi
+# The recogniser in the model's own f32 (FOLIO_REC_PRECISION=f32), to show what int8 costs and buys.
+run folio-f32 "FOLIO_REC_PRECISION=f32 $folio extract {input} --format text --ocr always ${FOLIO_FLAGS:-}"
+tools_extra="$tools_extra folio-f32"
 # Tesseract as the corpus baselines run it: one thread, its default page segmentation.
 run tesseract "OMP_THREAD_LIMIT=1 tesseract {input} - 2>/dev/null"
 run rapidocr "python3 $root/bench/rapidocr_text.py {input} 2>/dev/null"
@@ -38,7 +42,8 @@ fi
 
 # Which CPU, and which kernels each row ran on: the figures mean little without them.
 "$folio" doctor | grep '^cpu:' || true
-[ -z "$tools_extra" ] || echo "folio-avx2: the same binary with FOLIO_SIMD=avx2 (AVX2 kernels)"
+[[ " $tools_extra " != *" folio-avx2 "* ]] || echo "folio-avx2: the same binary with FOLIO_SIMD=avx2 (AVX2 kernels)"
+echo "folio-f32: the same binary with FOLIO_REC_PRECISION=f32 (the recogniser's 1x1 convolutions in f32, not int8)"
 CORPUS=$corpus python3 - "$out" $tools <<'PY'
 import json, os, sys
 out = sys.argv[1]

@@ -34,11 +34,13 @@ pub mod rec;
 mod subnormal;
 pub mod table;
 
-pub use backend::{BackendError, BackendKind, Session, Tensor};
+pub use backend::{BackendError, BackendKind, Precision, Session, Tensor};
 pub use cpu::{cpu_model, vector_unit};
 pub use ctc::{ctc_greedy, DecodeError, Decoded, Dictionary};
 pub use geometry::Point;
 pub use image::{Frame, ImageSizeError, RgbImage};
 pub use layout::{LayoutModel, LayoutParams, Region, RegionKind};
-pub use ocr::{Ocr, OcrLine, OcrModelPaths, OcrPage, OcrParams, OcrTimings, OcrWord};
+pub use ocr::{
+    recognizer_precision, Ocr, OcrLine, OcrModelPaths, OcrPage, OcrParams, OcrTimings, OcrWord,
+};
 pub use table::{TableCell, TableModel, TableStructure};

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use folio_content::Cancel;
 
-use crate::backend::{BackendError, BackendKind, Session};
+use crate::backend::{BackendError, BackendKind, Precision, Session};
 use crate::det::{detect, DetParams, TextBox};
 use crate::geometry::Point;
 use crate::image::{Frame, RgbImage};
@@ -121,6 +121,21 @@ pub struct Ocr {
     orientation: Option<Box<dyn Session>>,
     /// Threads each model runs on; work outside the models uses as many.
     threads: usize,
+    /// What the recogniser computes in.
+    rec_precision: Precision,
+}
+
+/// The recogniser's arithmetic: int8 1x1 convolutions unless `FOLIO_REC_PRECISION=f32` (read
+/// once) asks for the model's own f32, to compare the two.
+///
+/// Measured on the 63 SROIE receipts (`bench/ocr.sh`): int8 costs about 0.001 in cer_ci and
+/// saves about a fifth of recognition time, which is most of a small receipt's.
+pub fn recognizer_precision() -> Precision {
+    static PRECISION: std::sync::OnceLock<Precision> = std::sync::OnceLock::new();
+    *PRECISION.get_or_init(|| match std::env::var("FOLIO_REC_PRECISION") {
+        Ok(v) if v.trim().eq_ignore_ascii_case("f32") => Precision::F32,
+        _ => Precision::Int8Pointwise,
+    })
 }
 
 impl Ocr {
@@ -131,10 +146,14 @@ impl Ocr {
         threads: usize,
     ) -> Result<Ocr, BackendError> {
         let load = |p: &Path| backend.load(p, threads);
+        let rec_precision = match backend {
+            BackendKind::Rten => recognizer_precision(),
+            _ => Precision::F32,
+        };
         // Loading is parsing and graph optimisation on one thread. The recogniser is half of
         // the bytes, so it loads beside the other three (44 -> 30 ms on 2 cores).
         std::thread::scope(|scope| {
-            let rec = scope.spawn(|| load(paths.rec));
+            let rec = scope.spawn(|| backend.load_with(paths.rec, threads, rec_precision));
             let det = load(paths.det);
             let cls = paths.cls.map(load).transpose();
             let orientation = paths.orientation.map(load).transpose();
@@ -150,8 +169,14 @@ impl Ocr {
                 cls: cls?,
                 orientation: orientation?,
                 threads: threads.max(1),
+                rec_precision,
             })
         })
+    }
+
+    /// What the recogniser computes in (see [`recognizer_precision`]).
+    pub fn recognizer_precision(&self) -> Precision {
+        self.rec_precision
     }
 
     /// The detector's lines on `img` in reading order, its time added to `timings`.

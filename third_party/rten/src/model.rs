@@ -677,6 +677,7 @@ pub struct ModelOptions {
     prepack_weights: bool,
     external_data: HashMap<String, Arc<ConstantStorage>>,
     infer_shapes: ShapeInferenceMode,
+    quantize_pointwise_convs: Option<usize>,
 }
 
 impl ModelOptions {
@@ -696,6 +697,7 @@ impl ModelOptions {
             prepack_weights: false,
             external_data: HashMap::new(),
             infer_shapes: ShapeInferenceMode::On,
+            quantize_pointwise_convs: None,
         }
     }
 
@@ -728,6 +730,15 @@ impl ModelOptions {
     /// mode](ShapeInferenceMode::Strict) can be enabled.
     pub fn shape_inference(&mut self, mode: ShapeInferenceMode) -> &mut Self {
         self.infer_shapes = mode;
+        self
+    }
+
+    /// Folio patch: run 1x1 convolutions with at least `min_channels` input and output channels
+    /// in int8 (weights quantised per output channel at load, inputs per pixel at run time).
+    /// Faster on CPUs with int8 dot products, at some cost in precision: only for models
+    /// checked to tolerate it. `None` (the default) keeps them in f32.
+    pub fn quantize_pointwise_convs(&mut self, min_channels: Option<usize>) -> &mut Self {
+        self.quantize_pointwise_convs = min_channels;
         self
     }
 
@@ -908,6 +919,7 @@ impl ModelOptions {
                         ..Default::default()
                     }),
                 },
+                quantize_pointwise_convs: self.quantize_pointwise_convs,
             })
         } else {
             OptimizeMode::Off

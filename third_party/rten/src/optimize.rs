@@ -28,7 +28,7 @@ use diagnostics::{DiagnosticLevel, Diagnostics};
 use fusions::{
     AddSoftmaxFusion, ApproxGeluFusion, BatchNormalizationFusion, CastElimination,
     ComputeShapeFusion, ConvAddFusion, ConvBatchNormFusion, ConvIntegerToFloatFusion, Fusion,
-    FusionError, FusionVisitor, GeluFusion, GroupedQueryAttentionMatMulFusion, HardSwishFusion,
+    FusionError, FusionVisitor, GeluFusion, GroupedQueryAttentionMatMulFusion, HardSwishFusion, Int8PointwiseConvFusion,
     IdentityFusion, LayerNormalizationFusion, MatMulAddFusion, MatMulIntegerToFloatFusion, MatMulScaleFusion,
     PatternFusion, RMSNormalizationFusion, ReciprocalFusion, ReduceMeanAxesFusion,
     RepeatInterleaveFusion, SafeSoftmaxFusion, ShapeSliceToConstant, SiluFusion, SwishFusion,
@@ -492,6 +492,10 @@ fn find_operator_output_used_outside_subgraph(
 pub struct OptimizeOptions {
     /// If set, run shape and type inference prior to optimization passes.
     pub infer_shapes: Option<InferShapeOptions>,
+
+    /// Folio patch: if set, 1x1 convolutions with at least this many input and output channels
+    /// run in int8 (see `Int8PointwiseConv`).
+    pub quantize_pointwise_convs: Option<usize>,
 }
 
 /// Applies optimizations to a [`Graph`] to enable faster inference.
@@ -676,6 +680,14 @@ impl GraphOptimizer {
                 // We reached a fixed point.
                 break;
             }
+        }
+
+        // Folio patch: after the fusions above have folded batch norms and biases into the
+        // convolutions' constants.
+        if let Some(min_channels) = opts.quantize_pointwise_convs {
+            let mut quantize = FusionList::new();
+            quantize.push(Int8PointwiseConvFusion { min_channels });
+            self.apply_fusions(&mut graph_mut, quantize.visitors(), &diag)?;
         }
 
         Ok(graph_mut.finalize_graph())

@@ -100,6 +100,28 @@ pub enum BackendKind {
     OrtCuda,
 }
 
+/// The arithmetic a model runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// As the model file has it.
+    #[default]
+    F32,
+    /// 1x1 convolutions with 48 or more input and output channels in int8 (weights per output
+    /// channel, inputs per pixel; see rten's `Int8PointwiseConv`), everything else in f32. For
+    /// models measured to tolerate it: the text recogniser.
+    Int8Pointwise,
+}
+
+impl Precision {
+    /// Short name, for `folio doctor` and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::Int8Pointwise => "int8-pointwise",
+        }
+    }
+}
+
 impl BackendKind {
     /// Short name, as on the command line.
     pub fn name(self) -> &'static str {
@@ -120,10 +142,23 @@ impl BackendKind {
         }
     }
 
-    /// Loads the model at `path` with this backend, running on `threads` threads.
+    /// Loads the model at `path` with this backend, running on `threads` threads, in f32.
     pub fn load(self, path: &Path, threads: usize) -> Result<Box<dyn Session>, BackendError> {
+        self.load_with(path, threads, Precision::F32)
+    }
+
+    /// As [`BackendKind::load`], in `precision` where the backend supports it (rten); ONNX
+    /// Runtime runs the model as the file has it (f32).
+    pub fn load_with(
+        self,
+        path: &Path,
+        threads: usize,
+        precision: Precision,
+    ) -> Result<Box<dyn Session>, BackendError> {
         match self {
-            BackendKind::Rten => Ok(Box::new(rten_backend::RtenSession::load(path, threads)?)),
+            BackendKind::Rten => Ok(Box::new(rten_backend::RtenSession::load(
+                path, threads, precision,
+            )?)),
             #[cfg(feature = "ort")]
             BackendKind::Ort => Ok(Box::new(ort_backend::OrtSession::load(
                 path, threads, false,

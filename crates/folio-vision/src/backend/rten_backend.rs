@@ -3,11 +3,11 @@
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use rten::{Model, RunOptions, ThreadPool};
+use rten::{Model, ModelOptions, RunOptions, ThreadPool};
 use rten_tensor::prelude::*;
 use rten_tensor::Tensor as RtenTensor;
 
-use super::{BackendError, Session, Tensor};
+use super::{BackendError, Precision, Session, Tensor};
 
 /// A model loaded by rten, with its own thread pool (rten's default pool counts physical cores,
 /// which undercounts on virtual machines).
@@ -26,11 +26,24 @@ impl std::fmt::Debug for RtenSession {
 }
 
 impl RtenSession {
-    pub(crate) fn load(path: &Path, threads: usize) -> Result<RtenSession, BackendError> {
-        let model = Model::load_file(path).map_err(|e| BackendError::Load {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+    pub(crate) fn load(
+        path: &Path,
+        threads: usize,
+        precision: Precision,
+    ) -> Result<RtenSession, BackendError> {
+        // The smallest layer worth quantising: below 48 channels a 1x1 convolution is cheap
+        // and the per-pixel scales cost more than the int8 products save.
+        let min_channels = match precision {
+            Precision::F32 => None,
+            Precision::Int8Pointwise => Some(48),
+        };
+        let model = ModelOptions::with_all_ops()
+            .quantize_pointwise_convs(min_channels)
+            .load_file(path)
+            .map_err(|e| BackendError::Load {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
         Ok(RtenSession {
             model,
             pool: model_pool(threads.max(1)),

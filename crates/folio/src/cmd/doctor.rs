@@ -25,12 +25,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let health = store.health(&ModelId::ALL);
     let cpu = folio_vision::cpu_model();
     let unit = folio_vision::vector_unit();
+    let rec = folio_vision::recognizer_precision().name();
     if args.json {
         let mut value = serde_json::to_value(&health)?;
         if let Some(map) = value.as_object_mut() {
             map.insert(
                 "cpu".into(),
-                serde_json::json!({ "model": cpu, "kernels": unit }),
+                serde_json::json!({ "model": cpu, "kernels": unit, "recognizer": rec }),
             );
         }
         writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
@@ -65,7 +66,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 ocr.join(", ")
             )?;
         }
-        writeln!(out, "cpu:     {cpu} (model kernels: {unit})")?;
+        writeln!(
+            out,
+            "cpu:     {cpu} (model kernels: {unit}; text recogniser: {rec})"
+        )?;
         for c in &health.conflicts {
             writeln!(
                 out,

@@ -25,6 +25,9 @@ use crate::value::{DataType, ValueType, ValueView};
 mod depthwise;
 mod few_outputs;
 mod im2col;
+// Folio patch: see `int8_pointwise`.
+mod int8_pointwise;
+pub use int8_pointwise::Int8PointwiseConv;
 
 use depthwise::DepthwiseConvExecutor;
 use im2col::build_im2col;

@@ -77,7 +77,7 @@ pub(crate) use {
     compute_shape::{ComputeShape, SymbolInfo},
     concat::{Concat, Tile},
     control_flow::{If, Loop},
-    conv::{Conv, ConvInteger, ConvIntegerToFloat},
+    conv::{Conv, ConvInteger, ConvIntegerToFloat, Int8PointwiseConv},
     conv_transpose::ConvTranspose,
     convert::{BitCast, Cast, CastLike},
     einsum::Einsum,

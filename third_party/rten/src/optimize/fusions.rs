@@ -15,9 +15,9 @@ use crate::operator::Operator;
 use crate::ops::transform_inputs::TransformInputsBuilder;
 use crate::ops::{
     AddSoftmax, BatchNormalization, Cast, ComputeShape, Conv, ConvInteger, ConvIntegerToFloat,
-    FusedMatMul, Gelu, GroupedQueryAttentionMatMul, LayerNormalization, MatMulIntegerToFloat,
+    FusedMatMul, Gelu, GroupedQueryAttentionMatMul, Int8PointwiseConv, LayerNormalization, MatMulIntegerToFloat,
     HardSwish, RMSNormalization, Reciprocal, ReduceMean, RepeatInterleave, Shape, Silu, Softmax, Swish,
-    SymbolInfo, Transpose,
+    Padding, SymbolInfo, Transpose,
 };
 use crate::optimize::pattern_matcher::{Match, Pattern};
 use crate::value::ValueType;
@@ -1946,6 +1946,80 @@ impl FusionVisitor for ConvAddFusion {
 ///    b' = (b - mean) * a + bias
 ///
 /// This requires the weights, bias, scale and variance to all be constants.
+/// Folio patch: replaces a 1x1, stride-1, unpadded, single-group `Conv` with constant f32
+/// weights and at least `min_channels` input and output channels by an [`Int8PointwiseConv`].
+pub struct Int8PointwiseConvFusion {
+    pub min_channels: usize,
+}
+
+impl FusionVisitor for Int8PointwiseConvFusion {
+    type State = ();
+
+    fn name(&self) -> &str {
+        "Int8PointwiseConvFusion"
+    }
+
+    fn prepare(&self, _: &Graph) {}
+
+    fn maybe_fuse(
+        &self,
+        _state: &(),
+        graph: &Graph,
+        _op_node_id: NodeId,
+        op_node: &OperatorNode,
+    ) -> Result<Fusion, FusionError> {
+        let Some(conv) = op_node.operator().downcast_ref::<Conv>() else {
+            return Err(FusionError::NoMatch);
+        };
+        let unpadded = match &conv.padding {
+            Padding::Same => true,
+            Padding::Fixed(pads) => pads.iter().all(|&p| p == 0),
+        };
+        if conv.groups != 1
+            || !unpadded
+            || conv.strides.iter().any(|&s| s != 1)
+            || conv.dilations.iter().any(|&d| d != 1)
+        {
+            return Err(FusionError::NoMatch);
+        }
+        let (input, weight, bias) = match op_node.input_ids() {
+            [Some(input), Some(weight)] | [Some(input), Some(weight), None] => {
+                (*input, *weight, None)
+            }
+            [Some(input), Some(weight), Some(bias)] => (*input, *weight, Some(*bias)),
+            _ => return Err(FusionError::NoMatch),
+        };
+        let Some(Node::Constant(weight_const)) = graph.get_node(weight) else {
+            return Err(FusionError::CheckFailed("conv weights are not constant"));
+        };
+        let Some(weight_view) = TypedConstant::<f32>::as_typed_view(weight_const) else {
+            return Err(FusionError::CheckFailed("conv weights are not f32"));
+        };
+        let &[out_channels, in_channels, 1, 1] = weight_const.shape() else {
+            return Err(FusionError::NoMatch);
+        };
+        if out_channels < self.min_channels || in_channels < self.min_channels {
+            return Err(FusionError::NoMatch);
+        }
+        if let Some(bias) = bias
+            && graph.get_vector::<f32>(bias).is_none_or(|b| b.len() != out_channels)
+        {
+            return Err(FusionError::CheckFailed("conv bias is not a constant f32 vector"));
+        }
+        let weights = weight_view.to_vec();
+        let op = Int8PointwiseConv::new(&weights, out_channels, in_channels)
+            .ok_or(FusionError::CheckFailed("conv weights are not finite"))?;
+        Ok(Fusion::Op(FusedOp {
+            name: op_node.name().map(|s| s.to_string()),
+            fused_op: Arc::new(op),
+            input_ids: vec![Some(input), bias],
+            new_constant_inputs: Vec::new(),
+            output_ids: op_node.output_ids().to_vec(),
+            unused_input_ids: vec![Some(weight)],
+        }))
+    }
+}
+
 pub struct ConvBatchNormFusion {}
 
 impl FusionVisitor for ConvBatchNormFusion {

@@ -1805,6 +1805,7 @@ fn test_infer_shapes() {
             None,
             OptimizeOptions {
                 infer_shapes: Some(InferShapeOptions::default()),
+                quantize_pointwise_convs: None,
             },
         )
         .unwrap();
@@ -1842,6 +1843,7 @@ fn test_shape_inference_replaces_values_with_constants() {
             None,
             OptimizeOptions {
                 infer_shapes: Some(InferShapeOptions::default()),
+                quantize_pointwise_convs: None,
             },
         )
         .unwrap();
@@ -1873,6 +1875,7 @@ fn test_shape_inference_constants_preserve_value_type() {
             None,
             OptimizeOptions {
                 infer_shapes: Some(InferShapeOptions::default()),
+                quantize_pointwise_convs: None,
             },
         )
         .unwrap();
@@ -1920,6 +1923,7 @@ fn test_shape_inference_constants_shared_by_values_with_different_types() {
             None,
             OptimizeOptions {
                 infer_shapes: Some(InferShapeOptions::default()),
+                quantize_pointwise_convs: None,
             },
         )
         .unwrap();
