@@ -75,7 +75,7 @@ print(os.path.dirname(p["manifest_path"]))')
   echo "third_party/$name = $name $version + ${patches[*]}"
 }
 
-check rten 0.27.0 rten-depthwise.patch rten-few-outputs.patch rten-maxpool.patch rten-hardswish.patch rten-copies.patch rten-int8-pointwise.patch
+check rten 0.27.0 rten-depthwise.patch rten-few-outputs.patch rten-maxpool.patch rten-hardswish.patch rten-copies.patch rten-int8.patch
 check rten-simd 0.27.0 rten-simd-force-avx2.patch
 check hayro-syntax 0.9.0 hayro-syntax-budget.patch
 check hayro-interpret 0.9.0 hayro-interpret-budget.patch hayro-interpret-lazy-cmyk.patch

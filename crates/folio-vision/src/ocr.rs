@@ -125,11 +125,12 @@ pub struct Ocr {
     rec_precision: Precision,
 }
 
-/// The recogniser's arithmetic: int8 1x1 convolutions unless `FOLIO_REC_PRECISION=f32` (read
-/// once) asks for the model's own f32, to compare the two.
+/// The recogniser's arithmetic: int8 1x1 convolutions (see [`Precision`]) unless
+/// `FOLIO_REC_PRECISION=f32` (read once) asks for the model's own f32, to compare the two.
 ///
-/// Measured on the 63 SROIE receipts (`bench/ocr.sh`): int8 costs about 0.001 in cer_ci and
-/// saves about a fifth of recognition time, which is most of a small receipt's.
+/// Measured on the 63 SROIE receipts (`bench/ocr.sh`, its `folio-f32` row): int8 moves cer_ci
+/// by well under 0.002 and takes about a third off recognition, most of a small receipt's
+/// time.
 pub fn recognizer_precision() -> Precision {
     static PRECISION: std::sync::OnceLock<Precision> = std::sync::OnceLock::new();
     *PRECISION.get_or_init(|| match std::env::var("FOLIO_REC_PRECISION") {

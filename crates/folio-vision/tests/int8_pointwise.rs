@@ -1,4 +1,4 @@
-//! The int8 1x1 convolution of the vendored rten (third_party/rten, `rten-int8-pointwise.patch`),
+//! The int8 1x1 convolution of the vendored rten (third_party/rten, `rten-int8.patch`),
 //! which the text recogniser runs on: against a direct f64 computation, within the error that
 //! rounding weights to 8 bits per output channel and inputs to 7 bits per pixel allows, and
 //! never exact (so the int8 path is the one that ran). The widest kernel the CPU has runs;
