@@ -78,3 +78,13 @@ print("|---|---|---|")
 for n in rows:
     print(f"| {n} | {per_image(n):.3f} | {per_image(n) / tt:.2f} |")
 PY
+
+# The same folio rows and tesseract again, image by image in turn, so that drift in this machine's
+# speed during the run slows all of them alike (bench/ocr_interleaved.py).
+echo
+interleaved=("folio=$folio extract {input} --format text --ocr always ${FOLIO_FLAGS:-}")
+if [[ " $tools_extra " == *" folio-avx2 "* ]]; then
+  interleaved+=("folio-avx2=FOLIO_SIMD=avx2 $folio extract {input} --format text --ocr always ${FOLIO_FLAGS:-}")
+fi
+interleaved+=("tesseract=OMP_THREAD_LIMIT=1 tesseract {input} -")
+python3 "$root/bench/ocr_interleaved.py" "$corpus/ocr/docs" "${interleaved[@]}"

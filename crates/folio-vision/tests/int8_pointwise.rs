@@ -9,10 +9,9 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::values;
+use common::{run_x, values};
 use rten::{Model, ModelOptions};
 use rten_tensor::prelude::*;
-use rten_tensor::Tensor;
 
 const OUT_C: usize = 64;
 const IN_C: usize = 96;
@@ -33,18 +32,6 @@ fn load(min_channels: Option<usize>) -> Model {
         .quantize_pointwise_convs(min_channels)
         .load_file(path)
         .expect("load the fixture")
-}
-
-fn run(model: &Model, shape: [usize; 4], x: &[f32]) -> Tensor<f32> {
-    let id = |name: &str| model.node_id(name).expect("node");
-    let [y] = model
-        .run_n(
-            vec![(id("x"), Tensor::from_data(&shape, x.to_vec()).into())],
-            [id("y")],
-            None,
-        )
-        .expect("run the convolution");
-    y.into_tensor().expect("a float tensor")
 }
 
 /// For each output: the exact value (f64), how far int8 rounding may move it, and how far f32
@@ -108,7 +95,7 @@ fn int8_pointwise_stays_within_the_rounding_bound_and_is_not_exact() {
         [2, IN_C, 2, 300],
     ] {
         let x = input(shape, 7 + shape[3] as u64);
-        let y = run(&model, shape, &x);
+        let y = run_x(&model, &shape, &x);
         assert_eq!(y.shape(), [shape[0], OUT_C, shape[2], shape[3]]);
         let (exact, bound, _) = exact_and_bound(shape, &x);
         let y = y.data().expect("contiguous");
@@ -134,7 +121,7 @@ fn int8_pointwise_stays_within_the_rounding_bound_and_is_not_exact() {
 fn layers_narrower_than_the_threshold_stay_f32() {
     let shape = [2, IN_C, 3, 37];
     let x = input(shape, 11);
-    let y = run(&load(Some(OUT_C + 1)), shape, &x);
+    let y = run_x(&load(Some(OUT_C + 1)), &shape, &x);
     let (exact, _, f32_bound) = exact_and_bound(shape, &x);
     let y = y.data().expect("contiguous");
     for (i, ((&got, &want), &bound)) in y.iter().zip(&exact).zip(&f32_bound).enumerate() {
@@ -152,7 +139,7 @@ fn a_pixel_with_a_nan_or_infinite_input_gives_nan_and_leaves_the_others_alone() 
     let cols = 40;
     x[3 * cols + 7] = f32::NAN;
     x[10 * cols + 20] = f32::INFINITY;
-    let y = run(&load(Some(48)), shape, &x);
+    let y = run_x(&load(Some(48)), &shape, &x);
     let y = y.data().expect("contiguous");
     let (exact, bound, _) = exact_and_bound(shape, &input(shape, 13));
     for o in 0..OUT_C {

@@ -3,9 +3,8 @@
 
 mod common;
 
-use common::{fixture, values};
+use common::{fixture, run_x, values};
 use rten_tensor::prelude::*;
-use rten_tensor::Tensor;
 
 /// The maximum of each window, padding ignored; windows may hang over the bottom and right
 /// edges (ceil mode).
@@ -54,19 +53,11 @@ fn padded(pad: usize, ceil: bool) -> Size {
 
 fn check(case: &str, k: usize, stride: usize, size: Size) {
     let model = fixture(&format!("maxpool_{case}.onnx"));
-    let id = |name: &str| model.node_id(name).expect("node");
     // Odd and even sizes, one plane and several, a batch of two.
     for shape in [[1, 3, 9, 37], [2, 5, 6, 16], [1, 1, 11, 70], [1, 4, 5, 4]] {
         let [n, c, h, w] = shape;
         let x = values(n * c * h * w, (h * w) as u64);
-        let [y] = model
-            .run_n(
-                vec![(id("x"), Tensor::from_data(&shape, x.clone()).into())],
-                [id("y")],
-                None,
-            )
-            .expect("run the pooling");
-        let y: Tensor<f32> = y.into_tensor().expect("a float tensor");
+        let y = run_x(&model, &shape, &x);
         let (pad, ceil) = match size {
             Size::Padded { pad, ceil } => (pad, ceil),
             Size::SameUpper => (0, false),

@@ -4,9 +4,8 @@
 
 mod common;
 
-use common::{fixture, values};
+use common::{fixture, run_x, values};
 use rten_tensor::prelude::*;
-use rten_tensor::Tensor;
 
 /// `y[n, c, oy, ox] = x[n, c, floor(oy / sy), floor(ox / sx)]` (ONNX's asymmetric coordinates,
 /// rounded down, clamped to the input), with the output `floor(size * scale)`.
@@ -28,19 +27,11 @@ fn direct(x: &[f32], [n, c, h, w]: [usize; 4], (sy, sx): (f32, f32)) -> (Vec<f32
 
 fn check(case: &str, scales: (f32, f32)) {
     let model = fixture(&format!("resize_{case}.onnx"));
-    let id = |name: &str| model.node_id(name).expect("node");
     // One channel, a channel group of four and one over, a batch of two, odd and even sizes.
     for shape in [[1, 1, 7, 9], [1, 4, 6, 16], [2, 5, 5, 11], [1, 9, 12, 3]] {
         let [n, c, h, w] = shape;
         let x = values(n * c * h * w, (h * w + c) as u64);
-        let [y] = model
-            .run_n(
-                vec![(id("x"), Tensor::from_data(&shape, x.clone()).into())],
-                [id("y")],
-                None,
-            )
-            .expect("run the resize");
-        let y: Tensor<f32> = y.into_tensor().expect("a float tensor");
+        let y = run_x(&model, &shape, &x);
         let (want, [out_h, out_w]) = direct(&x, shape, scales);
         assert_eq!(y.shape(), &[n, c, out_h, out_w], "{case} {shape:?}");
         assert_eq!(y.data().expect("contiguous"), &want[..], "{case} {shape:?}");

@@ -50,6 +50,19 @@ pub fn run_conv(
     y.into_tensor().expect("a float tensor")
 }
 
+/// Runs a one-input fixture on `x` (of `shape`) and returns its output `y`.
+pub fn run_x(model: &Model, shape: &[usize], x: &[f32]) -> Tensor<f32> {
+    let id = |name: &str| model.node_id(name).expect("node");
+    let [y] = model
+        .run_n(
+            vec![(id("x"), Tensor::from_data(shape, x.to_vec()).into())],
+            [id("y")],
+            None,
+        )
+        .expect("run the fixture");
+    y.into_tensor().expect("a float tensor")
+}
+
 /// Asserts that `got` has `shape` and is within float rounding of `want`.
 pub fn assert_close(case: &str, got: &Tensor<f32>, shape: &[usize], want: &[f64]) {
     assert_eq!(got.shape(), shape, "{case}");
